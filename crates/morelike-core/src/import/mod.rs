@@ -1,0 +1,88 @@
+//! Catalog import: CSV (with the column mapping), JSON Lines and JSON arrays
+//! become [`Product`]s, with a per-row report. Bad rows are reported and
+//! skipped; good rows are kept.
+
+mod csv;
+mod json;
+mod lookup;
+mod record;
+mod report;
+
+use std::io::Read;
+
+pub use lookup::Lookup;
+pub use report::{ImportReport, RowIssue};
+
+use crate::mapping::{Format, Mapping};
+use crate::product::Product;
+use record::RowBuilder;
+
+/// An import that cannot start at all (the rows are not the problem).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The mapping names a column the file does not have.
+    #[error("the mapping reads column '{column}', but the file's header has: {header}")]
+    MissingColumn {
+        /// The column.
+        column: String,
+        /// The header as found.
+        header: String,
+    },
+    /// The CSV header row cannot be read.
+    #[error("cannot read the CSV header: {0}")]
+    Header(String),
+    /// A JSON array body that is not an array, or breaks off.
+    #[error("{0}")]
+    Json(String),
+    /// A lookup table names a missing column.
+    #[error("lookup table for '{field}': {reason}")]
+    Lookup {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Reads catalog rows into products, checking each against the mapping.
+pub struct Importer<'a> {
+    rows: RowBuilder<'a>,
+}
+
+impl<'a> Importer<'a> {
+    /// An importer for a mapping and its resolved lookup tables (one per
+    /// `[[lookups]]` entry, in order).
+    pub fn new(mapping: &'a Mapping, lookups: &'a [Lookup]) -> Self {
+        Importer {
+            rows: RowBuilder::new(mapping, lookups),
+        }
+    }
+
+    /// Reads every row of `input`, handing each good product to `accept`.
+    /// The report accounts for every input row.
+    pub fn read(
+        &mut self,
+        format: Format,
+        input: impl Read,
+        accept: impl FnMut(Product),
+    ) -> Result<ImportReport, ImportError> {
+        let mut report = ImportReport::default();
+        match format {
+            Format::Csv => csv::read(&mut self.rows, input, &mut report, accept)?,
+            Format::Jsonl => json::read_lines(&mut self.rows, input, &mut report, accept),
+            Format::Json => json::read_array(&mut self.rows, input, &mut report, accept)?,
+        }
+        Ok(report)
+    }
+
+    /// Reads everything into a vector (for tests and small files).
+    pub fn read_all(
+        &mut self,
+        format: Format,
+        input: impl Read,
+    ) -> Result<(Vec<Product>, ImportReport), ImportError> {
+        let mut products = Vec::new();
+        let report = self.read(format, input, |p| products.push(p))?;
+        Ok((products, report))
+    }
+}

@@ -1,0 +1,376 @@
+//! The index: every product of a store as a row of view vectors, scanned
+//! exactly (float or quantized) with filters and exclusions checked inside
+//! the scan.
+
+mod filter;
+mod kernel;
+mod point;
+mod rowset;
+mod topk;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use filter::{CompiledFilter, FilterError, Filters};
+pub use kernel::{kernels, portable, Kernels};
+pub use point::Point;
+pub use rowset::RowSet;
+pub use topk::{Hit, TopK};
+
+use crate::product::{Product, ProductId};
+use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
+
+/// How dense rows are stored and scanned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats: exact, four times the memory.
+    F32,
+    /// 8-bit integers with a scale per view: a quarter of the memory and bandwidth.
+    #[default]
+    I8,
+}
+
+enum Dense {
+    F32(Vec<f32>),
+    I8 { data: Vec<i8>, scales: Vec<f32> },
+}
+
+/// View weights, one per view of the layout.
+pub type Weights = [f32];
+
+/// A query ready for the scan: weights and quantization scales folded in.
+pub struct Prepared {
+    dense: Vec<f32>,
+    tables: Vec<Vec<f32>>,
+}
+
+/// Every product of a store as vectors, with the encoder that made them.
+pub struct Index {
+    encoder: Encoder,
+    dim: usize,
+    dense: Dense,
+    codes: Vec<u32>,
+    ids: Vec<ProductId>,
+    rows: HashMap<ProductId, u32>,
+    live: RowSet,
+    free: Vec<u32>,
+    in_stock: RowSet,
+    prices: Vec<f32>,
+}
+
+impl Index {
+    /// Builds an index over products with a fitted encoder.
+    pub fn build<'p>(
+        mut encoder: Encoder,
+        products: impl Iterator<Item = &'p Product>,
+        precision: Precision,
+    ) -> Self {
+        let encoded: Vec<(&Product, Encoded)> = products.map(|p| (p, encoder.encode(p))).collect();
+        let layout = encoder.layout();
+        let dim = layout.dense_dim;
+        let dense = match precision {
+            Precision::F32 => Dense::F32(Vec::with_capacity(encoded.len() * dim)),
+            Precision::I8 => {
+                let scales = layout
+                    .views
+                    .iter()
+                    .map(|v| {
+                        let max = encoded
+                            .iter()
+                            .flat_map(|(_, e)| e.dense[v.dense.clone()].iter())
+                            .fold(0.0f32, |m, x| m.max(x.abs()));
+                        if max > 0.0 {
+                            127.0 / max
+                        } else {
+                            127.0
+                        }
+                    })
+                    .collect();
+                Dense::I8 {
+                    data: Vec::with_capacity(encoded.len() * dim),
+                    scales,
+                }
+            }
+        };
+        let mut index = Index {
+            encoder,
+            dim,
+            dense,
+            codes: Vec::new(),
+            ids: Vec::new(),
+            rows: HashMap::new(),
+            live: RowSet::default(),
+            free: Vec::new(),
+            in_stock: RowSet::default(),
+            prices: Vec::new(),
+        };
+        for (product, e) in encoded {
+            index.put(product, e);
+        }
+        index
+    }
+
+    /// The vector layout.
+    pub fn layout(&self) -> &Layout {
+        self.encoder.layout()
+    }
+
+    /// The encoder (for view specs).
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// The dictionary of categorical field `field`.
+    pub fn dictionary(&self, field: usize) -> &Dictionary {
+        self.encoder.dictionary(field)
+    }
+
+    /// How many live products the index holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the index holds no product.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// One past the highest row number.
+    pub fn row_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The row of a product.
+    pub fn row(&self, id: &str) -> Option<u32> {
+        self.rows.get(id).copied()
+    }
+
+    /// The product id of a row.
+    pub fn id(&self, row: u32) -> &str {
+        &self.ids[row as usize]
+    }
+
+    /// Whether a row holds a product.
+    pub fn is_live(&self, row: u32) -> bool {
+        self.live.contains(row)
+    }
+
+    /// The code of a row's categorical field.
+    #[inline]
+    pub fn code(&self, row: u32, field: usize) -> u32 {
+        self.codes[row as usize * self.layout().fields.len() + field]
+    }
+
+    /// The precision rows are stored in.
+    pub fn precision(&self) -> Precision {
+        match self.dense {
+            Dense::F32(_) => Precision::F32,
+            Dense::I8 { .. } => Precision::I8,
+        }
+    }
+
+    /// Bytes of vector data per product (dense part and codes).
+    pub fn bytes_per_product(&self) -> usize {
+        let dense = match self.dense {
+            Dense::F32(_) => 4 * self.dim,
+            Dense::I8 { .. } => self.dim,
+        };
+        dense + 4 * self.layout().fields.len() + 4 + 1
+    }
+
+    /// Adds or replaces a product; returns its row.
+    pub fn upsert(&mut self, product: &Product) -> u32 {
+        let encoded = self.encoder.encode(product);
+        self.put(product, encoded)
+    }
+
+    fn put(&mut self, product: &Product, e: Encoded) -> u32 {
+        let row = match self.rows.get(&product.id) {
+            Some(&row) => row,
+            None => {
+                let row = self.free.pop().unwrap_or(self.ids.len() as u32);
+                if row as usize == self.ids.len() {
+                    self.ids.push(String::new());
+                    self.prices.push(f32::NAN);
+                    self.codes.resize(self.codes.len() + e.codes.len(), MISSING);
+                    match &mut self.dense {
+                        Dense::F32(d) => d.resize(d.len() + self.dim, 0.0),
+                        Dense::I8 { data, .. } => data.resize(data.len() + self.dim, 0),
+                    }
+                }
+                self.ids[row as usize] = product.id.clone();
+                self.rows.insert(product.id.clone(), row);
+                row
+            }
+        };
+        let r = row as usize;
+        let layout = self.encoder.layout();
+        match &mut self.dense {
+            Dense::F32(d) => d[r * self.dim..(r + 1) * self.dim].copy_from_slice(&e.dense),
+            Dense::I8 { data, scales } => {
+                let out = &mut data[r * self.dim..(r + 1) * self.dim];
+                for (view, scale) in layout.views.iter().zip(scales.iter()) {
+                    for i in view.dense.clone() {
+                        out[i] = (e.dense[i] * scale).round().clamp(-127.0, 127.0) as i8;
+                    }
+                }
+            }
+        }
+        let f = e.codes.len();
+        self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
+        self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
+        if product.in_stock {
+            self.in_stock.insert(row);
+        } else {
+            self.in_stock.remove(row);
+        }
+        self.live.insert(row);
+        row
+    }
+
+    /// Removes a product; returns the row it had.
+    pub fn remove(&mut self, id: &str) -> Option<u32> {
+        let row = self.rows.remove(id)?;
+        self.live.remove(row);
+        self.in_stock.remove(row);
+        self.ids[row as usize].clear();
+        self.free.push(row);
+        Some(row)
+    }
+
+    /// A row's point (dense part de-quantized).
+    pub fn point(&self, row: u32) -> Point {
+        let r = row as usize;
+        let dense = match &self.dense {
+            Dense::F32(d) => d[r * self.dim..(r + 1) * self.dim].to_vec(),
+            Dense::I8 { data, scales } => {
+                let mut out = vec![0.0; self.dim];
+                for (view, scale) in self.layout().views.iter().zip(scales) {
+                    for i in view.dense.clone() {
+                        out[i] = f32::from(data[r * self.dim + i]) / scale;
+                    }
+                }
+                out
+            }
+        };
+        let f = self.layout().fields.len();
+        Point::from_parts(self.layout(), dense, &self.codes[r * f..(r + 1) * f])
+    }
+
+    /// Folds view weights (and quantization scales) into a query.
+    pub fn prepare(&self, query: &Point, weights: &Weights) -> Prepared {
+        let layout = self.layout();
+        let mut dense = query.dense.clone();
+        for (v, view) in layout.views.iter().enumerate() {
+            let factor = match &self.dense {
+                Dense::F32(_) => weights[v],
+                Dense::I8 { scales, .. } => weights[v] / scales[v],
+            };
+            dense[view.dense.clone()].iter_mut().for_each(|x| *x *= factor);
+        }
+        let tables = layout
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(f, &(_, view))| {
+                let mut table = vec![0.0; self.dictionary(f).len()];
+                let factor = weights[view] * layout.field_share(view).sqrt();
+                for &(code, w) in &query.cats[f] {
+                    if let Some(slot) = table.get_mut(code as usize) {
+                        *slot += w * factor;
+                    }
+                }
+                table
+            })
+            .collect();
+        Prepared { dense, tables }
+    }
+
+    /// The weighted similarity of a row to a prepared query.
+    #[inline]
+    pub fn score(&self, query: &Prepared, row: u32) -> f32 {
+        let r = row as usize;
+        let k = kernels();
+        let dense = match &self.dense {
+            Dense::F32(d) => (k.f32)(&query.dense, &d[r * self.dim..(r + 1) * self.dim]),
+            Dense::I8 { data, .. } => (k.i8)(&query.dense, &data[r * self.dim..(r + 1) * self.dim]),
+        };
+        let f = query.tables.len();
+        let codes = &self.codes[r * f..(r + 1) * f];
+        let cats: f32 = codes
+            .iter()
+            .zip(&query.tables)
+            .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
+            .sum();
+        dense + cats
+    }
+
+    /// The unweighted similarity of a row to a point, view by view, into `out`.
+    pub fn view_sims(&self, query: &Point, row: u32, out: &mut [f32]) {
+        let layout = self.layout();
+        let r = row as usize;
+        let k = kernels();
+        let f = layout.fields.len();
+        let codes = &self.codes[r * f..(r + 1) * f];
+        for (v, view) in layout.views.iter().enumerate() {
+            out[v] = match view.kind {
+                ViewKind::Categorical => {
+                    let share = layout.field_share(v).sqrt();
+                    view.fields
+                        .clone()
+                        .map(|field| {
+                            query.cats[field]
+                                .iter()
+                                .find(|(c, _)| *c == codes[field])
+                                .map_or(0.0, |(_, w)| w * share)
+                        })
+                        .sum()
+                }
+                _ => {
+                    let q = &query.dense[view.dense.clone()];
+                    let range = r * self.dim + view.dense.start..r * self.dim + view.dense.end;
+                    match &self.dense {
+                        Dense::F32(d) => (k.f32)(q, &d[range]),
+                        Dense::I8 { data, scales } => (k.i8)(q, &data[range]) / scales[v],
+                    }
+                }
+            };
+        }
+    }
+
+    /// The `k` best live rows by `score`, skipping `exclude` and rows the filter refuses.
+    pub fn scan(
+        &self,
+        k: usize,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        mut score: impl FnMut(u32) -> f32,
+    ) -> Vec<Hit> {
+        let mut top = TopK::new(k);
+        let open = filter.is_open();
+        for row in 0..self.ids.len() as u32 {
+            if !self.live.contains(row) || exclude.contains(row) {
+                continue;
+            }
+            if !open && !filter.accepts(self, row) {
+                continue;
+            }
+            top.push(row, score(row));
+        }
+        top.into_hits()
+    }
+
+    /// The `k` rows most similar to a prepared query.
+    pub fn search(&self, query: &Prepared, k: usize, exclude: &RowSet, filter: &CompiledFilter) -> Vec<Hit> {
+        self.scan(k, exclude, filter, |row| self.score(query, row))
+    }
+
+    /// Live rows that pass a filter and are not excluded (for random pages).
+    pub fn candidates(&self, exclude: &RowSet, filter: &CompiledFilter) -> Vec<u32> {
+        (0..self.ids.len() as u32)
+            .filter(|&r| self.live.contains(r) && !exclude.contains(r) && filter.accepts(self, r))
+            .collect()
+    }
+}

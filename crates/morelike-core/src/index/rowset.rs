@@ -1,0 +1,60 @@
+//! A set of index rows as a bitset: shown products, live rows, in-stock rows.
+
+/// A growable bitset of row numbers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowSet {
+    words: Vec<u64>,
+}
+
+impl RowSet {
+    /// An empty set sized for `rows` rows.
+    pub fn with_rows(rows: usize) -> Self {
+        RowSet {
+            words: vec![0; rows.div_ceil(64)],
+        }
+    }
+
+    /// Adds a row.
+    pub fn insert(&mut self, row: u32) {
+        let w = row as usize / 64;
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        self.words[w] |= 1 << (row % 64);
+    }
+
+    /// Removes a row.
+    pub fn remove(&mut self, row: u32) {
+        if let Some(word) = self.words.get_mut(row as usize / 64) {
+            *word &= !(1 << (row % 64));
+        }
+    }
+
+    /// Whether a row is in the set.
+    #[inline]
+    pub fn contains(&self, row: u32) -> bool {
+        self.words
+            .get(row as usize / 64)
+            .is_some_and(|w| w & (1 << (row % 64)) != 0)
+    }
+
+    /// How many rows are in the set.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|&w| w == 0)
+    }
+}
+
+impl FromIterator<u32> for RowSet {
+    fn from_iter<I: IntoIterator<Item = u32>>(iter: I) -> Self {
+        let mut set = RowSet::default();
+        for row in iter {
+            set.insert(row);
+        }
+        set
+    }
+}

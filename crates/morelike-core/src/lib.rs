@@ -1,0 +1,22 @@
+//! The pure core of morelike: products, views, vectors, the index, scoring,
+//! strategies and sessions as values. No async, no network, no database.
+#![warn(missing_docs)]
+
+pub mod catalog;
+pub mod explain;
+mod hash;
+pub mod import;
+pub mod index;
+pub mod mapping;
+pub mod product;
+pub mod session;
+pub mod strategy;
+pub mod views;
+
+pub use catalog::{Catalog, CatalogError, Change};
+pub use explain::Explanation;
+pub use index::{Filters, Precision};
+pub use mapping::{Format, Mapping};
+pub use product::{Product, ProductId};
+pub use session::{Page, Session, SessionError, Vote};
+pub use strategy::Strategy;

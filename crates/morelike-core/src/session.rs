@@ -1,0 +1,210 @@
+//! A shopper's session as a value: the seed, every vote in order, and every
+//! product already shown. The next page comes from all of it, never repeats a
+//! shown product, and skips (and reports) ids the catalog does not know.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::explain::{explain, Explanation};
+use crate::index::{Filters, RowSet};
+use crate::product::ProductId;
+use crate::strategy::{Context, Strategy, VoteAt};
+
+/// A shopper's reaction to a shown product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vote {
+    /// More Like This.
+    Up,
+    /// Not My Style.
+    Down,
+}
+
+/// One vote in a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VoteRecord {
+    /// The product voted on.
+    pub product: ProductId,
+    /// The vote.
+    pub vote: Vote,
+    /// The round (pages served before it) the vote was cast in.
+    pub round: u32,
+}
+
+/// A page of products.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    /// The round this page is (1 for the first page).
+    pub round: u32,
+    /// Products and scores, best first.
+    pub items: Vec<(ProductId, f32)>,
+}
+
+/// A session that cannot go on as asked.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SessionError {
+    /// The seed product does not exist.
+    #[error("the starting product '{0}' is not in this store")]
+    UnknownSeed(String),
+    /// A page size out of range.
+    #[error("k = {0} is out of range: ask for 1 to {MAX_K} products a page")]
+    BadK(usize),
+    /// Nothing to undo.
+    #[error("there is no vote to undo")]
+    NothingToUndo,
+    /// The catalog refused the request.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+/// The most products one page may ask for.
+pub const MAX_K: usize = 100;
+
+/// A shopper's session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The product the shopper started from.
+    pub seed: ProductId,
+    /// Every vote, in order.
+    pub votes: Vec<VoteRecord>,
+    /// Every product shown, in order (the seed first).
+    pub shown: Vec<ProductId>,
+    /// Pages served.
+    pub round: u32,
+    /// Products per page.
+    pub k: usize,
+    /// What pages may show.
+    #[serde(default)]
+    pub filters: Filters,
+}
+
+impl Session {
+    /// Starts a session from a seed product.
+    pub fn start(catalog: &Catalog, seed: &str, k: usize, filters: Filters) -> Result<Self, SessionError> {
+        if catalog.get(seed).is_none() {
+            return Err(SessionError::UnknownSeed(seed.to_owned()));
+        }
+        if k == 0 || k > MAX_K {
+            return Err(SessionError::BadK(k));
+        }
+        catalog.filter(&filters)?;
+        Ok(Session {
+            seed: seed.to_owned(),
+            votes: Vec::new(),
+            shown: vec![seed.to_owned()],
+            round: 0,
+            k,
+            filters,
+        })
+    }
+
+    /// Records votes for this round; returns the ids that are not in the
+    /// catalog (those votes are skipped).
+    pub fn vote(&mut self, catalog: &Catalog, votes: &[(ProductId, Vote)]) -> Vec<ProductId> {
+        let mut unknown = Vec::new();
+        for (product, vote) in votes {
+            if catalog.get(product).is_none() {
+                unknown.push(product.clone());
+                continue;
+            }
+            self.votes.retain(|v| !(v.product == *product && v.round == self.round));
+            self.votes.push(VoteRecord {
+                product: product.clone(),
+                vote: *vote,
+                round: self.round,
+            });
+        }
+        unknown
+    }
+
+    /// Takes back the latest round's votes.
+    pub fn undo(&mut self) -> Result<Vec<VoteRecord>, SessionError> {
+        let last = self.votes.last().ok_or(SessionError::NothingToUndo)?.round;
+        let at = self.votes.partition_point(|v| v.round < last);
+        Ok(self.votes.split_off(at))
+    }
+
+    /// Forgets every vote and everything shown; keeps the seed.
+    pub fn reset(&mut self) {
+        self.votes.clear();
+        self.shown.truncate(1);
+        self.round = 0;
+    }
+
+    /// Changes the filters for the pages to come.
+    pub fn set_filters(&mut self, catalog: &Catalog, filters: Filters) -> Result<(), SessionError> {
+        catalog.filter(&filters)?;
+        self.filters = filters;
+        Ok(())
+    }
+
+    /// Resolves the session against the catalog (deleted products are skipped).
+    fn context<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+        filter: &'a crate::index::CompiledFilter,
+        exclude: &'a RowSet,
+        votes: &'a [VoteAt],
+        rng_seed: u64,
+    ) -> Context<'a> {
+        Context {
+            index: catalog.index(),
+            weights: catalog.weights(),
+            seed: catalog.index().row(&self.seed),
+            votes,
+            exclude,
+            filter,
+            k: self.k,
+            round: self.round,
+            rng_seed,
+        }
+    }
+
+    fn resolved_votes(&self, catalog: &Catalog) -> Vec<VoteAt> {
+        self.votes
+            .iter()
+            .filter_map(|v| {
+                Some(VoteAt {
+                    row: catalog.index().row(&v.product)?,
+                    vote: v.vote,
+                    round: v.round,
+                })
+            })
+            .collect()
+    }
+
+    /// Serves the next page and records it as shown.
+    pub fn next_page(
+        &mut self,
+        catalog: &Catalog,
+        strategy: &dyn Strategy,
+        rng_seed: u64,
+    ) -> Result<Page, SessionError> {
+        let filter = catalog.filter(&self.filters)?;
+        let index = catalog.index();
+        let exclude: RowSet = self.shown.iter().filter_map(|id| index.row(id)).collect();
+        let votes = self.resolved_votes(catalog);
+        let cx = self.context(catalog, &filter, &exclude, &votes, rng_seed ^ u64::from(self.round));
+        let hits = strategy.page(&cx);
+        self.round += 1;
+        let items: Vec<(ProductId, f32)> = hits
+            .iter()
+            .map(|h| (index.id(h.row).to_owned(), h.score))
+            .collect();
+        self.shown.extend(items.iter().map(|(id, _)| id.clone()));
+        Ok(Page {
+            round: self.round,
+            items,
+        })
+    }
+
+    /// Why a product scores as it does for this session: per view and per vote.
+    pub fn explain(&self, catalog: &Catalog, product: &str) -> Result<Explanation, SessionError> {
+        let row = catalog
+            .index()
+            .row(product)
+            .ok_or_else(|| CatalogError::UnknownProduct(product.to_owned()))?;
+        let votes = self.resolved_votes(catalog);
+        Ok(explain(catalog, catalog.index().row(&self.seed), &votes, row))
+    }
+}

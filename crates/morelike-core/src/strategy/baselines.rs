@@ -1,0 +1,192 @@
+//! The baselines of the design brief, on the same vectors: random, seed-only,
+//! and the three recommend strategies of the best-known vector database
+//! (average_vector, best_score, sum_scores, each with the seed counted as an
+//! upvote), plus its diversity option (MMR over average_vector).
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::{Context, Strategy};
+use crate::index::{Hit, Point};
+
+/// A uniformly random page.
+pub struct Random;
+
+impl Strategy for Random {
+    fn name(&self) -> &'static str {
+        "random"
+    }
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
+        let candidates = cx.index.candidates(cx.exclude, cx.filter);
+        let mut rng = StdRng::seed_from_u64(cx.rng_seed);
+        let k = cx.k.min(candidates.len());
+        rand::seq::index::sample(&mut rng, candidates.len(), k)
+            .into_iter()
+            .map(|i| Hit {
+                row: candidates[i],
+                score: 0.0,
+            })
+            .collect()
+    }
+}
+
+/// The seed's nearest neighbours, page after page; votes are ignored.
+pub struct SeedOnly;
+
+impl Strategy for SeedOnly {
+    fn name(&self) -> &'static str {
+        "seed_only"
+    }
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
+        match cx.seed {
+            Some(seed) => cx.nearest(&cx.index.point(seed), cx.k),
+            None => Random.page(cx),
+        }
+    }
+}
+
+fn average_vector_query(cx: &Context<'_>) -> Point {
+    let (up, down) = (cx.positives(), cx.negatives());
+    let mut q = Point::zero(cx.index.layout());
+    if down.is_empty() {
+        q.add_scaled(&cx.mean(&up), 1.0);
+    } else {
+        q.add_scaled(&cx.mean(&up), 2.0);
+        q.add_scaled(&cx.mean(&down), -1.0);
+    }
+    q
+}
+
+/// query = 2·mean(up) − mean(down), nearest first.
+pub struct AverageVector;
+
+impl Strategy for AverageVector {
+    fn name(&self) -> &'static str {
+        "average_vector"
+    }
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
+        cx.nearest(&average_vector_query(cx), cx.k)
+    }
+}
+
+/// σ(x) = x/(1+|x|), scaled to (0, 1) as the reference implementation does,
+/// so that every "closer to an upvote" score is above every "closer to a
+/// downvote" one even when similarities are negative.
+fn sigmoid(x: f32) -> f32 {
+    0.5 * (x / (1.0 + x.abs()) + 1.0)
+}
+
+/// Scores every candidate against each example separately.
+fn per_example(cx: &Context<'_>, combine: impl Fn(&[f32], &[f32]) -> f32) -> Vec<Hit> {
+    let (up, down) = (cx.positives(), cx.negatives());
+    let prepare = |rows: &[u32]| -> Vec<_> {
+        rows.iter()
+            .map(|&r| cx.index.prepare(&cx.index.point(r), cx.weights))
+            .collect()
+    };
+    let (up_q, down_q) = (prepare(&up), prepare(&down));
+    let mut up_s = vec![0.0; up_q.len()];
+    let mut down_s = vec![0.0; down_q.len()];
+    cx.index.scan(cx.k, cx.exclude, cx.filter, |row| {
+        for (s, q) in up_s.iter_mut().zip(&up_q) {
+            *s = cx.index.score(q, row);
+        }
+        for (s, q) in down_s.iter_mut().zip(&down_q) {
+            *s = cx.index.score(q, row);
+        }
+        combine(&up_s, &down_s)
+    })
+}
+
+/// σ(best similarity to an upvote) if it beats the best to a downvote, else −σ(that).
+pub struct BestScore;
+
+impl Strategy for BestScore {
+    fn name(&self) -> &'static str {
+        "best_score"
+    }
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
+        per_example(cx, |up, down| {
+            let pos = up.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let neg = down.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if pos > neg {
+                sigmoid(pos)
+            } else {
+                -sigmoid(neg)
+            }
+        })
+    }
+}
+
+/// Σ similarity to upvotes − Σ similarity to downvotes.
+pub struct SumScores;
+
+impl Strategy for SumScores {
+    fn name(&self) -> &'static str {
+        "sum_scores"
+    }
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
+        per_example(cx, |up, down| up.iter().sum::<f32>() - down.iter().sum::<f32>())
+    }
+}
+
+/// average_vector's nearest, re-ranked by maximal marginal relevance.
+pub struct Mmr {
+    /// Candidates taken from the nearest.
+    pub pool: usize,
+    /// Relevance against diversity (1 = relevance only).
+    pub lambda: f32,
+}
+
+impl Default for Mmr {
+    fn default() -> Self {
+        Mmr {
+            pool: 200,
+            lambda: 0.5,
+        }
+    }
+}
+
+impl Strategy for Mmr {
+    fn name(&self) -> &'static str {
+        "mmr"
+    }
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
+        let layout = cx.index.layout();
+        let query = average_vector_query(cx);
+        let pool = cx.nearest(&query, self.pool);
+        let points: Vec<Point> = pool.iter().map(|h| cx.index.point(h.row)).collect();
+        let norm = |p: &Point| p.dot(p, layout, cx.weights).sqrt().max(1e-9);
+        let norms: Vec<f32> = points.iter().map(norm).collect();
+        let qn = norm(&query);
+        let relevance: Vec<f32> = pool
+            .iter()
+            .zip(&norms)
+            .map(|(h, n)| h.score / (qn * n))
+            .collect();
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut max_sim = vec![f32::NEG_INFINITY; pool.len()];
+        while chosen.len() < cx.k.min(pool.len()) {
+            let best = (0..pool.len())
+                .filter(|i| !chosen.contains(i))
+                .map(|i| {
+                    let diversity = if chosen.is_empty() { 0.0 } else { max_sim[i] };
+                    (i, self.lambda * relevance[i] - (1.0 - self.lambda) * diversity)
+                })
+                .fold((usize::MAX, f32::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+            let pick = best.0;
+            chosen.push(pick);
+            for i in 0..pool.len() {
+                let s = points[i].dot(&points[pick], layout, cx.weights) / (norms[i] * norms[pick]);
+                max_sim[i] = max_sim[i].max(s);
+            }
+        }
+        chosen
+            .into_iter()
+            .map(|i| Hit {
+                row: pool[i].row,
+                score: relevance[i],
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,113 @@
+//! Strategies: how the next page is chosen from the seed, the votes and what
+//! was shown. All of them sit behind one trait so `morelike eval` can compare
+//! them side by side on the same vectors.
+
+mod baselines;
+mod rocchio;
+
+use crate::index::{CompiledFilter, Hit, Index, Point, RowSet};
+use crate::session::Vote;
+
+pub use baselines::{AverageVector, BestScore, Mmr, Random, SeedOnly, SumScores};
+pub use rocchio::Rocchio;
+
+/// A vote resolved to an index row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VoteAt {
+    /// The product's row.
+    pub row: u32,
+    /// Up or down.
+    pub vote: Vote,
+    /// The round it was cast in.
+    pub round: u32,
+}
+
+/// Everything a strategy may look at to choose a page.
+pub struct Context<'a> {
+    /// The store's index.
+    pub index: &'a Index,
+    /// The store's view weights.
+    pub weights: &'a [f32],
+    /// The seed's row (None if it was deleted).
+    pub seed: Option<u32>,
+    /// The votes, in order.
+    pub votes: &'a [VoteAt],
+    /// Rows already shown.
+    pub exclude: &'a RowSet,
+    /// The page's filter.
+    pub filter: &'a CompiledFilter,
+    /// Products per page.
+    pub k: usize,
+    /// Pages served before this one.
+    pub round: u32,
+    /// Seed for any randomness (deterministic per session and round).
+    pub rng_seed: u64,
+}
+
+impl Context<'_> {
+    /// Rows the shopper liked: the seed, then every upvote.
+    pub fn positives(&self) -> Vec<u32> {
+        self.seed
+            .into_iter()
+            .chain(self.votes.iter().filter(|v| v.vote == Vote::Up).map(|v| v.row))
+            .collect()
+    }
+
+    /// Rows the shopper rejected.
+    pub fn negatives(&self) -> Vec<u32> {
+        self.votes
+            .iter()
+            .filter(|v| v.vote == Vote::Down)
+            .map(|v| v.row)
+            .collect()
+    }
+
+    /// The mean of some rows' points (the zero point for none).
+    pub fn mean(&self, rows: &[u32]) -> Point {
+        let mut sum = Point::zero(self.index.layout());
+        for &row in rows {
+            sum.add_scaled(&self.index.point(row), 1.0 / rows.len() as f32);
+        }
+        sum
+    }
+
+    /// The `k` nearest unshown, filtered rows to a query point (weighted).
+    pub fn nearest(&self, query: &Point, k: usize) -> Vec<Hit> {
+        let prepared = self.index.prepare(query, self.weights);
+        self.index.search(&prepared, k, self.exclude, self.filter)
+    }
+}
+
+/// A way of choosing the next page.
+pub trait Strategy: Send + Sync {
+    /// The name used in reports and settings.
+    fn name(&self) -> &'static str;
+    /// The next page: at most `cx.k` rows, none excluded, all passing the filter.
+    fn page(&self, cx: &Context<'_>) -> Vec<Hit>;
+}
+
+/// The strategy served when none is named.
+pub const DEFAULT: &str = "rocchio";
+
+/// Every strategy, the default first.
+pub fn all() -> Vec<Box<dyn Strategy>> {
+    vec![
+        Box::new(Rocchio::default()),
+        Box::new(Random),
+        Box::new(SeedOnly),
+        Box::new(AverageVector),
+        Box::new(BestScore),
+        Box::new(SumScores),
+        Box::new(Mmr::default()),
+    ]
+}
+
+/// A strategy by name.
+pub fn by_name(name: &str) -> Option<Box<dyn Strategy>> {
+    all().into_iter().find(|s| s.name() == name)
+}
+
+/// The names of every strategy.
+pub fn names() -> Vec<&'static str> {
+    all().iter().map(|s| s.name()).collect()
+}

@@ -1,0 +1,59 @@
+//! Category dictionaries: each distinct value of a field gets a small code.
+
+use std::collections::HashMap;
+
+/// The values of one categorical field, each with a code.
+#[derive(Clone, Debug, Default)]
+pub struct Dictionary {
+    codes: HashMap<String, u32>,
+    labels: Vec<String>,
+}
+
+impl Dictionary {
+    /// Codes the values in order of frequency (ties by value), so codes do not
+    /// depend on row order.
+    pub fn fit<'s>(values: impl Iterator<Item = &'s String>) -> Self {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for v in values {
+            *counts.entry(v).or_default() += 1;
+        }
+        let mut ordered: Vec<(&str, usize)> = counts.into_iter().collect();
+        ordered.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut dict = Dictionary::default();
+        for (value, _) in ordered {
+            dict.code_or_insert(value);
+        }
+        dict
+    }
+
+    /// The code of a value, adding it when new.
+    pub fn code_or_insert(&mut self, value: &str) -> u32 {
+        if let Some(&code) = self.codes.get(value) {
+            return code;
+        }
+        let code = self.labels.len() as u32;
+        self.labels.push(value.to_owned());
+        self.codes.insert(value.to_owned(), code);
+        code
+    }
+
+    /// The code of a known value.
+    pub fn code(&self, value: &str) -> Option<u32> {
+        self.codes.get(value).copied()
+    }
+
+    /// The value of a code.
+    pub fn label(&self, code: u32) -> Option<&str> {
+        self.labels.get(code as usize).map(String::as_str)
+    }
+
+    /// How many values the field has.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether no value was seen.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the core on the real catalogs in `../shared/data`.
+
+mod helpers;
+mod import;
+mod properties;
+mod sessions;
