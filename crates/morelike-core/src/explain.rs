@@ -62,7 +62,13 @@ pub fn explain(catalog: &Catalog, seed: Option<u32>, votes: &[VoteAt], row: u32)
         .map(|v| raw.view_norm(layout, v))
         .collect();
     let target = index.point(row);
-    let inv = |v: usize| if norms[v] > 1e-12 { 1.0 / norms[v] } else { 0.0 };
+    let inv = |v: usize| {
+        if norms[v] > 1e-12 {
+            1.0 / norms[v]
+        } else {
+            0.0
+        }
+    };
     let views: Vec<ViewShare> = layout
         .views
         .iter()

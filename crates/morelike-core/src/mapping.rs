@@ -139,7 +139,12 @@ pub struct EvalSpec {
 }
 
 fn default_missing() -> Vec<String> {
-    vec![String::new(), "NA".to_owned(), "N/A".to_owned(), "null".to_owned()]
+    vec![
+        String::new(),
+        "NA".to_owned(),
+        "N/A".to_owned(),
+        "null".to_owned(),
+    ]
 }
 
 /// A mapping that cannot be used, and what to change.
@@ -260,7 +265,8 @@ impl Mapping {
     }
 
     fn is_numeric(&self, field: &str) -> bool {
-        self.fields.numeric.iter().any(|f| f == field) || self.fields.price.as_deref() == Some(field)
+        self.fields.numeric.iter().any(|f| f == field)
+            || self.fields.price.as_deref() == Some(field)
     }
 
     /// One text view over the text fields, one view per categorical field,

@@ -80,7 +80,12 @@ pub struct Session {
 
 impl Session {
     /// Starts a session from a seed product.
-    pub fn start(catalog: &Catalog, seed: &str, k: usize, filters: Filters) -> Result<Self, SessionError> {
+    pub fn start(
+        catalog: &Catalog,
+        seed: &str,
+        k: usize,
+        filters: Filters,
+    ) -> Result<Self, SessionError> {
         if catalog.get(seed).is_none() {
             return Err(SessionError::UnknownSeed(seed.to_owned()));
         }
@@ -107,7 +112,8 @@ impl Session {
                 unknown.push(product.clone());
                 continue;
             }
-            self.votes.retain(|v| !(v.product == *product && v.round == self.round));
+            self.votes
+                .retain(|v| !(v.product == *product && v.round == self.round));
             self.votes.push(VoteRecord {
                 product: product.clone(),
                 vote: *vote,
@@ -184,7 +190,13 @@ impl Session {
         let index = catalog.index();
         let exclude: RowSet = self.shown.iter().filter_map(|id| index.row(id)).collect();
         let votes = self.resolved_votes(catalog);
-        let cx = self.context(catalog, &filter, &exclude, &votes, rng_seed ^ u64::from(self.round));
+        let cx = self.context(
+            catalog,
+            &filter,
+            &exclude,
+            &votes,
+            rng_seed ^ u64::from(self.round),
+        );
         let hits = strategy.page(&cx);
         self.round += 1;
         let items: Vec<(ProductId, f32)> = hits
@@ -205,6 +217,11 @@ impl Session {
             .row(product)
             .ok_or_else(|| CatalogError::UnknownProduct(product.to_owned()))?;
         let votes = self.resolved_votes(catalog);
-        Ok(explain(catalog, catalog.index().row(&self.seed), &votes, row))
+        Ok(explain(
+            catalog,
+            catalog.index().row(&self.seed),
+            &votes,
+            row,
+        ))
     }
 }

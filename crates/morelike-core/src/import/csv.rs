@@ -60,7 +60,10 @@ pub(super) fn read(
         if fields.len() < width {
             report.reject(at.issue(
                 None,
-                format!("expected {width} fields, found {}; quote values that contain commas", fields.len()),
+                format!(
+                    "expected {width} fields, found {}; quote values that contain commas",
+                    fields.len()
+                ),
             ));
             continue;
         }
@@ -69,7 +72,10 @@ pub(super) fn read(
             if !last_is_free_text {
                 report.reject(at.issue(
                     None,
-                    format!("expected {width} fields, found {}; quote values that contain commas", fields.len()),
+                    format!(
+                        "expected {width} fields, found {}; quote values that contain commas",
+                        fields.len()
+                    ),
                 ));
                 continue;
             }

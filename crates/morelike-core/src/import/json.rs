@@ -16,7 +16,9 @@ fn raw(value: Option<&Value>) -> Raw<'_> {
     match value {
         None | Some(Value::Null) => Raw::Absent,
         Some(Value::String(s)) => Raw::Text(Cow::Borrowed(s)),
-        Some(Value::Number(n)) => n.as_f64().map_or(Raw::Other("a number out of range"), Raw::Number),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map_or(Raw::Other("a number out of range"), Raw::Number),
         Some(Value::Bool(b)) => Raw::Bool(*b),
         Some(Value::Array(items)) => {
             let numbers: Option<Vec<f64>> = items.iter().map(Value::as_f64).collect();

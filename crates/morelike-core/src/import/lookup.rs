@@ -19,7 +19,9 @@ impl Lookup {
             field: spec.field.clone(),
             reason,
         };
-        let mut reader = ::csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let mut reader = ::csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(input);
         let header = reader.headers().map_err(|e| fail(e.to_string()))?.clone();
         let column = |name: &str| {
             header.iter().position(|h| h.trim() == name).ok_or_else(|| {

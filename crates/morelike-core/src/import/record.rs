@@ -83,7 +83,9 @@ impl<'a> RowBuilder<'a> {
             Raw::Bool(b) => Ok(Some(b.to_string())),
             Raw::Absent => Ok(None),
             Raw::Numbers(_) => Err(at.issue(Some(field), "expected a string, found a list")),
-            Raw::Other(what) => Err(at.issue(Some(field), format!("expected a string, found {what}"))),
+            Raw::Other(what) => {
+                Err(at.issue(Some(field), format!("expected a string, found {what}")))
+            }
         }
     }
 
@@ -91,11 +93,14 @@ impl<'a> RowBuilder<'a> {
         let n = match raw {
             Raw::Number(n) => n,
             Raw::Text(t) if self.is_missing(&t) => return Ok(None),
-            Raw::Text(t) => t.trim().parse::<f64>().map_err(|_| {
-                at.issue(Some(field), format!("'{}' is not a number", t.trim()))
-            })?,
+            Raw::Text(t) => t
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| at.issue(Some(field), format!("'{}' is not a number", t.trim())))?,
             Raw::Absent => return Ok(None),
-            Raw::Bool(_) | Raw::Numbers(_) => return Err(at.issue(Some(field), "expected a number")),
+            Raw::Bool(_) | Raw::Numbers(_) => {
+                return Err(at.issue(Some(field), "expected a number"))
+            }
             Raw::Other(what) => {
                 return Err(at.issue(Some(field), format!("expected a number, found {what}")))
             }
@@ -132,7 +137,10 @@ impl<'a> RowBuilder<'a> {
             Raw::Numbers(v) => v,
             Raw::Text(t) if self.is_missing(&t) => return Ok(None),
             Raw::Text(t) => parse_numbers(&t).map_err(|bad| {
-                at.issue(Some(field), format!("'{bad}' in the vector is not a number"))
+                at.issue(
+                    Some(field),
+                    format!("'{bad}' in the vector is not a number"),
+                )
             })?,
             Raw::Absent => return Ok(None),
             _ => return Err(at.issue(Some(field), "expected a list of numbers")),
@@ -215,11 +223,16 @@ impl<'a> RowBuilder<'a> {
             };
             match table.label(&code) {
                 Some(label) => {
-                    product.attributes.insert(spec.into.clone(), label.to_owned());
+                    product
+                        .attributes
+                        .insert(spec.into.clone(), label.to_owned());
                 }
                 None => warn.push(at.issue(
                     Some(&spec.field),
-                    format!("code '{code}' is not in {}; '{}' left empty", spec.file, spec.into),
+                    format!(
+                        "code '{code}' is not in {}; '{}' left empty",
+                        spec.file, spec.into
+                    ),
                 )),
             }
             product.attributes.insert(spec.field.clone(), code);
@@ -231,7 +244,10 @@ impl<'a> RowBuilder<'a> {
             }
             warn.push(at.issue(
                 Some(&f.name),
-                format!("the name is empty; shown as '{}', made from its categories", product.name),
+                format!(
+                    "the name is empty; shown as '{}', made from its categories",
+                    product.name
+                ),
             ));
         }
         if let Some(previous) = self.seen.insert(product.id.clone(), at) {
@@ -241,7 +257,10 @@ impl<'a> RowBuilder<'a> {
             };
             warn.push(at.issue(
                 Some(&f.id),
-                format!("id '{}' also appears at {earlier}; this later row wins", product.id),
+                format!(
+                    "id '{}' also appears at {earlier}; this later row wins",
+                    product.id
+                ),
             ));
         }
         Ok(product)
@@ -298,7 +317,10 @@ mod tests {
 
     #[test]
     fn double_spaces_in_names_are_collapsed() {
-        assert_eq!(collapse_spaces(" Vishudh Women  Orange   Kurta "), "Vishudh Women Orange Kurta");
+        assert_eq!(
+            collapse_spaces(" Vishudh Women  Orange   Kurta "),
+            "Vishudh Women Orange Kurta"
+        );
     }
 
     #[test]

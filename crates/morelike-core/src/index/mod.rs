@@ -268,7 +268,9 @@ impl Index {
                 Dense::F32(_) => weights[v],
                 Dense::I8 { scales, .. } => weights[v] / scales[v],
             };
-            dense[view.dense.clone()].iter_mut().for_each(|x| *x *= factor);
+            dense[view.dense.clone()]
+                .iter_mut()
+                .for_each(|x| *x *= factor);
         }
         let tables = layout
             .fields
@@ -363,7 +365,13 @@ impl Index {
     }
 
     /// The `k` rows most similar to a prepared query.
-    pub fn search(&self, query: &Prepared, k: usize, exclude: &RowSet, filter: &CompiledFilter) -> Vec<Hit> {
+    pub fn search(
+        &self,
+        query: &Prepared,
+        k: usize,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+    ) -> Vec<Hit> {
         self.scan(k, exclude, filter, |row| self.score(query, row))
     }
 

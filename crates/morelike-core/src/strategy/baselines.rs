@@ -126,7 +126,9 @@ impl Strategy for SumScores {
         "sum_scores"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
-        per_example(cx, |up, down| up.iter().sum::<f32>() - down.iter().sum::<f32>())
+        per_example(cx, |up, down| {
+            up.iter().sum::<f32>() - down.iter().sum::<f32>()
+        })
     }
 }
 
@@ -171,9 +173,18 @@ impl Strategy for Mmr {
                 .filter(|i| !chosen.contains(i))
                 .map(|i| {
                     let diversity = if chosen.is_empty() { 0.0 } else { max_sim[i] };
-                    (i, self.lambda * relevance[i] - (1.0 - self.lambda) * diversity)
+                    (
+                        i,
+                        self.lambda * relevance[i] - (1.0 - self.lambda) * diversity,
+                    )
                 })
-                .fold((usize::MAX, f32::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+                .fold((usize::MAX, f32::NEG_INFINITY), |a, b| {
+                    if b.1 > a.1 {
+                        b
+                    } else {
+                        a
+                    }
+                });
             let pick = best.0;
             chosen.push(pick);
             for i in 0..pool.len() {

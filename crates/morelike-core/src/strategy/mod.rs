@@ -49,7 +49,12 @@ impl Context<'_> {
     pub fn positives(&self) -> Vec<u32> {
         self.seed
             .into_iter()
-            .chain(self.votes.iter().filter(|v| v.vote == Vote::Up).map(|v| v.row))
+            .chain(
+                self.votes
+                    .iter()
+                    .filter(|v| v.vote == Vote::Up)
+                    .map(|v| v.row),
+            )
             .collect()
     }
 

@@ -161,9 +161,11 @@ impl Encoder {
             dense_dim += dim;
             encoders.push(encoder);
         }
-        let mut dictionaries: Vec<Dictionary> = fields.iter().map(|_| Dictionary::default()).collect();
+        let mut dictionaries: Vec<Dictionary> =
+            fields.iter().map(|_| Dictionary::default()).collect();
         for (i, (field, _)) in fields.iter().enumerate() {
-            dictionaries[i] = Dictionary::fit(products.clone().filter_map(|p| p.attributes.get(field)));
+            dictionaries[i] =
+                Dictionary::fit(products.clone().filter_map(|p| p.attributes.get(field)));
         }
         Encoder {
             layout: Layout {
@@ -310,7 +312,10 @@ mod tests {
         let second = encoder.encode(&products[1]);
         assert_eq!(second.codes[1], MISSING);
         let green = encoder.encode(&Product::new("3", "x").with_attribute("colour", "Green"));
-        assert_eq!(green.codes[0], 2, "a colour first seen after fitting gets the next code");
+        assert_eq!(
+            green.codes[0], 2,
+            "a colour first seen after fitting gets the next code"
+        );
         assert_eq!(encoder.dictionary(0).label(2), Some("Green"));
     }
 }

@@ -16,7 +16,11 @@ struct Scale {
 
 impl Scale {
     fn position(&self, value: f64) -> f64 {
-        let x = if self.log { value.max(0.0).ln_1p() } else { value };
+        let x = if self.log {
+            value.max(0.0).ln_1p()
+        } else {
+            value
+        };
         let t = if self.hi > self.lo {
             (x - self.lo) / (self.hi - self.lo)
         } else {
@@ -40,7 +44,8 @@ impl NumericEncoder {
         let scales = fields
             .iter()
             .map(|field| {
-                let mut values: Vec<f64> = products.clone().filter_map(|p| value(p, field)).collect();
+                let mut values: Vec<f64> =
+                    products.clone().filter_map(|p| value(p, field)).collect();
                 values.sort_by(f64::total_cmp);
                 let pick = |q: f64| -> f64 {
                     if values.is_empty() {
@@ -51,7 +56,11 @@ impl NumericEncoder {
                 };
                 let (p1, p99) = (pick(0.01), pick(0.99));
                 let log = p1 > 0.0 && p99 / p1 > 20.0;
-                let (lo, hi) = if log { (p1.ln_1p(), p99.ln_1p()) } else { (p1, p99) };
+                let (lo, hi) = if log {
+                    (p1.ln_1p(), p99.ln_1p())
+                } else {
+                    (p1, p99)
+                };
                 Scale {
                     field: field.clone(),
                     log,

@@ -20,7 +20,10 @@ pub(super) struct TextEncoder {
 /// Calls `emit(feature_hash, weight)` for each word and trigram of `text`.
 fn features(text: &str, mut emit: impl FnMut(u64, f32)) {
     let lower = text.to_lowercase();
-    for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         emit(mix(fnv1a(word.as_bytes())), 1.0);
         let padded: Vec<char> = std::iter::once(' ')
             .chain(word.chars())
@@ -29,7 +32,10 @@ fn features(text: &str, mut emit: impl FnMut(u64, f32)) {
         if padded.len() > 4 {
             for gram in padded.windows(3) {
                 let s: String = gram.iter().collect();
-                emit(mix(fnv1a(s.as_bytes()) ^ 0x7472_6967_7261_6d73), TRIGRAM_WEIGHT);
+                emit(
+                    mix(fnv1a(s.as_bytes()) ^ 0x7472_6967_7261_6d73),
+                    TRIGRAM_WEIGHT,
+                );
             }
         }
     }
@@ -95,7 +101,10 @@ mod tests {
             .enumerate()
             .map(|(i, n)| Product::new(i.to_string(), *n))
             .collect();
-        (TextEncoder::fit(&["name".into()], "name", 128, products.iter()), products)
+        (
+            TextEncoder::fit(&["name".into()], "name", 128, products.iter()),
+            products,
+        )
     }
 
     fn cosine(enc: &TextEncoder, a: &Product, b: &Product) -> f32 {

@@ -13,7 +13,11 @@ pub fn repo() -> PathBuf {
 
 pub fn data(path: &str) -> PathBuf {
     let p = repo().join("../shared/data").join(path);
-    assert!(p.exists(), "test data {} is missing: the tests need ../shared/data beside the repository", p.display());
+    assert!(
+        p.exists(),
+        "test data {} is missing: the tests need ../shared/data beside the repository",
+        p.display()
+    );
     p
 }
 
@@ -63,6 +67,10 @@ pub fn fashion_f32() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
         let f = fashion();
-        Catalog::build(f.catalog.mapping().clone(), f.products.clone(), Precision::F32)
+        Catalog::build(
+            f.catalog.mapping().clone(),
+            f.products.clone(),
+            Precision::F32,
+        )
     })
 }

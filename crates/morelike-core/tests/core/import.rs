@@ -28,7 +28,10 @@ fn fashion_imports_every_product_and_repairs_the_22_rows_with_unquoted_commas() 
         .map(|w| w.line.unwrap())
         .collect();
     assert_eq!(named.len(), 7, "seven rows are named 'NA'");
-    assert_eq!(f.catalog.get("42878").unwrap().name, "Women Accessories Bags Clutches Maroon Summer Casual");
+    assert_eq!(
+        f.catalog.get("42878").unwrap().name,
+        "Women Accessories Bags Clutches Maroon Summer Casual"
+    );
     // Line numbers are the file's physical lines, as an editor shows them
     // (the data README's "line 6,045" counts as pandas does, one more).
     assert!(repair_lines.contains(&6044), "{repair_lines:?}");
@@ -42,27 +45,52 @@ fn repaired_rows_keep_the_whole_name_with_its_commas() {
     let id = row.split(',').next().unwrap();
     let product = f.catalog.get(id).unwrap();
     let fields: Vec<&str> = row.split(',').collect();
-    assert_eq!(product.name, fields[9..].join(",").split_whitespace().collect::<Vec<_>>().join(" "));
+    assert_eq!(
+        product.name,
+        fields[9..]
+            .join(",")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     assert!(product.name.contains(','));
 }
 
 #[test]
 fn empty_and_na_values_become_missing_attributes_not_errors() {
     let f = fashion();
-    let no_season = f.products.iter().filter(|p| !p.attributes.contains_key("season")).count();
-    let no_year = f.products.iter().filter(|p| !p.numbers.contains_key("year")).count();
-    let no_usage = f.products.iter().filter(|p| !p.attributes.contains_key("usage")).count();
+    let no_season = f
+        .products
+        .iter()
+        .filter(|p| !p.attributes.contains_key("season"))
+        .count();
+    let no_year = f
+        .products
+        .iter()
+        .filter(|p| !p.numbers.contains_key("year"))
+        .count();
+    let no_usage = f
+        .products
+        .iter()
+        .filter(|p| !p.attributes.contains_key("usage"))
+        .count();
     assert_eq!(no_season, 21);
     assert_eq!(no_year, 1);
     assert_eq!(no_usage, 1 + 316);
-    assert!(f.products.iter().all(|p| p.attributes.get("usage").map(String::as_str) != Some("NA")));
+    assert!(f
+        .products
+        .iter()
+        .all(|p| p.attributes.get("usage").map(String::as_str) != Some("NA")));
 }
 
 #[test]
 fn double_spaces_in_names_are_collapsed() {
     let f = fashion();
     assert!(f.products.iter().all(|p| !p.name.contains("  ")));
-    assert_eq!(f.catalog.get("59365").unwrap().name, "Vishudh Women Orange Printed Kurta");
+    assert_eq!(
+        f.catalog.get("59365").unwrap().name,
+        "Vishudh Women Orange Printed Kurta"
+    );
 }
 
 #[test]
@@ -74,8 +102,14 @@ fn instacart_imports_every_product_with_aisle_and_department_names() {
     assert_eq!(cookies.name, "Chocolate Sandwich Cookies");
     assert_eq!(cookies.attributes["aisle"], "cookies cakes");
     assert_eq!(cookies.attributes["department"], "snacks");
-    assert!(products.iter().any(|p| p.name.contains(',')), "quoted names with commas survive");
-    assert!(products.iter().any(|p| !p.name.is_ascii()), "non-ASCII names survive");
+    assert!(
+        products.iter().any(|p| p.name.contains(',')),
+        "quoted names with commas survive"
+    );
+    assert!(
+        products.iter().any(|p| !p.name.is_ascii()),
+        "non-ASCII names survive"
+    );
 }
 
 fn small_mapping() -> Mapping {
@@ -105,7 +139,9 @@ fn a_broken_csv_row_is_rejected_with_line_field_and_reason_and_the_rest_kept() {
                6,Belt,-3,yes,Red,0 1\n\
                7,Scarf,2,1,Green,1 2 3\n\
                8,Coat,99,0,Black,\"[0.5, 0.5]\"\n";
-    let (products, report) = Importer::new(&mapping, &[]).read_all(Format::Csv, csv.as_bytes()).unwrap();
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, csv.as_bytes())
+        .unwrap();
     let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["1", "8"]);
     assert_eq!((report.imported, report.rejected, report.rows), (2, 6, 8));
@@ -116,7 +152,11 @@ fn a_broken_csv_row_is_rejected_with_line_field_and_reason_and_the_rest_kept() {
     assert!(by_line(5).reason.contains("expected 6 fields, found 4"));
     assert_eq!(by_line(6).field.as_deref(), Some("id"));
     assert!(by_line(7).reason.contains("negative"));
-    assert!(by_line(8).reason.contains("expected 2"), "{}", by_line(8).reason);
+    assert!(
+        by_line(8).reason.contains("expected 2"),
+        "{}",
+        by_line(8).reason
+    );
     assert!(!products[1].in_stock);
     assert_eq!(products[1].vectors["emb"], vec![0.5, 0.5]);
 }
@@ -125,7 +165,9 @@ fn a_broken_csv_row_is_rejected_with_line_field_and_reason_and_the_rest_kept() {
 fn extra_fields_are_rejected_when_the_last_column_is_not_free_text() {
     let mapping = small_mapping();
     let csv = "id,name,price,stock,colour,emb\n1,Shirt,10,yes,Blue,1 0,9\n";
-    let (_, report) = Importer::new(&mapping, &[]).read_all(Format::Csv, csv.as_bytes()).unwrap();
+    let (_, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, csv.as_bytes())
+        .unwrap();
     assert_eq!(report.rejected, 1);
     assert!(report.errors[0].reason.contains("found 7"));
 }
@@ -148,7 +190,9 @@ fn a_bad_json_line_rejects_that_line_only() {
                  {\"id\":2,\"name\":\"Hat\",\"price\":\"4.5\",\"stock\":false}\n\
                  [1,2]\n\
                  {\"id\":\"3\",\"name\":{\"a\":1}}\n";
-    let (products, report) = Importer::new(&mapping, &[]).read_all(Format::Jsonl, jsonl.as_bytes()).unwrap();
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Jsonl, jsonl.as_bytes())
+        .unwrap();
     assert_eq!(products.len(), 2);
     assert_eq!(products[1].id, "2");
     assert_eq!(products[1].price, Some(4.5));
@@ -156,18 +200,26 @@ fn a_bad_json_line_rejects_that_line_only() {
     assert_eq!(report.errors[0].line, Some(2));
     assert!(report.errors[0].reason.contains("not valid JSON"));
     assert_eq!(report.errors[1].line, Some(5));
-    assert!(report.errors[2].reason.contains("found an object"), "{}", report.errors[2].reason);
+    assert!(
+        report.errors[2].reason.contains("found an object"),
+        "{}",
+        report.errors[2].reason
+    );
 }
 
 #[test]
 fn a_json_array_is_read_item_by_item_with_positions_in_errors() {
     let mapping = small_mapping();
     let json = r#"[{"id":"1","name":"Shirt"},{"id":"2"},{"id":"3","name":"Hat","colour":"Red"}]"#;
-    let (products, report) = Importer::new(&mapping, &[]).read_all(Format::Json, json.as_bytes()).unwrap();
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Json, json.as_bytes())
+        .unwrap();
     assert_eq!(products.len(), 2);
     assert_eq!(report.errors[0].item, Some(2));
     assert_eq!(report.errors[0].field.as_deref(), Some("name"));
-    let err = Importer::new(&mapping, &[]).read_all(Format::Json, r#"{"id":1}"#.as_bytes()).unwrap_err();
+    let err = Importer::new(&mapping, &[])
+        .read_all(Format::Json, r#"{"id":1}"#.as_bytes())
+        .unwrap_err();
     assert!(err.to_string().contains("JSON array"), "{err}");
 }
 
@@ -175,7 +227,9 @@ fn a_json_array_is_read_item_by_item_with_positions_in_errors() {
 fn a_repeated_id_is_a_warning_and_the_later_row_wins() {
     let mapping = small_mapping();
     let csv = "id,name,price,stock,colour,emb\n1,Shirt,10,yes,Blue,\n1,Shirt v2,11,yes,Blue,\n";
-    let (products, report) = Importer::new(&mapping, &[]).read_all(Format::Csv, csv.as_bytes()).unwrap();
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, csv.as_bytes())
+        .unwrap();
     assert_eq!(products.len(), 2);
     assert_eq!(report.warnings.len(), 1);
     assert!(report.warnings[0].reason.contains("line 2"));

@@ -45,9 +45,15 @@ fn catalog_from(rows: &[(Vec<f32>, u8)], precision: Precision) -> Catalog {
     Catalog::build(mapping(), products, precision)
 }
 
-fn rows(n: std::ops::Range<usize>) -> impl proptest::strategy::Strategy<Value = Vec<(Vec<f32>, u8)>> {
+fn rows(
+    n: std::ops::Range<usize>,
+) -> impl proptest::strategy::Strategy<Value = Vec<(Vec<f32>, u8)>> {
     prop::collection::vec(
-        (prop::collection::vec(-1.0f32..1.0, 6).prop_filter("non-zero", |v| v.iter().any(|x| x.abs() > 0.05)), 0u8..3),
+        (
+            prop::collection::vec(-1.0f32..1.0, 6)
+                .prop_filter("non-zero", |v| v.iter().any(|x| x.abs() > 0.05)),
+            0u8..3,
+        ),
         n,
     )
 }
@@ -139,7 +145,12 @@ fn quantized_top_10_agrees_with_f32_top_10_on_the_fashion_catalog() {
     let quantized = &fashion().catalog;
     let exact = fashion_f32();
     let (mut agree, mut total) = (0usize, 0usize);
-    let ids: Vec<&str> = fashion().products.iter().step_by(223).map(|p| p.id.as_str()).collect();
+    let ids: Vec<&str> = fashion()
+        .products
+        .iter()
+        .step_by(223)
+        .map(|p| p.id.as_str())
+        .collect();
     assert!(ids.len() >= 190);
     let weights = exact.weights().to_vec();
     for id in ids {

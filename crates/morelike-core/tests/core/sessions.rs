@@ -18,7 +18,11 @@ fn upvoting_a_blue_shirt_brings_more_blue_shirts_than_the_first_page() {
     let catalog = &fashion().catalog;
     let seed = catalog
         .products()
-        .filter(|p| attr(p, "articleType") == "Tshirts" && attr(p, "baseColour") == "Black" && attr(p, "gender") == "Men")
+        .filter(|p| {
+            attr(p, "articleType") == "Tshirts"
+                && attr(p, "baseColour") == "Black"
+                && attr(p, "gender") == "Men"
+        })
         .map(|p| p.id.clone())
         .min()
         .unwrap();
@@ -26,11 +30,18 @@ fn upvoting_a_blue_shirt_brings_more_blue_shirts_than_the_first_page() {
     let strategy = Rocchio::default();
     let first = session.next_page(catalog, &strategy, 1).unwrap();
     let count = |items: &[(String, f32)], f: &dyn Fn(&Product) -> bool| {
-        items.iter().filter(|(id, _)| f(catalog.get(id).unwrap())).count()
+        items
+            .iter()
+            .filter(|(id, _)| f(catalog.get(id).unwrap()))
+            .count()
     };
     let blue_shirt = catalog
         .products()
-        .filter(|p| attr(p, "articleType") == "Shirts" && attr(p, "baseColour") == "Blue" && attr(p, "gender") == "Men")
+        .filter(|p| {
+            attr(p, "articleType") == "Shirts"
+                && attr(p, "baseColour") == "Blue"
+                && attr(p, "gender") == "Men"
+        })
         .map(|p| p.id.clone())
         .min()
         .unwrap();
@@ -44,15 +55,29 @@ fn upvoting_a_blue_shirt_brings_more_blue_shirts_than_the_first_page() {
     }
     let first_blue = count(&first.items, &|p| attr(p, "baseColour") == "Blue");
     let first_shirts = count(&first.items, &|p| attr(p, "articleType") == "Shirts");
-    assert!(blue / 3 > first_blue, "blue per page {} vs first {first_blue}", blue / 3);
-    assert!(shirts / 3 > first_shirts, "shirts per page {} vs first {first_shirts}", shirts / 3);
+    assert!(
+        blue / 3 > first_blue,
+        "blue per page {} vs first {first_blue}",
+        blue / 3
+    );
+    assert!(
+        shirts / 3 > first_shirts,
+        "shirts per page {} vs first {first_shirts}",
+        shirts / 3
+    );
 }
 
 #[test]
 fn votes_on_unknown_products_are_reported_and_skipped() {
     let catalog = &fashion().catalog;
     let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
-    let unknown = session.vote(catalog, &[("no-such-id".into(), Vote::Up), ("39386".into(), Vote::Down)]);
+    let unknown = session.vote(
+        catalog,
+        &[
+            ("no-such-id".into(), Vote::Up),
+            ("39386".into(), Vote::Down),
+        ],
+    );
     assert_eq!(unknown, ["no-such-id"]);
     assert_eq!(session.votes.len(), 1);
     assert!(session.next_page(catalog, &Rocchio::default(), 1).is_ok());
@@ -76,14 +101,20 @@ fn filters_hold_on_every_page_and_unknown_filter_fields_are_refused() {
     for _ in 0..3 {
         let page = session.next_page(catalog, &Rocchio::default(), 1).unwrap();
         assert_eq!(page.items.len(), 8);
-        assert!(page.items.iter().all(|(id, _)| attr(catalog.get(id).unwrap(), "gender") == "Women"));
+        assert!(page
+            .items
+            .iter()
+            .all(|(id, _)| attr(catalog.get(id).unwrap(), "gender") == "Women"));
     }
     let bad = Filters {
         attributes: BTreeMap::from([("brand".to_owned(), vec!["x".to_owned()])]),
         ..Filters::default()
     };
     let err = Session::start(catalog, "15970", 8, bad).unwrap_err();
-    assert!(err.to_string().contains("'brand'") && err.to_string().contains("gender"), "{err}");
+    assert!(
+        err.to_string().contains("'brand'") && err.to_string().contains("gender"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -93,7 +124,10 @@ fn undo_takes_back_the_latest_round_of_votes() {
     session.next_page(catalog, &Rocchio::default(), 1).unwrap();
     session.vote(catalog, &[("39386".into(), Vote::Up)]);
     session.next_page(catalog, &Rocchio::default(), 1).unwrap();
-    session.vote(catalog, &[("5342".into(), Vote::Down), ("59365".into(), Vote::Up)]);
+    session.vote(
+        catalog,
+        &[("5342".into(), Vote::Down), ("59365".into(), Vote::Up)],
+    );
     let undone = session.undo().unwrap();
     assert_eq!(undone.len(), 2);
     assert_eq!(session.votes.len(), 1);
@@ -106,14 +140,27 @@ fn an_explanation_adds_up_by_view_and_by_vote() {
     let catalog = &fashion().catalog;
     let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
     let page = session.next_page(catalog, &Rocchio::default(), 1).unwrap();
-    session.vote(catalog, &[(page.items[0].0.clone(), Vote::Up), (page.items[7].0.clone(), Vote::Down)]);
+    session.vote(
+        catalog,
+        &[
+            (page.items[0].0.clone(), Vote::Up),
+            (page.items[7].0.clone(), Vote::Down),
+        ],
+    );
     let page = session.next_page(catalog, &Rocchio::default(), 1).unwrap();
     let (id, score) = &page.items[0];
     let e = session.explain(catalog, id).unwrap();
     let by_view: f32 = e.views.iter().map(|v| v.contribution).sum();
     let by_example: f32 = e.examples.iter().map(|v| v.contribution).sum();
-    assert!((by_view - by_example).abs() < 1e-3, "{by_view} vs {by_example}");
-    assert!((e.score - score).abs() < 0.02, "explained {} vs served {score}", e.score);
+    assert!(
+        (by_view - by_example).abs() < 1e-3,
+        "{by_view} vs {by_example}"
+    );
+    assert!(
+        (e.score - score).abs() < 0.02,
+        "explained {} vs served {score}",
+        e.score
+    );
     assert_eq!(e.examples.len(), 3);
     assert_eq!(e.examples[0].vote, None);
     assert_eq!(e.examples[2].vote, Some(Vote::Down));
@@ -125,7 +172,13 @@ fn every_strategy_fills_a_page_on_the_real_catalog() {
     for s in strategy::all() {
         let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
         let page = session.next_page(catalog, s.as_ref(), 3).unwrap();
-        session.vote(catalog, &[(page.items[0].0.clone(), Vote::Up), (page.items[1].0.clone(), Vote::Down)]);
+        session.vote(
+            catalog,
+            &[
+                (page.items[0].0.clone(), Vote::Up),
+                (page.items[1].0.clone(), Vote::Down),
+            ],
+        );
         let page = session.next_page(catalog, s.as_ref(), 3).unwrap();
         assert_eq!(page.items.len(), 8, "{}", s.name());
     }
@@ -138,14 +191,23 @@ fn an_upsert_and_a_delete_show_in_the_next_page() {
         fashion().products.iter().take(2000).cloned().collect(),
         morelike_core::Precision::I8,
     );
-    let seed = catalog.get("15970").cloned().unwrap_or_else(|| fashion().products[0].clone());
+    let seed = catalog
+        .get("15970")
+        .cloned()
+        .unwrap_or_else(|| fashion().products[0].clone());
     let mut twin = seed.clone();
     twin.id = "twin".into();
     assert_eq!(catalog.upsert(twin.clone()), morelike_core::Change::Added);
     assert_eq!(catalog.upsert(twin), morelike_core::Change::Unchanged);
     let mut session = Session::start(&catalog, &seed.id, 8, Filters::default()).unwrap();
-    let page = session.clone().next_page(&catalog, &Rocchio::default(), 1).unwrap();
-    assert_eq!(page.items[0].0, "twin", "an identical new product is the nearest");
+    let page = session
+        .clone()
+        .next_page(&catalog, &Rocchio::default(), 1)
+        .unwrap();
+    assert_eq!(
+        page.items[0].0, "twin",
+        "an identical new product is the nearest"
+    );
     assert!(catalog.delete("twin"));
     let page = session.next_page(&catalog, &Rocchio::default(), 1).unwrap();
     assert!(page.items.iter().all(|(id, _)| id != "twin"));

@@ -1,0 +1,151 @@
+//! `morelike import` and `morelike delete`.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use morelike_core::Format;
+
+use super::DataDir;
+use crate::catalogs;
+
+/// Arguments of `morelike import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The catalog file.
+    pub file: PathBuf,
+    /// The store to import into (created when new).
+    #[arg(long)]
+    pub store: String,
+    /// The column mapping (TOML).
+    #[arg(long)]
+    pub mapping: PathBuf,
+    /// The file's format, when its name does not tell.
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    data: DataDir,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::from_file_name(&format!("x.{s}"))
+        .ok_or_else(|| format!("unknown format '{s}': use csv, jsonl or json"))
+}
+
+/// Counts bytes read, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+/// Runs `morelike import`.
+pub fn run(args: ImportArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let (mapping, lookups) = catalogs::read_mapping(&args.mapping)?;
+    let format = args
+        .format
+        .or(mapping.format)
+        .or_else(|| Format::from_file_name(&args.file.to_string_lossy()))
+        .context("cannot tell the file's format from its name: pass --format csv|jsonl|json")?;
+    let file =
+        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = if std::io::stderr().is_terminal() && !args.json {
+        let bar = ProgressBar::new(size);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let storage = args.data.open()?;
+    let input = Counted {
+        inner: std::io::BufReader::with_capacity(1 << 16, file),
+        bar: bar.clone(),
+    };
+    let outcome = catalogs::import(&storage, &args.store, &mapping, &lookups, format, input)?;
+    bar.finish_and_clear();
+    let imported = started.elapsed();
+    let catalog = catalogs::load(&storage, &args.store)?;
+    let ready = started.elapsed();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        return Ok(());
+    }
+    let r = &outcome.report;
+    println!(
+        "{}: {} rows: {} imported ({} repaired), {} rejected; {} added, {} updated, {} unchanged",
+        args.file.display(),
+        r.rows,
+        r.imported,
+        r.repaired,
+        r.rejected,
+        outcome.added,
+        outcome.updated,
+        outcome.unchanged
+    );
+    for w in &r.warnings {
+        println!("  warning: {w}");
+    }
+    for e in &r.errors {
+        println!("  rejected: {e}");
+    }
+    if r.errors.len() as u64 != r.rejected {
+        println!(
+            "  ({} more rejected rows not listed)",
+            r.rejected - r.errors.len() as u64
+        );
+    }
+    println!(
+        "store '{}' holds {} products; imported in {:.2} s, index ready in {:.2} s",
+        args.store,
+        catalog.len(),
+        imported.as_secs_f64(),
+        ready.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Arguments of `morelike delete`.
+#[derive(Debug, clap::Args)]
+pub struct DeleteArgs {
+    /// Product ids.
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// The store.
+    #[arg(long)]
+    pub store: String,
+    #[command(flatten)]
+    data: DataDir,
+}
+
+/// Runs `morelike delete`.
+pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
+    let storage = args.data.open()?;
+    let deleted = crate::store::Storage::delete_products(&storage, &args.store, &args.ids)?;
+    println!(
+        "deleted {deleted} of {} products from '{}'",
+        args.ids.len(),
+        args.store
+    );
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! morelike, the service: storage backends, catalog loading and the
+//! command-line interface over the pure core (`morelike-core`).
+
+pub mod catalogs;
+pub mod cli;
+pub mod store;

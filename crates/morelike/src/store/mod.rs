@@ -1,0 +1,118 @@
+//! Storage: where stores' products, settings and shoppers' sessions live.
+//! One trait, so the embedded store and a shared one pass the same tests.
+
+mod embedded;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use morelike_core::{Mapping, Precision, Product, Session};
+use serde::{Deserialize, Serialize};
+
+pub use embedded::Embedded;
+
+/// What went wrong underneath; the message names the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database refused or failed.
+    #[error("storage failed while {doing}: {reason}")]
+    Backend {
+        /// What we were doing.
+        doing: &'static str,
+        /// What the backend said.
+        reason: String,
+    },
+    /// A stored value does not decode (written by another version?).
+    #[error("stored {what} for '{key}' cannot be read: {reason}")]
+    Corrupt {
+        /// What kind of value.
+        what: &'static str,
+        /// Its key.
+        key: String,
+        /// The decode error.
+        reason: String,
+    },
+}
+
+impl StorageError {
+    pub(crate) fn backend(doing: &'static str) -> impl FnOnce(String) -> StorageError {
+        move |reason| StorageError::Backend { doing, reason }
+    }
+}
+
+/// A store's settings: its mapping, view weights, precision and strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    /// The column mapping (with the views).
+    pub mapping: Mapping,
+    /// View weights that override the mapping's, by view name.
+    #[serde(default)]
+    pub weights: BTreeMap<String, f32>,
+    /// How dense rows are stored.
+    #[serde(default)]
+    pub precision: Precision,
+    /// The strategy pages are served with.
+    #[serde(default = "default_strategy")]
+    pub strategy: String,
+}
+
+fn default_strategy() -> String {
+    morelike_core::strategy::DEFAULT.to_owned()
+}
+
+impl StoreSettings {
+    /// Settings for a mapping with defaults for the rest.
+    pub fn new(mapping: Mapping) -> Self {
+        StoreSettings {
+            mapping,
+            weights: BTreeMap::new(),
+            precision: Precision::default(),
+            strategy: default_strategy(),
+        }
+    }
+}
+
+/// A session as stored: the value and when it expires.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredSession {
+    /// The session.
+    pub session: Session,
+    /// Expiry, in seconds since the Unix epoch.
+    pub expires_at: u64,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+/// Everything morelike keeps, for every store, behind one interface.
+pub trait Storage: Send + Sync {
+    /// The stores that have settings.
+    fn stores(&self) -> Result<Vec<String>, StorageError>;
+    /// A store's settings.
+    fn settings(&self, store: &str) -> Result<Option<StoreSettings>, StorageError>;
+    /// Writes a store's settings.
+    fn put_settings(&self, store: &str, settings: &StoreSettings) -> Result<(), StorageError>;
+    /// Every product of a store.
+    fn products(&self, store: &str) -> Result<Vec<Product>, StorageError>;
+    /// Writes products (insert or replace), all or none.
+    fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError>;
+    /// Deletes products by id, all or none; returns how many existed.
+    fn delete_products(&self, store: &str, ids: &[String]) -> Result<usize, StorageError>;
+    /// A session, unless missing or expired.
+    fn session(&self, store: &str, id: &str) -> Result<Option<Session>, StorageError>;
+    /// Writes a session that expires `ttl` from now.
+    fn put_session(
+        &self,
+        store: &str,
+        id: &str,
+        session: &Session,
+        ttl: Duration,
+    ) -> Result<(), StorageError>;
+    /// Deletes a store with everything in it.
+    fn delete_store(&self, store: &str) -> Result<(), StorageError>;
+}
