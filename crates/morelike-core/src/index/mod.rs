@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 pub use filter::{CompiledFilter, FilterError, Filters};
-pub use kernel::{kernels, portable, Kernels};
+pub use kernel::{available, kernels, portable, Kernels};
 pub use point::Point;
 pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
@@ -351,17 +351,30 @@ impl Index {
         mut score: impl FnMut(u32) -> f32,
     ) -> Vec<Hit> {
         let mut top = TopK::new(k);
-        let open = filter.is_open();
-        for row in 0..self.ids.len() as u32 {
-            if !self.live.contains(row) || exclude.contains(row) {
-                continue;
-            }
-            if !open && !filter.accepts(self, row) {
-                continue;
-            }
-            top.push(row, score(row));
-        }
+        self.each_candidate(exclude, filter, |row| top.push(row, score(row)));
         top.into_hits()
+    }
+
+    /// Calls `visit` for each live row not in `exclude` that the filter accepts,
+    /// in row order, 64 rows at a time.
+    #[inline]
+    fn each_candidate(
+        &self,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        mut visit: impl FnMut(u32),
+    ) {
+        let open = filter.is_open();
+        for w in 0..self.live.words() {
+            let mut bits = self.live.word(w) & !exclude.word(w);
+            while bits != 0 {
+                let row = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if open || filter.accepts(self, row) {
+                    visit(row);
+                }
+            }
+        }
     }
 
     /// The `k` rows most similar to a prepared query.
@@ -372,13 +385,33 @@ impl Index {
         exclude: &RowSet,
         filter: &CompiledFilter,
     ) -> Vec<Hit> {
-        self.scan(k, exclude, filter, |row| self.score(query, row))
+        let kernel = kernels();
+        let dim = self.dim;
+        let fields = query.tables.len();
+        let cats = |r: usize| -> f32 {
+            let codes = &self.codes[r * fields..(r + 1) * fields];
+            codes
+                .iter()
+                .zip(&query.tables)
+                .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
+                .sum()
+        };
+        match &self.dense {
+            Dense::I8 { data, .. } => self.scan(k, exclude, filter, |row| {
+                let r = row as usize;
+                (kernel.i8)(&query.dense, &data[r * dim..(r + 1) * dim]) + cats(r)
+            }),
+            Dense::F32(data) => self.scan(k, exclude, filter, |row| {
+                let r = row as usize;
+                (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]) + cats(r)
+            }),
+        }
     }
 
     /// Live rows that pass a filter and are not excluded (for random pages).
     pub fn candidates(&self, exclude: &RowSet, filter: &CompiledFilter) -> Vec<u32> {
-        (0..self.ids.len() as u32)
-            .filter(|&r| self.live.contains(r) && !exclude.contains(r) && filter.accepts(self, r))
-            .collect()
+        let mut rows = Vec::with_capacity(self.rows.len());
+        self.each_candidate(exclude, filter, |row| rows.push(row));
+        rows
     }
 }

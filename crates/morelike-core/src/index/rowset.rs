@@ -43,6 +43,17 @@ impl RowSet {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// The 64-row word `w` (rows `64·w .. 64·w + 64`); zero past the end.
+    #[inline]
+    pub fn word(&self, w: usize) -> u64 {
+        self.words.get(w).copied().unwrap_or(0)
+    }
+
+    /// How many 64-row words the set spans.
+    pub fn words(&self) -> usize {
+        self.words.len()
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|&w| w == 0)
