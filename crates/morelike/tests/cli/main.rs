@@ -1,0 +1,150 @@
+//! The `morelike` binary's commands, run as a merchant would run them, on the
+//! real fashion catalog.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fashion() -> PathBuf {
+    repo().join("../shared/data/fashion/styles.csv")
+}
+
+fn morelike(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_morelike"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("MORELIKE_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn import_fashion(data: &Path) -> serde_json::Value {
+    let mapping = repo().join("examples/fashion.toml");
+    let out = morelike(
+        data,
+        &[
+            "import",
+            fashion().to_str().unwrap(),
+            "--store",
+            "fashion",
+            "--mapping",
+            mapping.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn importing_twice_writes_only_what_changed_and_similar_finds_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = import_fashion(dir.path());
+    assert_eq!(first["imported"], 44_446);
+    assert_eq!(first["repaired"], 22);
+    assert_eq!(first["rejected"], 0);
+    assert_eq!(first["added"], 44_446);
+    let again = import_fashion(dir.path());
+    assert_eq!(again["added"], 0);
+    assert_eq!(again["updated"], 0);
+    assert_eq!(again["unchanged"], 44_446);
+
+    let out = morelike(
+        dir.path(),
+        &["similar", "15970", "--store", "fashion", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits.len(), 8);
+    assert!(hits.iter().all(|h| h["id"] != "15970"));
+    assert!(
+        hits[0]["name"].as_str().unwrap().contains("Shirt"),
+        "{:?}",
+        hits[0]
+    );
+
+    let gone = hits[0]["id"].as_str().unwrap().to_owned();
+    let out = morelike(dir.path(), &["delete", &gone, "--store", "fashion"]);
+    assert!(out.status.success());
+    let out = morelike(dir.path(), &["similar", &gone, "--store", "fashion"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("no product with id '{gone}'")),
+        "{err}"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_morelike"))
+        .args([
+            "session",
+            "--store",
+            "fashion",
+            "--seed",
+            "15970",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"+1 -8\nbogus\nundo\nexplain 2\nquit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("— round 2 —"), "{text}");
+    assert!(text.contains("'bogus' is not a vote"), "{text}");
+    assert!(text.contains("took back 2 vote(s)"), "{text}");
+    assert!(text.contains("\"views\""), "{text}");
+}
+
+#[test]
+fn a_bad_mapping_is_refused_with_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("bad.toml");
+    std::fs::write(
+        &mapping,
+        "[fields]\nid = \"id\"\nname = \"productDisplayName\"\n[[views]]\nname = \"c\"\nkind = \"categorical\"\nfields = [\"brand\"]\n",
+    )
+    .unwrap();
+    let out = morelike(
+        dir.path(),
+        &[
+            "import",
+            fashion().to_str().unwrap(),
+            "--store",
+            "s",
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'brand'") && err.contains("bad.toml"), "{err}");
+}
+
+#[test]
+fn similar_on_a_store_that_does_not_exist_says_to_import_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = morelike(dir.path(), &["similar", "1", "--store", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("import a catalog into it first"));
+}
