@@ -26,9 +26,7 @@ fn import(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let (products, _) = Importer::new(&mapping, &[])
-        .read_all(Format::Csv, bytes.as_slice())
-        .unwrap();
+    let (_, products) = common::fashion();
     group.bench_function("build_index_i8", |b| {
         b.iter(|| Catalog::build(mapping.clone(), products.clone(), Precision::I8))
     });
