@@ -173,6 +173,32 @@ impl Catalog {
         Ok(())
     }
 
+    /// Products whose name holds every word of `query` (case-insensitive),
+    /// shortest names first; an exact id match comes first of all.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<&Product> {
+        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        let mut found: Vec<&Product> = Vec::new();
+        if let Some(p) = self.products.get(query.trim()) {
+            found.push(p);
+        }
+        if words.is_empty() {
+            return found;
+        }
+        let mut by_name: Vec<&Product> = self
+            .products
+            .values()
+            .filter(|p| p.id != query.trim())
+            .filter(|p| {
+                let name = p.name.to_lowercase();
+                words.iter().all(|w| name.contains(w.as_str()))
+            })
+            .collect();
+        by_name.sort_by(|a, b| a.name.len().cmp(&b.name.len()).then(a.id.cmp(&b.id)));
+        found.extend(by_name);
+        found.truncate(limit);
+        found
+    }
+
     /// Compiles filters for this catalog.
     pub fn filter(&self, filters: &Filters) -> Result<CompiledFilter, CatalogError> {
         Ok(CompiledFilter::new(filters, &self.index)?)

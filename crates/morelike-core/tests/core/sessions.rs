@@ -212,3 +212,21 @@ fn an_upsert_and_a_delete_show_in_the_next_page() {
     let page = session.next_page(&catalog, &Rocchio::default(), 1).unwrap();
     assert!(page.items.iter().all(|(id, _)| id != "twin"));
 }
+
+#[test]
+fn search_finds_names_with_every_word_and_ids_exactly() {
+    let catalog = &fashion().catalog;
+    let found = catalog.search("navy  SHIRT", 5);
+    assert_eq!(found.len(), 5);
+    for p in &found {
+        let name = p.name.to_lowercase();
+        assert!(
+            name.contains("navy") && name.contains("shirt"),
+            "{}",
+            p.name
+        );
+    }
+    assert!(found.windows(2).all(|w| w[0].name.len() <= w[1].name.len()));
+    assert_eq!(catalog.search("15970", 3)[0].id, "15970");
+    assert!(catalog.search("zzzz-no-such-words", 3).is_empty());
+}

@@ -1,0 +1,225 @@
+// Browser test of the widget and the demo page, against a real `morelike
+// serve` (bundled demo store) driven in Debian's headless Chromium.
+//
+//   MORELIKE_BIN=target/debug/morelike node widget/tests/demo.e2e.mjs
+//
+// It starts the server itself on a free port with a fresh data directory,
+// votes through the page, restarts the server mid-session, and saves
+// screenshots at desktop and phone width to $SCREENSHOTS (default
+// target/screenshots). It prints "N passed, M failed" and exits non-zero on
+// any failure; it never skips.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BIN = resolve(process.env.MORELIKE_BIN || 'target/debug/morelike');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SHOTS = resolve(process.env.SCREENSHOTS || 'target/screenshots');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+async function waitReady(base, child, ms = 120000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode != null) throw new Error(`morelike serve exited with ${child.exitCode}`);
+    try { if ((await fetch(`${base}/readyz`)).ok) return; } catch (_) { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`morelike serve was not ready at ${base} within ${ms} ms`);
+}
+
+function serve(port, dataDir) {
+  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, MORELIKE_LOG: process.env.MORELIKE_LOG || 'warn' },
+  });
+  return child;
+}
+
+function stop(child) {
+  return new Promise((ok) => {
+    if (child.exitCode != null) return ok();
+    child.once('exit', () => ok());
+    child.kill('SIGTERM');
+  });
+}
+
+const results = [];
+async function check(name, fn) {
+  try { await fn(); results.push([name, true]); console.log(`ok   ${name}`); }
+  catch (e) { results.push([name, false]); console.log(`FAIL ${name}\n     ${e.stack || e}`); }
+}
+
+// Reads the pages the widget has rendered, from the events it emitted.
+const pages = (page) => page.evaluate(() => window.__pages);
+const lastPage = async (page) => (await pages(page)).at(-1);
+
+async function waitPages(page, n) {
+  await page.waitForFunction((count) => window.__pages.length >= count, n, { timeout: 20000 });
+  await page.waitForFunction(() => {
+    const cards = document.querySelector('morelike-recs').shadowRoot.querySelectorAll('.card');
+    return cards.length > 0 && [...cards].every((c) => !c.querySelector('button.vote').disabled);
+  }, null, { timeout: 20000 });
+}
+
+async function vote(page, product, kind) {
+  const before = (await pages(page)).length;
+  const recs = page.locator('morelike-recs');
+  await recs.locator(`li.card[data-product="${product}"] button[data-vote="${kind}"]`).click();
+  await waitPages(page, before + 1);
+}
+
+if (!existsSync(BIN)) throw new Error(`no morelike binary at ${BIN}: build it or set MORELIKE_BIN`);
+if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (scripts/test does)`);
+mkdirSync(SHOTS, { recursive: true });
+const dataDir = mkdtempSync(join(tmpdir(), 'morelike-e2e-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+let server = serve(port, dataDir);
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+
+try {
+  await waitReady(base, server);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  await page.addInitScript(() => {
+    window.__pages = [];
+    window.__votes = [];
+    addEventListener('morelike:page', (e) => window.__pages.push(e.detail));
+    addEventListener('morelike:vote', (e) => window.__votes.push(e.detail));
+  });
+  const seed = '15970'; // Turtle Check Men Navy Blue Shirt
+  await page.goto(`${base}/?product=${seed}`);
+  await waitPages(page, 1);
+  const first = await lastPage(page);
+  const shown = new Set([seed]);
+
+  await check('the demo page shows a first page of 8 products similar to the seed', async () => {
+    assert.equal(first.items.length, 8);
+    assert.ok(!first.items.some((i) => i.id === seed), 'the seed is not recommended to itself');
+    const cards = await page.locator('morelike-recs li.card').count();
+    assert.equal(cards, 8);
+    for (const i of first.items) shown.add(i.id);
+  });
+
+  // Pick a colour the seed does not have, and vote for it three rounds running.
+  const seedColour = 'Navy Blue';
+  let colour = null;
+  await check('More Like This and Not My Style bring new, never-repeated products', async () => {
+    let current = first;
+    for (let round = 0; round < 3; round += 1) {
+      const liked = colour
+        ? current.items.find((i) => i.attributes.baseColour === colour)
+        : current.items.find((i) => i.attributes.baseColour && i.attributes.baseColour !== seedColour);
+      assert.ok(liked, `round ${round + 1} offers an item to like`);
+      colour = liked.attributes.baseColour;
+      const disliked = current.items.find((i) => i.attributes.baseColour !== colour && i.id !== liked.id);
+      if (disliked) {
+        await vote(page, disliked.id, 'down');
+        current = await lastPage(page);
+        for (const i of current.items) { assert.ok(!shown.has(i.id), `${i.id} shown twice`); shown.add(i.id); }
+      }
+      const target = current.items.find((i) => i.attributes.baseColour === colour) || current.items[0];
+      await vote(page, target.id, 'up');
+      current = await lastPage(page);
+      assert.equal(current.items.length, 8);
+      for (const i of current.items) { assert.ok(!shown.has(i.id), `${i.id} shown twice`); shown.add(i.id); }
+    }
+  });
+
+  await check('upvoted attributes dominate after a few rounds', async () => {
+    const all = await pages(page);
+    const share = (p) => p.items.filter((i) => i.attributes.baseColour === colour).length / p.items.length;
+    const late = all.slice(-2).map(share);
+    const early = share(all[0]);
+    assert.ok(Math.max(...late) > early, `${colour}: first page ${early}, last pages ${late}`);
+    assert.ok(late.at(-1) >= 0.5, `${colour} is at least half of the last page (${late.at(-1)})`);
+  });
+
+  await check('the side panel lists the votes and each round\'s timings', async () => {
+    const votes = await page.locator('#votes li').count();
+    const recorded = (await page.evaluate(() => window.__votes)).length;
+    assert.equal(votes, recorded);
+    assert.ok(votes >= 4);
+    const rows = await page.locator('#rounds tr').count();
+    assert.equal(rows, (await pages(page)).length);
+  });
+
+  await page.screenshot({ path: join(SHOTS, 'demo-desktop.png'), fullPage: false });
+
+  await check('the widget resumes the session after the server restarts', async () => {
+    const before = await lastPage(page);
+    await stop(server);
+    await page.waitForFunction(() => /reconnect/i.test(document.querySelector('morelike-recs').shadowRoot.querySelector('.status').textContent), null, { timeout: 10000 });
+    server = serve(port, dataDir);
+    await waitReady(base, server);
+    const count = (await pages(page)).length;
+    await waitPages(page, count + 1);
+    const resumed = await lastPage(page);
+    assert.equal(resumed.resumed, true, 'the page after reconnecting is a resumed one');
+    assert.equal(resumed.session, before.session);
+    assert.deepEqual(resumed.items.map((i) => i.id), before.items.map((i) => i.id));
+    await vote(page, resumed.items[0].id, 'up');
+    const next = await lastPage(page);
+    assert.equal(next.round, before.round + 1, 'the round count went on');
+    for (const i of next.items) assert.ok(!shown.has(i.id), `${i.id} shown twice after resuming`);
+  });
+
+  await check('the widget is usable with the keyboard alone', async () => {
+    const count = (await pages(page)).length;
+    await page.locator('morelike-recs li.card').first().locator('button[data-vote="up"]').focus();
+    await page.keyboard.press('Enter');
+    await waitPages(page, count + 1);
+    const focused = await page.evaluate(() => document.querySelector('morelike-recs').shadowRoot.activeElement?.dataset.vote);
+    assert.equal(focused, 'up', 'focus moves to the new page');
+  });
+
+  await check('the demo search finds products by name and starts from the one picked', async () => {
+    await page.fill('#q', 'running shoes');
+    await page.locator('#results button').first().waitFor({ timeout: 5000 });
+    const name = await page.locator('#results button').first().textContent();
+    assert.match(name.toLowerCase(), /running/);
+    const count = (await pages(page)).length;
+    await page.locator('#results button').first().click();
+    await waitPages(page, count + 1);
+    const fresh = await lastPage(page);
+    assert.equal(fresh.round, 1, 'a new session starts at round 1');
+  });
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const small = await phone.newPage();
+  await small.addInitScript(() => { window.__pages = []; addEventListener('morelike:page', (e) => window.__pages.push(e.detail)); });
+  await small.goto(`${base}/?product=${seed}`);
+  await waitPages(small, 1);
+  await check('at phone width the cards fit the screen without sideways scrolling', async () => {
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    const box = await small.locator('morelike-recs li.card').first().boundingBox();
+    assert.ok(box.width >= 140 && box.width <= 390, `card width ${box.width}`);
+  });
+  await small.screenshot({ path: join(SHOTS, 'demo-phone.png'), fullPage: false });
+} finally {
+  await browser.close();
+  await stop(server);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const passed = results.filter(([, ok]) => ok).length;
+const failed = results.length - passed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
