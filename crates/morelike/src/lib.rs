@@ -3,4 +3,5 @@
 
 pub mod catalogs;
 pub mod cli;
+pub mod server;
 pub mod store;

@@ -2,6 +2,7 @@
 //! they parse, call the library, and print.
 
 mod import;
+mod serve;
 mod session;
 mod similar;
 
@@ -46,6 +47,8 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Play a session in the terminal: `+3` / `-5` vote on shown items.
     Session(session::SessionArgs),
+    /// Serve the HTTP API, the WebSocket protocol and the demo page.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line.
@@ -55,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => import::delete(args),
         Command::Similar(args) => similar::run(args),
         Command::Session(args) => session::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
