@@ -2,7 +2,7 @@
 //! a real WebSocket client, and a small HTTP client.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use futures_util::{SinkExt, StreamExt};
@@ -46,7 +46,6 @@ pub fn demo_data_dir() -> TempDir {
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<()>>,
 }
@@ -54,7 +53,6 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a server with this configuration.
     pub async fn start(config: Config) -> TestApp {
-        let data_dir = config.data_dir.clone();
         let app = Application::build(config).await.expect("the server starts");
         let addr = app.address();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -67,7 +65,6 @@ impl TestApp {
         });
         TestApp {
             addr,
-            data_dir,
             stop: Some(stop),
             join: Some(join),
         }
