@@ -20,6 +20,9 @@ pub struct Plan {
     pub interactions: usize,
     /// Products per page.
     pub k: usize,
+    /// Interactions before a session starts over with a fresh `start`
+    /// (shoppers' sessions are short; a session's cost grows with its votes).
+    pub session_length: usize,
     /// Seed products, one per session in turn.
     pub seeds: Vec<String>,
 }
@@ -106,7 +109,8 @@ fn socket_error(url: &str) -> impl Fn(tokio_tungstenite::tungstenite::Error) -> 
     }
 }
 
-/// One session: start, then vote / more in turn, timing each interaction.
+/// One client: start, then vote / more in turn, starting over every
+/// `session_length` interactions, timing each interaction.
 async fn session(plan: &Plan, seed: &str) -> Result<Samples, BenchError> {
     let (mut ws, _) = tokio_tungstenite::connect_async(&plan.url)
         .await
@@ -152,7 +156,9 @@ async fn session(plan: &Plan, seed: &str) -> Result<Samples, BenchError> {
             .as_array()
             .map(|a| a.iter().filter_map(|it| it["id"].as_str()).collect())
             .unwrap_or_default();
+        let fresh = plan.session_length > 0 && (i + 1) % plan.session_length == 0;
         request = match (items.as_slice(), i % 3) {
+            _ if fresh => json!({"v": 1, "type": "start", "seed": seed, "k": plan.k}),
             ([], _) => json!({"v": 1, "type": "reset"}),
             (_, 2) => json!({"v": 1, "type": "more"}),
             ([only], _) => json!({"v": 1, "type": "vote", "product": only, "vote": "up"}),

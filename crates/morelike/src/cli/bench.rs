@@ -22,6 +22,9 @@ pub struct BenchArgs {
     /// Products per page.
     #[arg(long, default_value_t = 8)]
     pub k: usize,
+    /// Interactions before a client starts a fresh session (0: never).
+    #[arg(long, default_value_t = 20)]
+    pub session_length: usize,
     /// Seed products (sessions take them in turn); the defaults are fashion ids.
     #[arg(
         long,
@@ -46,6 +49,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         clients: args.clients.max(1),
         interactions: args.interactions,
         k: args.k,
+        session_length: args.session_length,
         seeds: args.seed,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
