@@ -68,8 +68,8 @@ impl Config {
         if let Some(v) = listen {
             self.listen = v;
         }
-        if no_demo == Some(true) {
-            self.demo = false;
+        if let Some(no_demo) = no_demo {
+            self.demo = !no_demo;
         }
         if let Some(v) = session_ttl_secs {
             self.session_ttl = Duration::from_secs(v);

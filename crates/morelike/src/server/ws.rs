@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -159,8 +158,99 @@ where
     }
 }
 
-/// The value of a reply's field, for logs and tests.
-pub fn reply_type(reply: &str) -> Option<String> {
-    let value: Value = serde_json::from_str(reply).ok()?;
-    Some(value.get("type")?.as_str()?.to_owned())
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::Arc;
+
+    use futures_util::stream;
+    use morelike_core::{Catalog, Mapping, Precision, Product};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::server::config::Config;
+    use crate::server::state::Store;
+    use crate::store::{Embedded, StoreSettings};
+
+    fn shop(dir: &std::path::Path) -> AppState {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
+        )
+        .unwrap();
+        let products = ["red", "red", "blue", "blue", "green", "green"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Product::new(i.to_string(), format!("{c} thing {i}")).with_attribute("colour", c)
+            })
+            .collect();
+        let catalog = Catalog::build(mapping.clone(), products, Precision::F32);
+        let state = AppState::new(
+            Arc::new(Embedded::open(dir).unwrap()),
+            Config::for_tests(dir),
+        );
+        state.replace(Store::new("shop", StoreSettings::new(mapping), catalog).unwrap());
+        state
+    }
+
+    #[tokio::test]
+    async fn the_socket_loop_answers_every_frame_in_order_and_survives_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        let frames = [
+            "{oops",
+            r#"{"v":1,"id":1,"type":"start","seed":"0","k":2}"#,
+            r#"{"v":1,"id":2,"type":"vote","product":"nope","vote":"up"}"#,
+            r#"{"v":1,"id":3,"type":"more"}"#,
+        ];
+        let input = stream::iter(frames.map(|f| Ok::<_, Infallible>(Message::text(f))));
+        let mut output: Vec<Message> = Vec::new();
+        let conn = Connection::new(state.clone(), "shop".into());
+        serve(&mut output, input, conn, state.shutdown.clone()).await;
+
+        let replies: Vec<Value> = output
+            .iter()
+            .map(|m| serde_json::from_str(m.to_text().unwrap()).unwrap())
+            .collect();
+        let summary: Vec<(Value, Value, Value)> = replies
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].clone(),
+                    r["type"].clone(),
+                    r.get("code").or(r.get("round")).cloned().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Value::Null, "error".into(), "bad_json".into()),
+                (1.into(), "page".into(), 1.into()),
+                (2.into(), "error".into(), "unknown_product".into()),
+                (3.into(), "page".into(), 2.into()),
+            ]
+        );
+        state.sessions.close();
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_closes_the_socket_with_going_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        state.shutdown.cancel();
+        let mut output: Vec<Message> = Vec::new();
+        let conn = Connection::new(state.clone(), "shop".into());
+        serve(
+            &mut output,
+            stream::pending::<Result<Message, Infallible>>(),
+            conn,
+            state.shutdown.clone(),
+        )
+        .await;
+        match output.as_slice() {
+            [Message::Close(Some(frame))] => assert_eq!(frame.code, 1001),
+            other => panic!("expected one close frame, got {other:?}"),
+        }
+    }
 }
