@@ -60,6 +60,9 @@ pub struct ImportOutcome {
     pub updated: usize,
     /// Products that existed unchanged (not written).
     pub unchanged: usize,
+    /// The products written (added or updated), for a live catalog to apply.
+    #[serde(skip)]
+    pub changed: Vec<Product>,
 }
 
 /// Imports a file into a store: an upsert that writes only what changed.
@@ -107,5 +110,6 @@ pub fn import(
         .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));
     storage.put_products(store, &changed)?;
     storage.put_settings(store, &settings)?;
+    outcome.changed = changed;
     Ok(outcome)
 }

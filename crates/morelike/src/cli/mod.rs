@@ -1,7 +1,9 @@
 //! The command line: `morelike <subcommand>`. Each subcommand is a file here;
 //! they parse, call the library, and print.
 
+mod bench;
 mod import;
+mod serve;
 mod session;
 mod similar;
 
@@ -46,6 +48,10 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Play a session in the terminal: `+3` / `-5` vote on shown items.
     Session(session::SessionArgs),
+    /// Load a running server over WebSockets and report round-trip percentiles.
+    Bench(bench::BenchArgs),
+    /// Serve the HTTP API, the WebSocket protocol and the demo page.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line.
@@ -55,5 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => import::delete(args),
         Command::Similar(args) => similar::run(args),
         Command::Session(args) => session::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use morelike_core::{Product, Session};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::{now_secs, Storage, StorageError, StoreSettings, StoredSession};
+use super::{now_secs, SessionWrite, Storage, StorageError, StoreSettings, StoredSession};
 
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 const PRODUCTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("products");
@@ -177,6 +177,26 @@ impl Storage for Embedded {
             );
         }
         try_db!(tx.commit(), "writing a session");
+        Ok(())
+    }
+
+    fn put_sessions(&self, sessions: &[SessionWrite], ttl: Duration) -> Result<(), StorageError> {
+        let expires_at = now_secs() + ttl.as_secs();
+        let tx = try_db!(self.db.begin_write(), "writing sessions");
+        {
+            let mut table = try_db!(tx.open_table(SESSIONS), "writing sessions");
+            for (store, id, session) in sessions {
+                let stored = StoredSession {
+                    session: session.clone(),
+                    expires_at,
+                };
+                try_db!(
+                    table.insert((store.as_str(), id.as_str()), encode(&stored).as_slice()),
+                    "writing sessions"
+                );
+            }
+        }
+        try_db!(tx.commit(), "writing sessions");
         Ok(())
     }
 

@@ -81,6 +81,9 @@ pub struct StoredSession {
     pub expires_at: u64,
 }
 
+/// A session to write: (store, session id, session).
+pub type SessionWrite = (String, String, Session);
+
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
     SystemTime::now()
@@ -113,6 +116,14 @@ pub trait Storage: Send + Sync {
         session: &Session,
         ttl: Duration,
     ) -> Result<(), StorageError>;
+    /// Writes several sessions at once (one commit where the backend can),
+    /// each expiring `ttl` from now.
+    fn put_sessions(&self, sessions: &[SessionWrite], ttl: Duration) -> Result<(), StorageError> {
+        for (store, id, session) in sessions {
+            self.put_session(store, id, session, ttl)?;
+        }
+        Ok(())
+    }
     /// Deletes a store with everything in it.
     fn delete_store(&self, store: &str) -> Result<(), StorageError>;
 }

@@ -1,0 +1,33 @@
+//! `morelike serve`: runs the HTTP and WebSocket server until ctrl-c or SIGTERM.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::server::config::{Config, Layer};
+use crate::server::{shutdown_signal, Application};
+
+/// Arguments of `morelike serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A configuration file (TOML); environment variables and flags override it.
+    #[arg(long, env = "MORELIKE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Layer,
+}
+
+/// Runs `morelike serve`.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(args.config.as_deref(), args.settings)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let app = Application::build(config).await?;
+        eprintln!("morelike is serving on http://{}/", app.address());
+        app.run(shutdown_signal()).await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,189 @@
+//! Server configuration: defaults, then a TOML file, then `MORELIKE_*`
+//! environment variables, then command-line flags — each overriding the last.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The settings a running server uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The embedded store's directory.
+    pub data_dir: PathBuf,
+    /// Where to listen (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Create the `demo` store from the bundled catalog when there are no stores.
+    pub demo: bool,
+    /// How long an untouched session is kept.
+    pub session_ttl: Duration,
+    /// The largest WebSocket frame answered normally (bigger ones get `frame_too_large`).
+    pub max_frame_bytes: usize,
+    /// The largest catalog upload.
+    pub max_upload_bytes: usize,
+    /// The largest JSON request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./morelike-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            demo: true,
+            session_ttl: Duration::from_secs(24 * 3600),
+            max_frame_bytes: 64 * 1024,
+            max_upload_bytes: 1 << 30,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for tests: a given directory, any free port, no demo.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Config {
+            data_dir: data_dir.to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            demo: false,
+            ..Config::default()
+        }
+    }
+
+    /// Applies a layer of settings over this one.
+    pub fn apply(&mut self, layer: Layer) {
+        let Layer {
+            data_dir,
+            listen,
+            no_demo,
+            session_ttl_secs,
+            max_frame_bytes,
+            max_upload_bytes,
+            max_body_bytes,
+        } = layer;
+        if let Some(v) = data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = listen {
+            self.listen = v;
+        }
+        if let Some(no_demo) = no_demo {
+            self.demo = !no_demo;
+        }
+        if let Some(v) = session_ttl_secs {
+            self.session_ttl = Duration::from_secs(v);
+        }
+        if let Some(v) = max_frame_bytes {
+            self.max_frame_bytes = v;
+        }
+        if let Some(v) = max_upload_bytes {
+            self.max_upload_bytes = v;
+        }
+        if let Some(v) = max_body_bytes {
+            self.max_body_bytes = v;
+        }
+    }
+
+    /// Defaults, then the file (when given), then `flags` (which clap has
+    /// already filled from `MORELIKE_*` where a flag was absent).
+    pub fn load(file: Option<&Path>, flags: Layer) -> Result<Self, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+            let layer: Layer = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+            config.apply(layer);
+        }
+        config.apply(flags);
+        Ok(config)
+    }
+}
+
+/// One source of settings; absent values leave the one below in place. The
+/// same names serve as TOML keys, as `--flags` and as `MORELIKE_*` variables.
+#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    /// The data directory of the embedded store [default: ./morelike-data].
+    #[arg(long, env = "MORELIKE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The address to listen on [default: 127.0.0.1:7700].
+    #[arg(long, env = "MORELIKE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Do not create the demo store on first start.
+    #[arg(long, env = "MORELIKE_NO_DEMO", num_args = 0..=1, default_missing_value = "true")]
+    pub no_demo: Option<bool>,
+    /// Seconds an untouched session is kept [default: 86400].
+    #[arg(long, env = "MORELIKE_SESSION_TTL_SECS")]
+    pub session_ttl_secs: Option<u64>,
+    /// Largest WebSocket frame answered normally, in bytes [default: 65536].
+    #[arg(long, env = "MORELIKE_MAX_FRAME_BYTES")]
+    pub max_frame_bytes: Option<usize>,
+    /// Largest catalog upload, in bytes [default: 1 GiB].
+    #[arg(long, env = "MORELIKE_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<usize>,
+    /// Largest JSON request body, in bytes [default: 65536].
+    #[arg(long, env = "MORELIKE_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read the configuration {path}: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("configuration {path}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("morelike.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nsession_ttl_secs = 60\nno_demo = true\n",
+        )
+        .unwrap();
+        let flags = Layer {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Layer::default()
+        };
+        let config = Config::load(Some(&file), flags).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9100".parse().unwrap());
+        assert_eq!(config.session_ttl, Duration::from_secs(60));
+        assert!(!config.demo);
+        assert_eq!(config.max_frame_bytes, Config::default().max_frame_bytes);
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("morelike.toml");
+        std::fs::write(&file, "listne = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::load(Some(&file), Layer::default()).unwrap_err();
+        assert!(err.to_string().contains("listne"), "{err}");
+    }
+}

@@ -1,0 +1,282 @@
+//! Products: bulk upsert (CSV, JSON Lines, JSON — the CLI's importer and
+//! per-row report, the body streamed through it), get, delete, search by
+//! name, and the products most similar to one.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use futures_util::TryStreamExt;
+use morelike_core::{Filters, Format, Product};
+use serde::{Deserialize, Serialize};
+use tokio_util::io::{StreamReader, SyncIoBridge};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::catalogs;
+use crate::server::error::{ApiError, ErrorBody};
+use crate::server::protocol::{PageItem, DEFAULT_K};
+use crate::server::state::AppState;
+
+/// How the upload is encoded, when the Content-Type does not say.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UploadParams {
+    /// `csv`, `jsonl` or `json`; else taken from the Content-Type
+    /// (`text/csv`, `application/x-ndjson`, `application/json`).
+    pub format: Option<String>,
+}
+
+/// What an upload did: the per-row report and the counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadReport {
+    /// The importer's account: rows, imported, repaired, rejected, errors
+    /// (line, field, reason), warnings.
+    #[schema(value_type = Object)]
+    #[serde(flatten)]
+    pub report: morelike_core::import::ImportReport,
+    /// Products that are new.
+    pub added: usize,
+    /// Products that existed and changed.
+    pub updated: usize,
+    /// Products that existed unchanged.
+    pub unchanged: usize,
+}
+
+fn format_of(params: &UploadParams, headers: &HeaderMap) -> Result<Format, ApiError> {
+    if let Some(name) = &params.format {
+        return Format::from_file_name(&format!("x.{name}")).ok_or_else(|| {
+            ApiError::field("format", format!("'{name}' is not csv, jsonl or json"))
+        });
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    match essence {
+        "text/csv" => Ok(Format::Csv),
+        "application/x-ndjson" | "application/jsonl" | "application/json-lines" => Ok(Format::Jsonl),
+        "application/json" => Ok(Format::Json),
+        _ => Err(ApiError::field(
+            "format",
+            format!("cannot tell the format from Content-Type '{content_type}': send text/csv, application/x-ndjson or application/json, or ?format=csv|jsonl|json"),
+        )),
+    }
+}
+
+/// Remembers the first read error (a body that broke off or went over the limit).
+struct Watched<R> {
+    inner: R,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            self.failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert_with(|| e.to_string());
+        })
+    }
+}
+
+/// Upserts products from a catalog file, with the store's mapping.
+#[utoipa::path(post, path = "/v1/stores/{store}/products", tag = "products",
+    params(("store" = String, Path, description = "The store"), UploadParams),
+    request_body(content = String, description = "The catalog: CSV with a header row, JSON Lines, or a JSON array",
+        content_type = "text/csv"),
+    responses(
+        (status = 200, description = "Imported; bad rows are listed and skipped", body = UploadReport),
+        (status = 404, description = "No such store: create it with PUT /v1/stores/{store}", body = ErrorBody),
+        (status = 413, description = "The body is over the upload limit", body = ErrorBody),
+        (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    Path(store): Path<String>,
+    Query(params): Query<UploadParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<UploadReport>, ApiError> {
+    let format = format_of(&params, &headers)?;
+    let settings = state.store(&store)?.settings.clone();
+    if !settings.mapping.lookups.is_empty() {
+        return Err(ApiError::BadImport(
+            "this store's mapping joins lookup tables, which the HTTP upload cannot read: join them into the file first, or use `morelike import`".into(),
+        ));
+    }
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let failure = Arc::new(Mutex::new(None));
+    let input = Watched {
+        inner: SyncIoBridge::new(StreamReader::new(stream)),
+        failure: failure.clone(),
+    };
+    let task_state = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let outcome = catalogs::import(
+            task_state.storage.as_ref(),
+            &store,
+            &settings.mapping,
+            &[],
+            format,
+            input,
+        )
+        .map_err(|e| ApiError::BadImport(format!("{e:#}")))?;
+        task_state.apply_upserts(&store, outcome.changed.clone())?;
+        Ok::<_, ApiError>(outcome)
+    })
+    .await??;
+    if let Some(reason) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let message = format!(
+            "the upload broke off ({reason}); the {} rows read before were imported",
+            outcome.report.rows
+        );
+        return Err(if reason.contains("length limit") {
+            ApiError::BodyTooLarge(message)
+        } else {
+            ApiError::BadImport(message)
+        });
+    }
+    Ok(Json(UploadReport {
+        report: outcome.report,
+        added: outcome.added,
+        updated: outcome.updated,
+        unchanged: outcome.unchanged,
+    }))
+}
+
+/// One product, as stored.
+#[utoipa::path(get, path = "/v1/stores/{store}/products/{id}", tag = "products",
+    params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
+    responses(
+        (status = 200, description = "The product", body = Object),
+        (status = 404, description = "No such store or product", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path((store, id)): Path<(String, String)>,
+) -> Result<Json<Product>, ApiError> {
+    let store = state.store(&store)?;
+    let product = store.read().get(&id).cloned();
+    product.map(Json).ok_or(ApiError::UnknownProduct(id))
+}
+
+/// Deletes one product; the next page no longer shows it.
+#[utoipa::path(delete, path = "/v1/stores/{store}/products/{id}", tag = "products",
+    params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such store or product", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((store_name, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let store = state.store(&store_name)?;
+    let ids = vec![id.clone()];
+    let storage = state.storage.clone();
+    let deleted =
+        tokio::task::spawn_blocking(move || storage.delete_products(&store_name, &ids)).await??;
+    let live = store.write(|catalog| catalog.delete(&id));
+    if deleted == 0 && !live {
+        return Err(ApiError::UnknownProduct(id));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A name search.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words that must all appear in the name (any case).
+    #[serde(default)]
+    pub q: String,
+    /// At most this many products (default 20, at most 100).
+    pub limit: Option<usize>,
+}
+
+/// Products whose name holds every word of `q`, by id.
+#[utoipa::path(get, path = "/v1/stores/{store}/products", tag = "products",
+    params(("store" = String, Path, description = "The store"), SearchParams),
+    responses(
+        (status = 200, description = "Matching products", body = Vec<Object>),
+        (status = 404, description = "No such store", body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Path(store): Path<String>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<Vec<Product>>, ApiError> {
+    let store = state.store(&store)?;
+    let limit = params.limit.unwrap_or(20).min(100);
+    let words: Vec<String> = params.q.split_whitespace().map(str::to_lowercase).collect();
+    let found = tokio::task::spawn_blocking(move || {
+        let catalog = store.read();
+        let mut found: Vec<Product> = catalog
+            .products()
+            .filter(|p| {
+                let name = p.name.to_lowercase();
+                words.iter().all(|w| name.contains(w.as_str()))
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found.truncate(limit);
+        found
+    })
+    .await?;
+    Ok(Json(found))
+}
+
+/// How many similar products.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SimilarParams {
+    /// Products to return (default 8, at most 100).
+    pub k: Option<usize>,
+}
+
+/// The products most similar to one product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarBody {
+    /// The product compared to.
+    pub product: String,
+    /// The most similar products, best first.
+    pub items: Vec<PageItem>,
+}
+
+/// The `k` products most similar to one product.
+#[utoipa::path(get, path = "/v1/stores/{store}/similar/{id}", tag = "products",
+    params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id"), SimilarParams),
+    responses(
+        (status = 200, description = "The most similar products", body = SimilarBody),
+        (status = 400, description = "k out of range", body = ErrorBody),
+        (status = 404, description = "No such store or product", body = ErrorBody)))]
+pub async fn similar(
+    State(state): State<AppState>,
+    Path((store, id)): Path<(String, String)>,
+    Query(params): Query<SimilarParams>,
+) -> Result<Json<SimilarBody>, ApiError> {
+    let k = params.k.unwrap_or(DEFAULT_K);
+    if k == 0 || k > morelike_core::session::MAX_K {
+        return Err(ApiError::field(
+            "k",
+            format!("{k} is out of range: ask for 1 to 100"),
+        ));
+    }
+    let store = state.store(&store)?;
+    let catalog = store.read();
+    let hits = catalog.similar(&id, k, &Filters::default())?;
+    let items = hits
+        .iter()
+        .map(|h| {
+            let p = catalog.at(h.row);
+            PageItem {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                price: p.price,
+                image: p.image.clone(),
+                attributes: p.attributes.clone(),
+                score: h.score,
+            }
+        })
+        .collect();
+    Ok(Json(SimilarBody { product: id, items }))
+}

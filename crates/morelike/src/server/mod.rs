@@ -1,0 +1,261 @@
+//! `morelike serve`: the HTTP API and the WebSocket protocol over the
+//! embedded store. [`Application::build`] is used by `main` and by the
+//! integration tests alike; [`app`] is the router.
+
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod protocol;
+mod session_writer;
+pub mod sessions;
+pub mod state;
+pub mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::routing::{get, post, put};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use error::ApiError;
+use http::{health, page, products, sessions as session_api, socket, stores};
+use state::{AppState, Store};
+
+use crate::store::{Embedded, Storage};
+
+/// A server that cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data directory cannot be opened.
+    #[error("cannot open the data directory {dir}: {reason}")]
+    Storage {
+        /// The directory.
+        dir: String,
+        /// Why.
+        reason: String,
+    },
+    /// The demo store cannot be created.
+    #[error("cannot create the demo store: {0}")]
+    Demo(String),
+    /// A store cannot be loaded.
+    #[error("cannot load store '{store}': {reason}")]
+    Load {
+        /// The store.
+        store: String,
+        /// Why.
+        reason: String,
+    },
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// Serving failed.
+    #[error("the server failed: {0}")]
+    Serve(String),
+}
+
+/// The router: every route, with request ids, tracing and body limits.
+pub fn app(state: AppState) -> Router {
+    let upload_limit = state.config.max_upload_bytes;
+    let body_limit = state.config.max_body_bytes;
+    let store = "/v1/stores/{store}";
+    let session = "/v1/stores/{store}/sessions/{session}";
+    Router::new()
+        .route("/", get(page::index))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/v1/openapi.json", get(openapi::serve))
+        .route("/v1/stores", get(stores::list))
+        .route(store, put(stores::put))
+        .route(
+            &format!("{store}/products"),
+            post(products::upload)
+                .layer(RequestBodyLimitLayer::new(upload_limit))
+                .get(products::search),
+        )
+        .route(
+            &format!("{store}/products/{{id}}"),
+            get(products::get).delete(products::delete),
+        )
+        .route(&format!("{store}/similar/{{id}}"), get(products::similar))
+        .route(&format!("{store}/sessions"), post(session_api::start))
+        .route(session, get(session_api::resume))
+        .route(&format!("{session}/votes"), post(session_api::vote))
+        .route(&format!("{session}/more"), post(session_api::more))
+        .route(&format!("{session}/undo"), post(session_api::undo))
+        .route(&format!("{session}/reset"), post(session_api::reset))
+        .route(
+            &format!("{session}/explain/{{product}}"),
+            get(session_api::explain),
+        )
+        .route(&format!("{store}/ws"), get(socket::upgrade))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), %request_id)
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// A server ready to run: stores loaded, socket bound.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the data directory, creates the demo store if it is empty (and
+    /// the demo is on), loads every store, and binds the address.
+    pub async fn build(config: Config) -> Result<Self, ServerError> {
+        let started = Instant::now();
+        let dir = config.data_dir.clone();
+        let demo = config.demo;
+        let storage: Arc<dyn Storage> = Arc::new(
+            tokio::task::spawn_blocking(move || {
+                Embedded::open(&dir).map_err(|e| ServerError::Storage {
+                    dir: dir.display().to_string(),
+                    reason: e.to_string(),
+                })
+            })
+            .await
+            .map_err(|e| ServerError::Serve(e.to_string()))??,
+        );
+        let state = AppState::new(storage.clone(), config);
+        let loader = state.clone();
+        tokio::task::spawn_blocking(move || load_stores(&loader, demo))
+            .await
+            .map_err(|e| ServerError::Serve(e.to_string()))??;
+        let addr = state.config.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| ServerError::Listen {
+                addr,
+                reason: e.to_string(),
+            })?;
+        tracing::info!(
+            stores = ?state.store_names(),
+            ready_ms = started.elapsed().as_millis() as u64,
+            "loaded"
+        );
+        Ok(Application { listener, state })
+    }
+
+    /// The address the server listens on (the real port when asked for 0).
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The shared state (for tests and tools in the same process).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully: stops
+    /// accepting, lets HTTP requests in flight finish, ends every WebSocket
+    /// after the request in hand (with a close frame), and writes every
+    /// pending session to storage.
+    pub async fn run(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let state = self.state;
+        let shutdown = state.shutdown.clone();
+        tracing::info!(address = %self.listener.local_addr().map_err(|e| ServerError::Serve(e.to_string()))?, "listening");
+        let served = axum::serve(self.listener, app(state.clone()))
+            .with_graceful_shutdown(async move {
+                signal.await;
+                tracing::info!("shutting down");
+                shutdown.cancel();
+            })
+            .await;
+        state.shutdown.cancel();
+        state.connections.close();
+        state.connections.wait().await;
+        let sessions = state.sessions.clone();
+        tokio::task::spawn_blocking(move || sessions.close())
+            .await
+            .map_err(|e| ServerError::Serve(e.to_string()))?;
+        tracing::info!("stopped");
+        served.map_err(|e| ServerError::Serve(e.to_string()))
+    }
+}
+
+fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
+    let storage = state.storage.as_ref();
+    let names = storage.stores().map_err(|e| ServerError::Storage {
+        dir: state.config.data_dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    if names.is_empty() && demo {
+        let started = Instant::now();
+        let outcome = demo::create(storage).map_err(|e| ServerError::Demo(format!("{e:#}")))?;
+        tracing::info!(
+            store = demo::STORE,
+            products = outcome.report.imported,
+            ms = started.elapsed().as_millis() as u64,
+            "created the demo store from the bundled fashion catalog"
+        );
+    }
+    for name in storage.stores().map_err(|e| ServerError::Load {
+        store: "*".into(),
+        reason: e.to_string(),
+    })? {
+        let store = Store::load(storage, &name).map_err(|e: ApiError| ServerError::Load {
+            store: name.clone(),
+            reason: match e {
+                ApiError::Internal(detail) => detail,
+                other => other.to_string(),
+            },
+        })?;
+        tracing::info!(store = %name, products = store.read().len(), "store loaded");
+        state.replace(store);
+    }
+    Ok(())
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

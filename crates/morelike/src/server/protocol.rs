@@ -1,0 +1,388 @@
+//! The v1 wire types, shared by the WebSocket protocol and the HTTP API
+//! (docs/PROTOCOL.md is the prose), and the parser that turns a client frame
+//! into a request or into an error with the exact code and field at fault.
+
+use std::collections::BTreeMap;
+
+use morelike_core::{Explanation, Filters, Vote};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ErrorBody};
+
+/// The protocol version this server speaks.
+pub const VERSION: u64 = 1;
+
+/// Products per page when a request does not say.
+pub const DEFAULT_K: usize = 8;
+
+fn default_k() -> usize {
+    DEFAULT_K
+}
+
+/// What a page may show.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageFilters {
+    /// Only products in stock.
+    #[serde(default)]
+    pub in_stock: bool,
+    /// Categorical field → accepted values (any of them), e.g. `{"gender": ["Men"]}`.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// Lowest price (inclusive).
+    #[serde(default)]
+    pub price_min: Option<f64>,
+    /// Highest price (inclusive).
+    #[serde(default)]
+    pub price_max: Option<f64>,
+}
+
+impl From<PageFilters> for Filters {
+    fn from(f: PageFilters) -> Self {
+        Filters {
+            in_stock: f.in_stock,
+            attributes: f.attributes,
+            price_min: f.price_min,
+            price_max: f.price_max,
+        }
+    }
+}
+
+/// `start`: a new session from a seed product.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct StartRequest {
+    /// The product the shopper is looking at.
+    pub seed: String,
+    /// Products per page (1–100).
+    #[serde(default = "default_k")]
+    #[schema(default = 8, minimum = 1, maximum = 100)]
+    pub k: usize,
+    /// What pages may show.
+    #[serde(default)]
+    pub filters: PageFilters,
+}
+
+/// A shopper's reaction.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VoteKind {
+    /// More Like This.
+    Up,
+    /// Not My Style.
+    Down,
+}
+
+impl From<VoteKind> for Vote {
+    fn from(v: VoteKind) -> Self {
+        match v {
+            VoteKind::Up => Vote::Up,
+            VoteKind::Down => Vote::Down,
+        }
+    }
+}
+
+/// One vote.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct VoteItem {
+    /// The product voted on.
+    pub product: String,
+    /// `up` or `down`.
+    pub vote: VoteKind,
+}
+
+/// `vote`: one vote (`product` + `vote`) or several (`votes`); either is
+/// answered with one next page.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct VoteRequest {
+    /// The product voted on (single form).
+    pub product: Option<String>,
+    /// `up` or `down` (single form).
+    pub vote: Option<VoteKind>,
+    /// Several votes at once.
+    pub votes: Option<Vec<VoteItem>>,
+}
+
+impl VoteRequest {
+    /// The votes, whichever form was used.
+    pub fn into_votes(self) -> Result<Vec<(String, Vote)>, ApiError> {
+        match (self.product, self.vote, self.votes) {
+            (Some(product), Some(vote), None) => Ok(vec![(product, vote.into())]),
+            (None, None, Some(votes)) if !votes.is_empty() => Ok(votes
+                .into_iter()
+                .map(|v| (v.product, v.vote.into()))
+                .collect()),
+            (None, None, Some(_)) => {
+                Err(ApiError::field("votes", "is empty: send at least one vote"))
+            }
+            (Some(_), None, None) => {
+                Err(ApiError::field("vote", "missing: send \"up\" or \"down\""))
+            }
+            (None, Some(_), None) => Err(ApiError::field(
+                "product",
+                "missing: name the product voted on",
+            )),
+            (None, None, None) => Err(ApiError::field(
+                "votes",
+                "missing: send product and vote, or votes: [{product, vote}, …]",
+            )),
+            _ => Err(ApiError::field(
+                "votes",
+                "send either product and vote, or votes, not both",
+            )),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ResumeRequest {
+    session: String,
+}
+
+#[derive(Deserialize)]
+struct ExplainRequest {
+    product: String,
+}
+
+/// A client request, parsed.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// A new session.
+    Start(StartRequest),
+    /// Votes, answered with the next page.
+    Vote(Vec<(String, Vote)>),
+    /// The next page without votes.
+    More,
+    /// Take back the latest round's votes.
+    Undo,
+    /// Forget every vote and everything shown.
+    Reset,
+    /// Continue a stored session.
+    Resume(String),
+    /// Why a product scores as it does.
+    Explain(String),
+    /// Are you there?
+    Ping,
+}
+
+/// A frame that could not be understood: the error and the `id` to echo.
+#[derive(Debug)]
+pub struct Rejected {
+    /// The request's `id`, when it could be read.
+    pub id: Option<Value>,
+    /// What is wrong.
+    pub error: ApiError,
+}
+
+/// Reads a body as `T`, naming the field at fault.
+pub fn fields<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.inner().to_string();
+        let field = if path == "." {
+            missing_field(&reason).unwrap_or_default()
+        } else {
+            path
+        };
+        ApiError::field(field, reason)
+    })
+}
+
+fn missing_field(reason: &str) -> Option<String> {
+    let rest = reason.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// Parses a client frame into its `id` and request.
+pub fn parse(text: &str) -> Result<(Option<Value>, Request), Rejected> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Rejected {
+        id: None,
+        error: ApiError::BadJson(e.to_string()),
+    })?;
+    let Value::Object(mut object) = value else {
+        return Err(Rejected {
+            id: None,
+            error: ApiError::BadJson("a message is a JSON object with a \"type\"".into()),
+        });
+    };
+    let id = object.remove("id");
+    let fail = |error| Rejected {
+        id: id.clone(),
+        error,
+    };
+    match object.remove("v") {
+        None => {}
+        Some(v) if v.as_u64() == Some(VERSION) => {}
+        Some(v) => return Err(fail(ApiError::UnsupportedVersion(v.to_string()))),
+    }
+    let kind = match object.remove("type") {
+        Some(Value::String(kind)) => kind,
+        Some(other) => {
+            return Err(fail(ApiError::field(
+                "type",
+                format!("must be a string, got {other}"),
+            )))
+        }
+        None => return Err(fail(ApiError::field("type", "missing"))),
+    };
+    let body = Value::Object(object);
+    let request = match kind.as_str() {
+        "start" => fields(body).map(Request::Start),
+        "vote" => fields::<VoteRequest>(body)
+            .and_then(VoteRequest::into_votes)
+            .map(Request::Vote),
+        "more" => Ok(Request::More),
+        "undo" => Ok(Request::Undo),
+        "reset" => Ok(Request::Reset),
+        "resume" => fields::<ResumeRequest>(body).map(|r| Request::Resume(r.session)),
+        "explain" => fields::<ExplainRequest>(body).map(|r| Request::Explain(r.product)),
+        "ping" => Ok(Request::Ping),
+        _ => Err(ApiError::UnknownType(kind.clone())),
+    };
+    match request {
+        Ok(request) => Ok((id, request)),
+        Err(error) => Err(fail(error)),
+    }
+}
+
+/// One product on a page.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PageItem {
+    /// The merchant's product id.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The price, or null.
+    pub price: Option<f64>,
+    /// An image URL, or null.
+    pub image: Option<String>,
+    /// Text and categorical attributes by field.
+    pub attributes: BTreeMap<String, String>,
+    /// How well it fits the session (higher is better).
+    pub score: f32,
+}
+
+/// A page of products for a session.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PageBody {
+    /// The session id (keep it to resume).
+    pub session: String,
+    /// The page's round (1 for the first page).
+    pub round: u32,
+    /// The products, best first; never one shown before in this session.
+    pub items: Vec<PageItem>,
+    /// Products in the request that the store does not have (skipped).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+    /// True when this is the last page shown, sent again by `resume`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
+    /// Server time spent on the request, in microseconds.
+    pub took_us: u64,
+}
+
+/// Why a product scores as it does in a session.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ExplanationBody {
+    /// The session id.
+    pub session: String,
+    /// The score split by view and by example (the seed and each vote).
+    #[schema(value_type = Object)]
+    pub explanation: Explanation,
+}
+
+/// What the server sends on a WebSocket.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ReplyBody {
+    /// A page.
+    Page(PageBody),
+    /// An explanation.
+    Explanation(ExplanationBody),
+    /// The answer to `ping`.
+    Pong {},
+    /// A request that failed; the connection and the session go on.
+    Error(ErrorBody),
+}
+
+/// A server frame: the version, the request's `id`, and the body.
+#[derive(Debug, Serialize)]
+pub struct Reply {
+    /// Always 1.
+    pub v: u64,
+    /// The request's `id`, echoed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    /// The body, tagged by `type`.
+    #[serde(flatten)]
+    pub body: ReplyBody,
+}
+
+impl Reply {
+    /// A reply to the request with this `id`.
+    pub fn new(id: Option<Value>, body: ReplyBody) -> Self {
+        Reply {
+            v: VERSION,
+            id,
+            body,
+        }
+    }
+
+    /// The reply as a JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("replies always serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> (&'static str, Option<String>) {
+        let rejected = parse(text).unwrap_err();
+        let field = match &rejected.error {
+            ApiError::BadField { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        (rejected.error.code(), field)
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        assert_eq!(
+            code(r#"{"v":1,"type":"start","k":8}"#),
+            ("bad_field", Some("seed".into()))
+        );
+    }
+
+    #[test]
+    fn a_mistyped_nested_field_is_named_by_its_path() {
+        assert_eq!(
+            code(
+                r#"{"type":"vote","votes":[{"product":"1","vote":"up"},{"product":"2","vote":"sideways"}]}"#
+            ),
+            ("bad_field", Some("votes[1].vote".into()))
+        );
+    }
+
+    #[test]
+    fn an_unknown_type_and_a_wrong_version_have_their_own_codes() {
+        assert_eq!(code(r#"{"v":1,"type":"dance"}"#).0, "unknown_type");
+        assert_eq!(code(r#"{"v":2,"type":"ping"}"#).0, "unsupported_version");
+        assert_eq!(code("not json").0, "bad_json");
+    }
+
+    #[test]
+    fn the_id_is_kept_even_when_the_request_is_refused() {
+        let rejected = parse(r#"{"v":1,"id":"r7","type":"vote"}"#).unwrap_err();
+        assert_eq!(rejected.id, Some(Value::from("r7")));
+    }
+
+    #[test]
+    fn a_reply_carries_version_id_and_type() {
+        let reply = Reply::new(Some(Value::from(3)), ReplyBody::Pong {});
+        assert_eq!(reply.to_json(), r#"{"v":1,"id":3,"type":"pong"}"#);
+    }
+}

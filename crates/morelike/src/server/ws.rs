@@ -1,0 +1,256 @@
+//! The WebSocket side: one connection is one shopper at a time (one live
+//! session). The socket loop is generic over `Sink`/`Stream` so it runs as
+//! well on a real socket as on a vector in a unit test; a sender and a
+//! receiver run side by side (`tokio::select!`), and a server shutdown ends
+//! the receiver after the request in hand, with a close frame.
+
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::error::ApiError;
+use super::protocol::{parse, Reply, ReplyBody, Request};
+use super::sessions::Live;
+use super::state::AppState;
+
+/// What one connection remembers: its store and its session.
+pub struct Connection {
+    state: AppState,
+    store: String,
+    live: Option<Live>,
+}
+
+impl Connection {
+    /// A connection to a store.
+    pub fn new(state: AppState, store: String) -> Self {
+        Connection {
+            state,
+            store,
+            live: None,
+        }
+    }
+
+    /// Answers one text frame.
+    pub fn answer(&mut self, text: &str) -> Reply {
+        let started = Instant::now();
+        if text.len() > self.state.config.max_frame_bytes {
+            let error = ApiError::FrameTooLarge {
+                size: text.len(),
+                limit: self.state.config.max_frame_bytes,
+            };
+            return Reply::new(None, ReplyBody::Error(error.body()));
+        }
+        let (id, request) = match parse(text) {
+            Ok(parsed) => parsed,
+            Err(rejected) => {
+                tracing::debug!(code = rejected.error.code(), "refused a frame");
+                return Reply::new(rejected.id, ReplyBody::Error(rejected.error.body()));
+            }
+        };
+        let body = match self.run(request) {
+            Ok(ReplyBody::Page(mut page)) => {
+                page.took_us = started.elapsed().as_micros() as u64;
+                tracing::debug!(session = %page.session, round = page.round, took_us = page.took_us, "page");
+                ReplyBody::Page(page)
+            }
+            Ok(body) => body,
+            Err(error) => {
+                tracing::debug!(code = error.code(), %error, "refused a request");
+                ReplyBody::Error(error.body())
+            }
+        };
+        Reply::new(id, body)
+    }
+
+    fn run(&mut self, request: Request) -> Result<ReplyBody, ApiError> {
+        let store = self.state.store(&self.store)?;
+        let sessions = &self.state.sessions;
+        if let Request::Ping = request {
+            return Ok(ReplyBody::Pong {});
+        }
+        if let Request::Start(req) = request {
+            let (live, page) = sessions.start(&store, req)?;
+            self.live = Some(live);
+            return Ok(ReplyBody::Page(page));
+        }
+        if let Request::Resume(id) = request {
+            let (live, page) = sessions.resume(&store, &id)?;
+            self.live = Some(live);
+            return Ok(ReplyBody::Page(page));
+        }
+        let live = self.live.as_mut().ok_or(ApiError::NoSession)?;
+        let page = match request {
+            Request::Vote(votes) => sessions.vote(&store, live, &votes)?,
+            Request::More => sessions.more(&store, live)?,
+            Request::Undo => sessions.undo(&store, live)?,
+            Request::Reset => sessions.reset(&store, live)?,
+            Request::Explain(product) => {
+                return Ok(ReplyBody::Explanation(
+                    sessions.explain(&store, live, &product)?,
+                ))
+            }
+            Request::Start(_) | Request::Resume(_) | Request::Ping => unreachable!("handled above"),
+        };
+        Ok(ReplyBody::Page(page))
+    }
+}
+
+/// Serves one WebSocket until the client leaves or the server shuts down.
+pub async fn serve<S, R, E>(sink: S, stream: R, mut conn: Connection, shutdown: CancellationToken)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let (tx, mut rx) = mpsc::channel::<Message>(32);
+    let send = async move {
+        let mut sink = sink;
+        while let Some(message) = rx.recv().await {
+            if sink.send(message).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    };
+    let receive = async move {
+        let mut stream = stream;
+        loop {
+            let frame = tokio::select! {
+                frame = stream.next() => frame,
+                () = shutdown.cancelled() => {
+                    let _ = tx.send(Message::Close(Some(CloseFrame {
+                        code: 1001,
+                        reason: "the server is shutting down".into(),
+                    }))).await;
+                    break;
+                }
+            };
+            let reply = match frame {
+                // Inline on purpose: a page is ~1 ms of CPU at 44k products
+                // (docs/SERVER.md); the blocking pool measured worse.
+                Some(Ok(Message::Text(text))) => conn.answer(text.as_str()),
+                Some(Ok(Message::Binary(_))) => Reply::new(
+                    None,
+                    ReplyBody::Error(
+                        ApiError::BadJson("binary frames are not read: send JSON as text".into())
+                            .body(),
+                    ),
+                ),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "the socket failed");
+                    break;
+                }
+            };
+            if tx.send(Message::text(reply.to_json())).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::pin!(send, receive);
+    tokio::select! {
+        () = &mut send => {}
+        () = &mut receive => send.await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::Arc;
+
+    use futures_util::stream;
+    use morelike_core::{Catalog, Mapping, Precision, Product};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::server::config::Config;
+    use crate::server::state::Store;
+    use crate::store::{Embedded, StoreSettings};
+
+    fn shop(dir: &std::path::Path) -> AppState {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
+        )
+        .unwrap();
+        let products = ["red", "red", "blue", "blue", "green", "green"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Product::new(i.to_string(), format!("{c} thing {i}")).with_attribute("colour", c)
+            })
+            .collect();
+        let catalog = Catalog::build(mapping.clone(), products, Precision::F32);
+        let state = AppState::new(
+            Arc::new(Embedded::open(dir).unwrap()),
+            Config::for_tests(dir),
+        );
+        state.replace(Store::new("shop", StoreSettings::new(mapping), catalog).unwrap());
+        state
+    }
+
+    #[tokio::test]
+    async fn the_socket_loop_answers_every_frame_in_order_and_survives_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        let frames = [
+            "{oops",
+            r#"{"v":1,"id":1,"type":"start","seed":"0","k":2}"#,
+            r#"{"v":1,"id":2,"type":"vote","product":"nope","vote":"up"}"#,
+            r#"{"v":1,"id":3,"type":"more"}"#,
+        ];
+        let input = stream::iter(frames.map(|f| Ok::<_, Infallible>(Message::text(f))));
+        let mut output: Vec<Message> = Vec::new();
+        let conn = Connection::new(state.clone(), "shop".into());
+        serve(&mut output, input, conn, state.shutdown.clone()).await;
+
+        let replies: Vec<Value> = output
+            .iter()
+            .map(|m| serde_json::from_str(m.to_text().unwrap()).unwrap())
+            .collect();
+        let summary: Vec<(Value, Value, Value)> = replies
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].clone(),
+                    r["type"].clone(),
+                    r.get("code").or(r.get("round")).cloned().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Value::Null, "error".into(), "bad_json".into()),
+                (1.into(), "page".into(), 1.into()),
+                (2.into(), "error".into(), "unknown_product".into()),
+                (3.into(), "page".into(), 2.into()),
+            ]
+        );
+        state.sessions.close();
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_closes_the_socket_with_going_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        state.shutdown.cancel();
+        let mut output: Vec<Message> = Vec::new();
+        let conn = Connection::new(state.clone(), "shop".into());
+        serve(
+            &mut output,
+            stream::pending::<Result<Message, Infallible>>(),
+            conn,
+            state.shutdown.clone(),
+        )
+        .await;
+        match output.as_slice() {
+            [Message::Close(Some(frame))] => assert_eq!(frame.code, 1001),
+            other => panic!("expected one close frame, got {other:?}"),
+        }
+    }
+}

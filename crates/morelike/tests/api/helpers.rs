@@ -1,0 +1,198 @@
+//! Test fixtures: a real server on port 0 over a temporary data directory,
+//! a real WebSocket client, and a small HTTP client.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use morelike::server::{Application, Config};
+use morelike::store::Embedded;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A data directory holding the `demo` store (the real fashion catalog),
+/// created once per test binary and copied by each test.
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<TempDir> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let storage = Embedded::open(dir.path()).unwrap();
+            morelike::server::demo::create(&storage).unwrap();
+            dir
+        })
+        .path()
+}
+
+/// A fresh data directory with the demo store in it.
+pub fn demo_data_dir() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(template()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+/// A running server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Starts a server with this configuration.
+    pub async fn start(config: Config) -> TestApp {
+        let app = Application::build(config).await.expect("the server starts");
+        let addr = app.address();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let join = tokio::spawn(async move {
+            app.run(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the server runs and stops cleanly");
+        });
+        TestApp {
+            addr,
+            stop: Some(stop),
+            join: Some(join),
+        }
+    }
+
+    /// Starts a server on a copy of the demo store.
+    pub async fn with_demo(dir: &TempDir) -> TestApp {
+        TestApp::start(Config::for_tests(dir.path())).await
+    }
+
+    /// Shuts the server down gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.join.take().unwrap().await.unwrap();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A WebSocket on a store.
+    pub async fn socket(&self, store: &str) -> Socket {
+        let url = format!("ws://{}/v1/stores/{store}/ws", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("the socket opens");
+        Socket { ws }
+    }
+
+    /// An HTTP request; returns the status and the body as JSON (or as a
+    /// JSON string when it is not JSON).
+    pub async fn http(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> (u16, Value) {
+        let (status, _, body) = self.http_raw(method, path, body).await;
+        let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+        (status, value)
+    }
+
+    /// An HTTP request; returns status, headers and body text.
+    pub async fn http_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> (u16, hyper::HeaderMap, String) {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+        let mut req = hyper::Request::builder().method(method).uri(self.url(path));
+        let body = match body {
+            Some((content_type, text)) => {
+                req = req.header("content-type", content_type);
+                Full::from(text)
+            }
+            None => Full::default(),
+        };
+        let resp = client
+            .request(req.body(body).unwrap())
+            .await
+            .expect("the request is answered");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+}
+
+/// A client's WebSocket.
+pub struct Socket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Socket {
+    /// Sends a text frame as is and reads the answer.
+    pub async fn send_text(&mut self, text: String) -> Value {
+        self.ws
+            .send(Message::text(text))
+            .await
+            .expect("the frame is sent");
+        self.recv().await
+    }
+
+    /// Sends a message (with `"v": 1` added) and reads the answer.
+    pub async fn send(&mut self, mut message: Value) -> Value {
+        message["v"] = json!(1);
+        self.send_text(message.to_string()).await
+    }
+
+    /// The next text frame, as JSON.
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            match self
+                .ws
+                .next()
+                .await
+                .expect("the socket stays open")
+                .expect("a frame")
+            {
+                Message::Text(text) => {
+                    return serde_json::from_str(text.as_str()).expect("replies are JSON")
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Sends a message that must be answered with a page, and returns it.
+    pub async fn page(&mut self, message: Value) -> Value {
+        let reply = self.send(message.clone()).await;
+        assert_eq!(reply["type"], "page", "{message} was answered with {reply}");
+        reply
+    }
+
+    /// Closes the socket.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// The ids of a page's items.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("a page has items")
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}

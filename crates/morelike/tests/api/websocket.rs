@@ -1,0 +1,162 @@
+//! Sessions over the WebSocket, on the real fashion catalog.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{demo_data_dir, ids, TestApp};
+
+/// A men's black T-shirt (Puma), the seed.
+const BLACK_TSHIRT: &str = "15528";
+
+/// A men's blue shirt.
+const BLUE_SHIRT: &str = "22395";
+
+fn count(page: &Value, field: &str, wanted: impl Fn(&str) -> bool) -> usize {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["attributes"][field].as_str().is_some_and(&wanted))
+        .count()
+}
+
+#[tokio::test]
+async fn start_then_up_then_down_serves_pages_that_never_repeat() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+
+    let first = ws
+        .page(json!({"type": "start", "id": "a1", "seed": BLACK_TSHIRT, "k": 8}))
+        .await;
+    assert_eq!(first["id"], "a1");
+    assert_eq!(first["v"], 1);
+    assert_eq!(first["round"], 1);
+    assert_eq!(ids(&first).len(), 8);
+    let item = &first["items"][0];
+    for field in ["id", "name", "price", "image", "attributes", "score"] {
+        assert!(item.get(field).is_some(), "a page item has {field}: {item}");
+    }
+    let session = first["session"].as_str().unwrap().to_owned();
+    assert_eq!(session.len(), 32);
+
+    let liked = ids(&first)[0].clone();
+    let second = ws
+        .page(json!({"type": "vote", "id": 2, "product": liked, "vote": "up"}))
+        .await;
+    assert_eq!(second["id"], 2);
+    assert_eq!(second["round"], 2);
+    assert_eq!(second["session"], session.as_str());
+
+    let disliked = ids(&second)[7].clone();
+    let third = ws
+        .page(json!({"type": "vote", "product": disliked, "vote": "down"}))
+        .await;
+    let fourth = ws
+        .page(json!({"type": "vote", "votes": [
+            {"product": ids(&third)[0], "vote": "up"},
+            {"product": ids(&third)[1], "vote": "down"}]}))
+        .await;
+    let fifth = ws.page(json!({"type": "more"})).await;
+    assert_eq!(fifth["round"], 5);
+
+    let mut seen: HashSet<String> = HashSet::from([BLACK_TSHIRT.to_owned()]);
+    for page in [&first, &second, &third, &fourth, &fifth] {
+        for id in ids(page) {
+            assert!(seen.insert(id.clone()), "{id} was shown twice");
+        }
+    }
+    assert_eq!(seen.len(), 1 + 5 * 8);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn after_upvoting_a_blue_mens_shirt_later_pages_hold_more_blue_and_more_shirts() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    let first = ws
+        .page(json!({"type": "start", "seed": BLACK_TSHIRT, "k": 8}))
+        .await;
+    let blue = |c: &str| c.contains("Blue");
+    let shirts = |t: &str| t == "Shirts";
+    let (blue_first, shirts_first) = (
+        count(&first, "baseColour", blue),
+        count(&first, "articleType", shirts),
+    );
+
+    let mut later = Vec::new();
+    later.push(
+        ws.page(json!({"type": "vote", "product": BLUE_SHIRT, "vote": "up"}))
+            .await,
+    );
+    later.push(ws.page(json!({"type": "more"})).await);
+    for page in &later {
+        let (b, s) = (
+            count(page, "baseColour", blue),
+            count(page, "articleType", shirts),
+        );
+        assert!(
+            b > blue_first,
+            "blue: {b} on round {} vs {blue_first} on the first page",
+            page["round"]
+        );
+        assert!(
+            s > shirts_first,
+            "shirts: {s} on round {} vs {shirts_first} on the first page",
+            page["round"]
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn undo_takes_back_the_last_votes_and_explain_names_them() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    ws.page(json!({"type": "start", "seed": BLACK_TSHIRT}))
+        .await;
+    let page = ws
+        .page(json!({"type": "vote", "product": BLUE_SHIRT, "vote": "up"}))
+        .await;
+
+    let target = ids(&page)[0].clone();
+    let explained = ws
+        .send(json!({"type": "explain", "id": "e", "product": target}))
+        .await;
+    assert_eq!(explained["type"], "explanation");
+    assert_eq!(explained["id"], "e");
+    let examples: Vec<&str> = explained["explanation"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["product"].as_str().unwrap())
+        .collect();
+    assert_eq!(examples, [BLACK_TSHIRT, BLUE_SHIRT]);
+
+    let undone = ws.page(json!({"type": "undo"})).await;
+    assert_eq!(undone["round"], 3);
+    let explained = ws
+        .send(json!({"type": "explain", "product": ids(&undone)[0]}))
+        .await;
+    assert_eq!(
+        explained["explanation"]["examples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let again = ws.send(json!({"type": "undo", "id": 9})).await;
+    assert_eq!(again["type"], "error");
+    assert_eq!(again["code"], "nothing_to_undo");
+
+    let reset = ws.page(json!({"type": "reset"})).await;
+    assert_eq!(reset["round"], 1);
+    assert_eq!(
+        ws.send(json!({"type": "ping", "id": "p"})).await,
+        json!({"v": 1, "id": "p", "type": "pong"})
+    );
+    app.stop().await;
+}
