@@ -146,6 +146,7 @@ export class MorelikeRecs extends HTMLElement {
     this._session = null;
     this._forget();
     if (this._socket && this._socket.readyState === WebSocket.OPEN) this._start();
+    else if (!this._socket) this._connect();
   }
 
   _storageKey() { return `morelike:${this.getAttribute('store')}:${this.getAttribute('product')}`; }
@@ -233,13 +234,16 @@ export class MorelikeRecs extends HTMLElement {
 
   _vote(item, vote) {
     if (this._busy) return;
+    // Disabling the buttons drops focus: remember to give it back on the next page.
+    this._refocus = this.shadowRoot.activeElement != null;
     this._emit('morelike:vote', { product: item.id, vote, session: this._session, name: item.name });
     this._send({ type: 'vote', product: item.id, vote });
   }
 
   _render(items) {
     const grid = this._grid;
-    const hadFocus = this.shadowRoot.activeElement != null;
+    const hadFocus = this._refocus || this.shadowRoot.activeElement != null;
+    this._refocus = false;
     grid.replaceChildren();
     for (const item of items) grid.append(this._card(item));
     // Keyboard shoppers stay on the grid: focus the new page's first button.

@@ -73,6 +73,10 @@ async function waitPages(page, n) {
   }, null, { timeout: 20000 });
 }
 
+// Lets the page's entry animation finish (for screenshots).
+const settle = (page) => page.evaluate(() => Promise.all(
+  document.querySelector('morelike-recs').shadowRoot.getAnimations().map((a) => a.finished)));
+
 async function vote(page, product, kind) {
   const before = (await pages(page)).length;
   const recs = page.locator('morelike-recs');
@@ -117,25 +121,23 @@ try {
     for (const i of first.items) shown.add(i.id);
   });
 
-  // Pick a colour the seed does not have, and vote for it three rounds running.
-  const seedColour = 'Navy Blue';
-  let colour = null;
+  // The shopper likes the first product shown: its article type and colour
+  // are what they want. Each round they upvote the shown product closest to
+  // that and downvote the one furthest from it.
+  const target = first.items[0].attributes;
+  const fit = (i) => (i.attributes.articleType === target.articleType) + (i.attributes.baseColour === target.baseColour);
   await check('More Like This and Not My Style bring new, never-repeated products', async () => {
     let current = first;
     for (let round = 0; round < 3; round += 1) {
-      const liked = colour
-        ? current.items.find((i) => i.attributes.baseColour === colour)
-        : current.items.find((i) => i.attributes.baseColour && i.attributes.baseColour !== seedColour);
-      assert.ok(liked, `round ${round + 1} offers an item to like`);
-      colour = liked.attributes.baseColour;
-      const disliked = current.items.find((i) => i.attributes.baseColour !== colour && i.id !== liked.id);
-      if (disliked) {
+      const ranked = [...current.items].sort((a, b) => fit(b) - fit(a));
+      const [liked, disliked] = [ranked[0], ranked.at(-1)];
+      if (fit(disliked) < fit(liked)) {
         await vote(page, disliked.id, 'down');
         current = await lastPage(page);
         for (const i of current.items) { assert.ok(!shown.has(i.id), `${i.id} shown twice`); shown.add(i.id); }
       }
-      const target = current.items.find((i) => i.attributes.baseColour === colour) || current.items[0];
-      await vote(page, target.id, 'up');
+      const up = [...current.items].sort((a, b) => fit(b) - fit(a))[0];
+      await vote(page, up.id, 'up');
       current = await lastPage(page);
       assert.equal(current.items.length, 8);
       for (const i of current.items) { assert.ok(!shown.has(i.id), `${i.id} shown twice`); shown.add(i.id); }
@@ -144,22 +146,21 @@ try {
 
   await check('upvoted attributes dominate after a few rounds', async () => {
     const all = await pages(page);
-    const share = (p) => p.items.filter((i) => i.attributes.baseColour === colour).length / p.items.length;
-    const late = all.slice(-2).map(share);
-    const early = share(all[0]);
-    assert.ok(Math.max(...late) > early, `${colour}: first page ${early}, last pages ${late}`);
-    assert.ok(late.at(-1) >= 0.5, `${colour} is at least half of the last page (${late.at(-1)})`);
+    const share = (p) => p.items.filter((i) => fit(i) === 2).length / p.items.length;
+    const last = share(all.at(-1));
+    assert.ok(last >= 0.5, `${target.baseColour} ${target.articleType}: ${last} of the last page (first page ${share(all[0])})`);
   });
 
   await check('the side panel lists the votes and each round\'s timings', async () => {
-    const votes = await page.locator('#votes li').count();
+    const votes = await page.locator('#votes li:not(.empty)').count();
     const recorded = (await page.evaluate(() => window.__votes)).length;
     assert.equal(votes, recorded);
-    assert.ok(votes >= 4);
+    assert.ok(votes >= 3, `${votes} votes listed`);
     const rows = await page.locator('#rounds tr').count();
     assert.equal(rows, (await pages(page)).length);
   });
 
+  await settle(page);
   await page.screenshot({ path: join(SHOTS, 'demo-desktop.png'), fullPage: false });
 
   await check('the widget resumes the session after the server restarts', async () => {
@@ -212,6 +213,7 @@ try {
     const box = await small.locator('morelike-recs li.card').first().boundingBox();
     assert.ok(box.width >= 140 && box.width <= 390, `card width ${box.width}`);
   });
+  await settle(small);
   await small.screenshot({ path: join(SHOTS, 'demo-phone.png'), fullPage: false });
 } finally {
   await browser.close();

@@ -77,6 +77,7 @@ pub fn app(state: AppState) -> Router {
     let session = "/v1/stores/{store}/sessions/{session}";
     Router::new()
         .route("/", get(page::index))
+        .route("/widget/morelike-recs.js", get(page::widget))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/openapi.json", get(openapi::serve))

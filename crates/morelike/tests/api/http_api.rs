@@ -20,11 +20,14 @@ async fn a_fresh_data_directory_gets_the_demo_store_and_page() {
     assert_eq!(status, 200);
     assert_eq!(
         stores,
-        json!([{"name": "demo", "products": 44446, "strategy": "rocchio"}])
+        json!([{"name": "demo", "products": 44446, "strategy": morelike_core::strategy::DEFAULT}])
     );
     let (status, _, page) = app.http_raw("GET", "/", None).await;
     assert_eq!(status, 200);
-    assert!(page.contains("More Like This") && page.contains("/ws"));
+    assert!(page.contains("<morelike-recs") && page.contains("/widget/morelike-recs.js"));
+    let (status, _, widget) = app.http_raw("GET", "/widget/morelike-recs.js", None).await;
+    assert_eq!(status, 200);
+    assert!(widget.contains("More Like This") && widget.contains("/ws"));
     assert_eq!(app.http("GET", "/healthz", None).await.0, 200);
     assert_eq!(app.http("GET", "/readyz", None).await.0, 200);
     app.stop().await;

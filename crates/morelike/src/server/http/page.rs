@@ -1,11 +1,24 @@
-//! The page at `/`: a minimal demo — find a product by name, see similar
-//! products, vote — speaking the WebSocket protocol (until the widget lands).
+//! The demo page at `/` and the widget it uses, both embedded in the binary
+//! from `widget/`.
 
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
 
-const PAGE: &str = include_str!("page.html");
+const DEMO: &str = include_str!("../../../../../widget/demo.html");
+const WIDGET: &str = include_str!("../../../../../widget/morelike-recs.js");
 
-/// The demo page.
+/// The demo page: pick a product, then play.
 pub async fn index() -> Html<&'static str> {
-    Html(PAGE)
+    Html(DEMO)
+}
+
+/// The `<morelike-recs>` web component, one ES module.
+pub async fn widget() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        WIDGET,
+    )
 }

@@ -194,7 +194,8 @@ pub struct SearchParams {
     pub limit: Option<usize>,
 }
 
-/// Products whose name holds every word of `q`, by id.
+/// Products whose name holds every word of `q` (shortest names first); an
+/// exact id match comes first.
 #[utoipa::path(get, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), SearchParams),
     responses(
@@ -207,20 +208,13 @@ pub async fn search(
 ) -> Result<Json<Vec<Product>>, ApiError> {
     let store = state.store(&store)?;
     let limit = params.limit.unwrap_or(20).min(100);
-    let words: Vec<String> = params.q.split_whitespace().map(str::to_lowercase).collect();
     let found = tokio::task::spawn_blocking(move || {
         let catalog = store.read();
-        let mut found: Vec<Product> = catalog
-            .products()
-            .filter(|p| {
-                let name = p.name.to_lowercase();
-                words.iter().all(|w| name.contains(w.as_str()))
-            })
+        catalog
+            .search(&params.q, limit)
+            .into_iter()
             .cloned()
-            .collect();
-        found.sort_by(|a, b| a.id.cmp(&b.id));
-        found.truncate(limit);
-        found
+            .collect::<Vec<Product>>()
     })
     .await?;
     Ok(Json(found))
