@@ -58,6 +58,9 @@ pub struct Index {
     free: Vec<u32>,
     in_stock: RowSet,
     prices: Vec<f32>,
+    /// Per view, the largest length of a stored row's dense slice (in stored
+    /// units): with a query's slice lengths it bounds the dense score.
+    max_norms: Vec<f32>,
 }
 
 impl Index {
@@ -105,6 +108,7 @@ impl Index {
             free: Vec::new(),
             in_stock: RowSet::default(),
             prices: Vec::new(),
+            max_norms: Vec::new(),
         };
         for (product, e) in encoded {
             index.put(product, e);
@@ -217,6 +221,21 @@ impl Index {
                     }
                 }
             }
+        }
+        self.max_norms.resize(layout.views.len(), 0.0);
+        for (v, view) in layout.views.iter().enumerate() {
+            let norm = match &self.dense {
+                Dense::F32(d) => {
+                    norm(&d[r * self.dim + view.dense.start..r * self.dim + view.dense.end])
+                }
+                Dense::I8 { data, .. } => norm(
+                    &data[r * self.dim + view.dense.start..r * self.dim + view.dense.end]
+                        .iter()
+                        .map(|&x| f32::from(x))
+                        .collect::<Vec<f32>>(),
+                ),
+            };
+            self.max_norms[v] = self.max_norms[v].max(norm);
         }
         let f = e.codes.len();
         self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
@@ -378,6 +397,11 @@ impl Index {
     }
 
     /// The `k` rows most similar to a prepared query.
+    ///
+    /// Exact, and pruned: the categorical part (a few table look-ups) is
+    /// scored first, and the dense dot product only for rows whose
+    /// categorical score plus the largest possible dense score could still
+    /// enter the top `k`.
     pub fn search(
         &self,
         query: &Prepared,
@@ -388,24 +412,39 @@ impl Index {
         let kernel = kernels();
         let dim = self.dim;
         let fields = query.tables.len();
-        let cats = |r: usize| -> f32 {
+        let dense_bound: f32 = self
+            .layout()
+            .views
+            .iter()
+            .zip(&self.max_norms)
+            .map(|(view, max)| norm(&query.dense[view.dense.clone()]) * max)
+            .sum::<f32>()
+            * 1.0001
+            + 1e-6;
+        let mut top = TopK::new(k);
+        let mut visit = |row: u32, dense: &dyn Fn(usize) -> f32| {
+            let r = row as usize;
             let codes = &self.codes[r * fields..(r + 1) * fields];
-            codes
+            let cats: f32 = codes
                 .iter()
                 .zip(&query.tables)
                 .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
-                .sum()
+                .sum();
+            if cats + dense_bound > top.threshold() {
+                top.push(row, cats + dense(r));
+            }
         };
         match &self.dense {
-            Dense::I8 { data, .. } => self.scan(k, exclude, filter, |row| {
-                let r = row as usize;
-                (kernel.i8)(&query.dense, &data[r * dim..(r + 1) * dim]) + cats(r)
-            }),
-            Dense::F32(data) => self.scan(k, exclude, filter, |row| {
-                let r = row as usize;
-                (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]) + cats(r)
-            }),
+            Dense::I8 { data, .. } => {
+                let dense = |r: usize| (kernel.i8)(&query.dense, &data[r * dim..(r + 1) * dim]);
+                self.each_candidate(exclude, filter, |row| visit(row, &dense));
+            }
+            Dense::F32(data) => {
+                let dense = |r: usize| (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]);
+                self.each_candidate(exclude, filter, |row| visit(row, &dense));
+            }
         }
+        top.into_hits()
     }
 
     /// Live rows that pass a filter and are not excluded (for random pages).
@@ -414,4 +453,8 @@ impl Index {
         self.each_candidate(exclude, filter, |row| rows.push(row));
         rows
     }
+}
+
+fn norm(v: &[f32]) -> f32 {
+    v.iter().map(|x| x * x).sum::<f32>().sqrt()
 }

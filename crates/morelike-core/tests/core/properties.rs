@@ -172,3 +172,20 @@ fn quantized_top_10_agrees_with_f32_top_10_on_the_fashion_catalog() {
     let rate = agree as f64 / total as f64;
     assert!(rate >= 0.95, "quantized top-10 agreement {rate:.3} < 0.95");
 }
+
+#[test]
+fn the_pruned_search_finds_exactly_what_a_full_scan_finds_on_the_fashion_catalog() {
+    for catalog in [&fashion().catalog, fashion_f32()] {
+        let index = catalog.index();
+        let filter = CompiledFilter::default();
+        let exclude = RowSet::default();
+        for row in (0..index.row_count() as u32).step_by(977) {
+            let query = index.prepare(&index.point(row), catalog.weights());
+            let pruned = index.search(&query, 10, &exclude, &filter);
+            let full = index.scan(10, &exclude, &filter, |r| index.score(&query, r));
+            let ids =
+                |hits: &[morelike_core::index::Hit]| hits.iter().map(|h| h.row).collect::<Vec<_>>();
+            assert_eq!(ids(&pruned), ids(&full), "row {row}");
+        }
+    }
+}
