@@ -1,6 +1,7 @@
 //! The command line: `morelike <subcommand>`. Each subcommand is a file here;
 //! they parse, call the library, and print.
 
+mod eval;
 mod import;
 mod session;
 mod similar;
@@ -46,6 +47,8 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Play a session in the terminal: `+3` / `-5` vote on shown items.
     Session(session::SessionArgs),
+    /// Simulated shoppers: every strategy side by side, a table and a plot.
+    Eval(eval::EvalArgs),
 }
 
 /// Runs a parsed command line.
@@ -55,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => import::delete(args),
         Command::Similar(args) => similar::run(args),
         Command::Session(args) => session::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
