@@ -2,8 +2,9 @@
 //! seed, then the latest upvote) every slot but the last varies one view
 //! while keeping the others close, never repeating a value already tried
 //! around that anchor; views whose changes were downvoted are varied less.
-//! The last slot is the anchor's nearest neighbour, a control that lets the
-//! shopper say "none of these changes is better".
+//! Optionally the last slot is the anchor's nearest neighbour, a control that
+//! lets the shopper say "none of these changes is better" (off by default:
+//! the evaluation showed the slot is worth more as one more probe).
 
 mod evidence;
 mod page;
@@ -27,19 +28,19 @@ pub struct Probe {
     pub rejected_factor: f32,
     /// Each upvote that changed a view multiplies its share of slots by this.
     pub accepted_factor: f32,
-    /// Whether the last slot is the anchor's nearest neighbour.
+    /// Whether the last slot is the anchor's nearest neighbour (a control).
     pub control: bool,
 }
 
 impl Default for Probe {
     fn default() -> Self {
         Probe {
-            pool: 48,
+            pool: 96,
             dense_gap: 0.6,
-            dense_same: 0.8,
-            rejected_factor: 0.25,
+            dense_same: 0.5,
+            rejected_factor: 0.3,
             accepted_factor: 1.0,
-            control: true,
+            control: false,
         }
     }
 }

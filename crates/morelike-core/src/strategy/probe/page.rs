@@ -7,7 +7,7 @@
 use super::{Evidence, Probe};
 use crate::index::{Hit, Index, Point, TopK};
 use crate::strategy::Context;
-use crate::views::ViewKind;
+use crate::views::{ViewKind, MISSING};
 
 /// Which views get the varying slots, in page order (largest share first,
 /// then by highest averages, as in D'Hondt seat allocation).
@@ -27,6 +27,62 @@ pub fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
         order.push(v);
     }
     order
+}
+
+/// A cheap upper bound on a row's weighted similarity to the anchor: the
+/// categorical views exactly (codes compared), every dense view at its best.
+struct Bound {
+    /// (field, anchor's code, weight × share of a matching field).
+    fields: Vec<(usize, u32, f32)>,
+    /// Σ weights of the dense views.
+    dense: f32,
+    /// Per view: what leaving it out surely takes off the bound (its weight for
+    /// a dense view, whose best is counted; nothing for a categorical one).
+    drop: Vec<f32>,
+}
+
+impl Bound {
+    fn new(index: &Index, anchor: u32, w: &[f32]) -> Self {
+        let layout = index.layout();
+        let mut fields = Vec::new();
+        let mut dense = 0.0;
+        let mut drop = Vec::with_capacity(layout.views.len());
+        for (v, view) in layout.views.iter().enumerate() {
+            if view.kind == ViewKind::Categorical {
+                for f in view.fields.clone() {
+                    let code = index.code(anchor, f);
+                    if code != MISSING {
+                        fields.push((f, code, w[v] * layout.field_share(v)));
+                    }
+                }
+                drop.push(0.0);
+            } else {
+                dense += w[v];
+                drop.push(w[v]);
+            }
+        }
+        Bound {
+            fields,
+            dense,
+            drop,
+        }
+    }
+
+    #[inline]
+    fn total(&self, index: &Index, row: u32) -> f32 {
+        self.dense
+            + self
+                .fields
+                .iter()
+                .filter(|&&(f, code, _)| index.code(row, f) == code)
+                .map(|&(_, _, x)| x)
+                .sum::<f32>()
+    }
+
+    /// The bound of a pool that leaves view `v` out.
+    fn without(&self, best: f32, v: usize) -> f32 {
+        best - self.drop[v]
+    }
 }
 
 /// Tells whether a candidate repeats a product already on show.
@@ -105,6 +161,7 @@ pub fn build(
     let mut near = TopK::new(cx.k);
     let mut shown = Vec::new();
     let mut s = vec![0.0f32; views];
+    let bound = Bound::new(index, anchor, w);
     let open = cx.filter.is_open();
     for row in 0..index.row_count() as u32 {
         if !index.is_live(row) {
@@ -115,6 +172,13 @@ pub fn build(
             continue;
         }
         if !open && !cx.filter.accepts(index, row) {
+            continue;
+        }
+        let best = bound.total(index, row);
+        if best <= near.threshold()
+            && (0..views)
+                .all(|v| shares[v] <= 0.0 || bound.without(best, v) <= pools[v].threshold())
+        {
             continue;
         }
         index.view_sims(&a, row, &mut s);
