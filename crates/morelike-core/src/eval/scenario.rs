@@ -101,9 +101,9 @@ impl Sampler {
         for draws in 1..=MAX_DRAWS {
             let target_row = self.rows[rng.random_range(0..self.rows.len())];
             let target = self.classes[target_row as usize];
-            let (group, keep): (&[u32], fn(Class, Class) -> bool) = match scenario {
-                Scenario::Refine => (&self.by_two[&(target[0], target[1])], |c, t| c[2] != t[2]),
-                Scenario::Explore => (&self.by_first[&target[0]], |c, t| c[1] != t[1]),
+            let (group, differs): (&[u32], usize) = match scenario {
+                Scenario::Refine => (&self.by_two[&(target[0], target[1])], 2),
+                Scenario::Explore => (&self.by_first[&target[0]], 1),
             };
             let same = match scenario {
                 Scenario::Refine => self.class_count[&target],
@@ -114,7 +114,7 @@ impl Sampler {
             }
             let seed = loop {
                 let row = group[rng.random_range(0..group.len())];
-                if keep(self.classes[row as usize], target) {
+                if self.classes[row as usize][differs] != target[differs] {
                     break row;
                 }
             };
