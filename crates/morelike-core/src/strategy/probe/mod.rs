@@ -30,6 +30,9 @@ pub struct Probe {
     pub accepted_factor: f32,
     /// Whether the last slot is the anchor's nearest neighbour (a control).
     pub control: bool,
+    /// A view's prior share of slots is its weight to this power (0: every
+    /// view with a weight above zero gets the same share).
+    pub share_power: f32,
 }
 
 impl Default for Probe {
@@ -41,6 +44,7 @@ impl Default for Probe {
             rejected_factor: 0.3,
             accepted_factor: 1.0,
             control: false,
+            share_power: 0.0,
         }
     }
 }
@@ -78,6 +82,11 @@ impl Probe {
             .iter()
             .zip(e.rejected.iter().zip(&e.accepted))
             .map(|(&w, (&r, &a))| {
+                let w = if w > 0.0 {
+                    w.powf(self.share_power)
+                } else {
+                    0.0
+                };
                 w * self.rejected_factor.powi(r as i32) * self.accepted_factor.powi(a as i32)
             })
             .collect()
