@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod eval;
 pub mod explain;
 mod hash;
 pub mod import;

@@ -3,12 +3,14 @@
 //! them side by side on the same vectors.
 
 mod baselines;
+mod probe;
 mod rocchio;
 
 use crate::index::{CompiledFilter, Hit, Index, Point, RowSet};
 use crate::session::Vote;
 
 pub use baselines::{AverageVector, BestScore, Mmr, Random, SeedOnly, SumScores};
+pub use probe::{Evidence, Probe};
 pub use rocchio::Rocchio;
 
 /// A vote resolved to an index row.
@@ -92,11 +94,12 @@ pub trait Strategy: Send + Sync {
 }
 
 /// The strategy served when none is named.
-pub const DEFAULT: &str = "rocchio";
+pub const DEFAULT: &str = "probe";
 
 /// Every strategy, the default first.
 pub fn all() -> Vec<Box<dyn Strategy>> {
     vec![
+        Box::new(Probe::default()),
         Box::new(Rocchio::default()),
         Box::new(Random),
         Box::new(SeedOnly),

@@ -2,6 +2,7 @@
 //! they parse, call the library, and print.
 
 mod bench;
+mod eval;
 mod import;
 mod serve;
 mod session;
@@ -52,6 +53,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Serve the HTTP API, the WebSocket protocol and the demo page.
     Serve(serve::ServeArgs),
+    /// Simulated shoppers: every strategy side by side, a table and a plot.
+    Eval(eval::EvalArgs),
 }
 
 /// Runs a parsed command line.
@@ -63,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Session(args) => session::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

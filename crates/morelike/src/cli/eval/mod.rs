@@ -1,0 +1,209 @@
+//! `morelike eval`: simulated shoppers on a catalog file, every strategy side
+//! by side in both scenarios (refine, explore), over one or more seeds. Prints
+//! a table, writes JSON and a success-by-round plot, and can tune the view
+//! weights of the default strategy.
+
+mod plot;
+mod report;
+mod run;
+mod timed;
+mod tune;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use morelike_core::eval::{Protocol, Scenario, Simulator, Truth};
+use morelike_core::import::Importer;
+use morelike_core::{strategy, Catalog, Format, Precision};
+use serde::Serialize;
+
+use crate::catalogs;
+
+/// Arguments of `morelike eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The catalog file (CSV, JSON Lines or JSON).
+    #[arg(long)]
+    pub catalog: PathBuf,
+    /// The mapping (with `[eval] truth`).
+    #[arg(long)]
+    pub mapping: PathBuf,
+    /// Simulated shoppers per scenario and seed.
+    #[arg(long, default_value_t = 500)]
+    pub shoppers: u64,
+    /// Rounds (pages) per session at most.
+    #[arg(long, default_value_t = 10)]
+    pub rounds: u32,
+    /// Products per page.
+    #[arg(long, default_value_t = 8)]
+    pub k: usize,
+    /// Protocol seeds (repeat for several: the table shows mean ± spread).
+    #[arg(long, default_values_t = [42])]
+    pub seed: Vec<u64>,
+    /// Only these strategies (comma-separated names; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub strategies: Vec<String>,
+    /// Override view weights: `name=1.5,colour=2`.
+    #[arg(long, value_delimiter = ',')]
+    pub weights: Vec<String>,
+    /// Write every run and the table's rows as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Draw success rate by round per strategy (SVG).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Tune the view weights for the default strategy first (coordinate search).
+    #[arg(long)]
+    pub tune_weights: bool,
+    /// The seed tuning runs on (keep it apart from the reporting seeds).
+    #[arg(long, default_value_t = 7)]
+    pub tune_seed: u64,
+    /// Shoppers per scenario while tuning.
+    #[arg(long, default_value_t = 300)]
+    pub tune_shoppers: u64,
+    /// Coordinate-search passes.
+    #[arg(long, default_value_t = 2)]
+    pub tune_passes: usize,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    catalog: String,
+    products: usize,
+    shoppers: u64,
+    rounds: u32,
+    k: usize,
+    seeds: &'a [u64],
+    weights: BTreeMap<String, f32>,
+    rows: &'a [report::Row],
+    runs: &'a [run::Run],
+}
+
+fn load(args: &EvalArgs) -> anyhow::Result<Catalog> {
+    let (mapping, lookups) = catalogs::read_mapping(&args.mapping)?;
+    let format = mapping
+        .format
+        .or_else(|| Format::from_file_name(&args.catalog.to_string_lossy()))
+        .context("cannot tell the catalog's format from its name")?;
+    let file = File::open(&args.catalog)
+        .with_context(|| format!("cannot open {}", args.catalog.display()))?;
+    let (products, _) = Importer::new(&mapping, &lookups)
+        .read_all(format, std::io::BufReader::new(file))
+        .with_context(|| format!("cannot import {}", args.catalog.display()))?;
+    Ok(Catalog::build(mapping, products, Precision::default()))
+}
+
+fn parse_weights(specs: &[String]) -> anyhow::Result<BTreeMap<String, f32>> {
+    specs
+        .iter()
+        .map(|s| {
+            let (name, w) = s
+                .split_once('=')
+                .with_context(|| format!("weight '{s}' is not NAME=NUMBER"))?;
+            let w: f32 = w
+                .parse()
+                .with_context(|| format!("weight '{s}' is not NAME=NUMBER"))?;
+            Ok((name.trim().to_owned(), w))
+        })
+        .collect()
+}
+
+/// Runs `morelike eval`.
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let mut catalog = load(&args)?;
+    catalog.set_weights(&parse_weights(&args.weights)?)?;
+    let truth = Truth::of_catalog(&catalog)?;
+    let strategies: Vec<Box<dyn strategy::Strategy>> = if args.strategies.is_empty() {
+        strategy::all()
+    } else {
+        args.strategies
+            .iter()
+            .map(|name| {
+                strategy::by_name(name).with_context(|| {
+                    format!("no strategy '{name}'; choose from {:?}", strategy::names())
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    if args.shoppers == 0 || args.rounds == 0 {
+        bail!("--shoppers and --rounds must be at least 1");
+    }
+    let protocol = |seed| Protocol {
+        rounds: args.rounds,
+        k: args.k,
+        seed,
+    };
+    if args.tune_weights {
+        let default = strategy::by_name(strategy::DEFAULT).expect("the default exists");
+        let best = tune::tune(
+            &mut catalog,
+            &truth,
+            protocol(args.tune_seed),
+            default.as_ref(),
+            args.tune_shoppers,
+            args.tune_passes,
+        )?;
+        println!("tuned weights (seed {}):", args.tune_seed);
+        for (view, w) in &best {
+            println!("  {view} = {w}");
+        }
+    }
+    let mut runs = Vec::new();
+    for &seed in &args.seed {
+        let sim = Simulator::with_truth(&catalog, truth.clone(), protocol(seed));
+        for s in &strategies {
+            for scenario in Scenario::ALL {
+                let r = run::run(&sim, s.as_ref(), scenario, args.shoppers)?;
+                eprintln!(
+                    "seed {seed} {:<16} {:<8} SR@10 {:.3} AT {:.2} {:.3} ms/round",
+                    r.strategy,
+                    scenario.name(),
+                    r.summary.sr10,
+                    r.summary.at,
+                    r.compute_ms
+                );
+                runs.push(r);
+            }
+        }
+    }
+    let rows = report::rows(&runs);
+    println!(
+        "{} products, {} shoppers per scenario, seeds {:?}, k = {}, {} rounds; weights {:?}",
+        catalog.len(),
+        args.shoppers,
+        args.seed,
+        args.k,
+        args.rounds,
+        catalog.weights_by_name()
+    );
+    print!("{}", report::table(&rows));
+    if let Some(path) = &args.json {
+        let report = Report {
+            catalog: args.catalog.display().to_string(),
+            products: catalog.len(),
+            shoppers: args.shoppers,
+            rounds: args.rounds,
+            k: args.k,
+            seeds: &args.seed,
+            weights: catalog.weights_by_name(),
+            rows: &rows,
+            runs: &runs,
+        };
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let name = args
+            .catalog
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let title = format!(
+            "{name}: success rate by round ({} shoppers, seeds {:?})",
+            args.shoppers, args.seed
+        );
+        plot::draw(&rows, &title, path)?;
+    }
+    Ok(())
+}
