@@ -160,7 +160,7 @@ pub enum MappingError {
         view: String,
         /// The field.
         field: String,
-        /// Which list of [fields] it should be in.
+        /// Which list of `[fields]` it should be in.
         expected: &'static str,
     },
     /// Two views share a name.

@@ -46,9 +46,9 @@ pub struct ImportReport {
     pub repaired: u64,
     /// Rows that were skipped.
     pub rejected: u64,
-    /// Why rows were rejected (the first [`MAX_LISTED`]).
+    /// Why rows were rejected (the first `MAX_LISTED`, 1000).
     pub errors: Vec<RowIssue>,
-    /// What was mended or is worth a look (the first [`MAX_LISTED`]).
+    /// What was mended or is worth a look (the first `MAX_LISTED`, 1000).
     pub warnings: Vec<RowIssue>,
 }
 

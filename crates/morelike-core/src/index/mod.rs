@@ -167,6 +167,13 @@ impl Index {
         self.codes[row as usize * self.layout().fields.len() + field]
     }
 
+    /// A row's categorical codes, one per field.
+    #[inline]
+    pub fn codes(&self, row: u32) -> &[u32] {
+        let f = self.layout().fields.len();
+        &self.codes[row as usize * f..(row as usize + 1) * f]
+    }
+
     /// The precision rows are stored in.
     pub fn precision(&self) -> Precision {
         match self.dense {
@@ -330,12 +337,20 @@ impl Index {
 
     /// The unweighted similarity of a row to a point, view by view, into `out`.
     pub fn view_sims(&self, query: &Point, row: u32, out: &mut [f32]) {
+        let all: Vec<usize> = (0..self.layout().views.len()).collect();
+        self.view_sims_in(query, row, &all, out);
+    }
+
+    /// Like [`Index::view_sims`], for some views only (the others in `out`
+    /// are left as they are): a strategy skips the views it does not use.
+    pub fn view_sims_in(&self, query: &Point, row: u32, views: &[usize], out: &mut [f32]) {
         let layout = self.layout();
         let r = row as usize;
         let k = kernels();
         let f = layout.fields.len();
         let codes = &self.codes[r * f..(r + 1) * f];
-        for (v, view) in layout.views.iter().enumerate() {
+        for &v in views {
+            let view = &layout.views[v];
             out[v] = match view.kind {
                 ViewKind::Categorical => {
                     let share = layout.field_share(v).sqrt();

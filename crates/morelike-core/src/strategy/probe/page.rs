@@ -29,59 +29,52 @@ pub fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
     order
 }
 
-/// A cheap upper bound on a row's weighted similarity to the anchor: the
-/// categorical views exactly (codes compared), every dense view at its best.
-struct Bound {
-    /// (field, anchor's code, weight × share of a matching field).
-    fields: Vec<(usize, u32, f32)>,
-    /// Σ weights of the dense views.
-    dense: f32,
-    /// Per view: what leaving it out surely takes off the bound (its weight for
-    /// a dense view, whose best is counted; nothing for a categorical one).
-    drop: Vec<f32>,
+/// How much more a pool prefers a bigger change of its view, between rows
+/// that are otherwise equal: far below any weight, so it only breaks ties.
+const TIE_BREAK: f32 = 1e-3;
+
+/// The anchor's categorical codes, view by view: a row's similarity to the
+/// anchor on a categorical view is the share of its fields that match, read
+/// straight from the codes without branches (a mispredicted branch per field
+/// cost more than the comparison itself).
+struct AnchorCodes {
+    views: Vec<CategoricalView>,
 }
 
-impl Bound {
-    fn new(index: &Index, anchor: u32, w: &[f32]) -> Self {
+/// One categorical view: (view, share of one field, [(field, anchor's code)]).
+type CategoricalView = (usize, f32, Vec<(usize, u32)>);
+
+impl AnchorCodes {
+    fn new(index: &Index, anchor: u32, active: &[usize]) -> Self {
         let layout = index.layout();
-        let mut fields = Vec::new();
-        let mut dense = 0.0;
-        let mut drop = Vec::with_capacity(layout.views.len());
-        for (v, view) in layout.views.iter().enumerate() {
-            if view.kind == ViewKind::Categorical {
-                for f in view.fields.clone() {
-                    let code = index.code(anchor, f);
-                    if code != MISSING {
-                        fields.push((f, code, w[v] * layout.field_share(v)));
-                    }
-                }
-                drop.push(0.0);
-            } else {
-                dense += w[v];
-                drop.push(w[v]);
-            }
-        }
-        Bound {
-            fields,
-            dense,
-            drop,
-        }
+        let views = active
+            .iter()
+            .filter(|&&v| layout.views[v].kind == ViewKind::Categorical)
+            .map(|&v| {
+                let fields = layout.views[v]
+                    .fields
+                    .clone()
+                    .map(|f| (f, index.code(anchor, f)))
+                    .filter(|&(_, code)| code != MISSING)
+                    .collect();
+                (v, layout.field_share(v), fields)
+            })
+            .collect();
+        AnchorCodes { views }
     }
 
+    /// Writes the row's categorical view similarities into `out`.
     #[inline]
-    fn total(&self, index: &Index, row: u32) -> f32 {
-        self.dense
-            + self
-                .fields
+    fn sims(&self, codes: &[u32], out: &mut [f32]) {
+        for (v, share, fields) in &self.views {
+            // Counting matches in integers keeps the compiler from turning
+            // the comparison back into a branch.
+            let matches: u32 = fields
                 .iter()
-                .filter(|&&(f, code, _)| index.code(row, f) == code)
-                .map(|&(_, _, x)| x)
-                .sum::<f32>()
-    }
-
-    /// The bound of a pool that leaves view `v` out.
-    fn without(&self, best: f32, v: usize) -> f32 {
-        best - self.drop[v]
+                .map(|&(f, code)| u32::from(codes[f] == code))
+                .sum();
+            out[*v] = matches as f32 * share;
+        }
     }
 }
 
@@ -130,7 +123,7 @@ impl<'a> Repeats<'a> {
                 return true;
             }
             let p = point.get_or_insert_with(|| index.point(*s));
-            index.view_sims(p, row, &mut self.sims);
+            index.view_sims_in(p, row, &[v], &mut self.sims);
             if self.sims[v] >= self.sames[v] {
                 return true;
             }
@@ -161,7 +154,18 @@ pub fn build(
     let mut near = TopK::new(cx.k);
     let mut shown = Vec::new();
     let mut s = vec![0.0f32; views];
-    let bound = Bound::new(index, anchor, w);
+    // Views that neither weigh nor get slots need no similarity.
+    let active: Vec<usize> = (0..views)
+        .filter(|&v| w[v] > 0.0 || shares[v] > 0.0)
+        .collect();
+    let dense: Vec<usize> = active
+        .iter()
+        .copied()
+        .filter(|&v| index.layout().views[v].kind != ViewKind::Categorical)
+        .collect();
+    let categorical = AnchorCodes::new(index, anchor, &active);
+    // A dense similarity is at most 1 (a little more after quantization).
+    let dense_best: f32 = dense.iter().map(|&v| w[v] * 1.01).sum();
     let open = cx.filter.is_open();
     for row in 0..index.row_count() as u32 {
         if !index.is_live(row) {
@@ -174,19 +178,42 @@ pub fn build(
         if !open && !cx.filter.accepts(index, row) {
             continue;
         }
-        let best = bound.total(index, row);
-        if best <= near.threshold()
-            && (0..views)
-                .all(|v| shares[v] <= 0.0 || bound.without(best, v) <= pools[v].threshold())
-        {
+        categorical.sims(index.codes(row), &mut s);
+        let known: f32 = categorical
+            .views
+            .iter()
+            .map(|(v, _, _)| w[*v] * s[*v])
+            .sum();
+        let best = known + dense_best;
+        // What the row could score in each pool, at most: the pool of view v
+        // leaves v out, and takes only rows that changed it.
+        let could_enter = best > near.threshold()
+            || (0..views).any(|v| {
+                if shares[v] <= 0.0 {
+                    return false;
+                }
+                let without = match index.layout().views[v].kind {
+                    ViewKind::Categorical if s[v] >= gaps[v] => return false,
+                    ViewKind::Categorical => best - w[v] * s[v],
+                    _ => best - w[v] * 1.01,
+                };
+                without > pools[v].threshold()
+            });
+        if !could_enter {
             continue;
         }
-        index.view_sims(&a, row, &mut s);
-        let total: f32 = s.iter().zip(w).map(|(x, w)| x * w).sum();
+        if !dense.is_empty() {
+            index.view_sims_in(&a, row, &dense, &mut s);
+        }
+        let total: f32 = active.iter().map(|&v| w[v] * s[v]).sum();
         near.push(row, total);
-        for v in 0..views {
+        for &v in &active {
             if shares[v] > 0.0 && s[v] < gaps[v] {
-                pools[v].push(row, total - w[v] * s[v]);
+                // Among rows equally close on the other views, the one that
+                // changes v the most comes first (a tie-break by design; the
+                // evaluation showed it matters: fashion explore SR@10 0.51
+                // with ties broken by row order, 0.88 with this).
+                pools[v].push(row, total - w[v] * s[v] - TIE_BREAK * s[v]);
             }
         }
     }
