@@ -17,7 +17,9 @@ async fn an_upserted_product_shows_in_the_next_page() {
     let first = ws.page(json!({"type": "start", "seed": SEED})).await;
     assert!(!ids(&first).contains(&"twin-1".to_owned()));
 
-    let csv = format!("{HEADER}\ntwin-1,{SEED_ROW}\n");
+    // The twin is the seed in a colour no product had before the upload.
+    let row = SEED_ROW.replace("Navy Blue,", "Ultraviolet,");
+    let csv = format!("{HEADER}\ntwin-1,{row}\n");
     let (status, report) = app
         .http("POST", "/v1/stores/demo/products", Some(("text/csv", csv)))
         .await;
@@ -25,13 +27,17 @@ async fn an_upserted_product_shows_in_the_next_page() {
     assert_eq!(report["added"], 1);
     assert_eq!(report["rejected"], 0);
 
-    let next = ws.page(json!({"type": "more"})).await;
-    assert_eq!(ids(&next)[0], "twin-1", "the seed's twin ranks first");
+    // The next page, filtered to the new colour, can only be the twin: the
+    // live index knows the product and its new category value.
+    let next = ws
+        .page(json!({"type": "start", "seed": SEED, "filters": {"attributes": {"baseColour": ["Ultraviolet"]}}}))
+        .await;
+    assert_eq!(ids(&next), ["twin-1"]);
     let (status, product) = app
         .http("GET", "/v1/stores/demo/products/twin-1", None)
         .await;
     assert_eq!(status, 200);
-    assert_eq!(product["attributes"]["baseColour"], "Navy Blue");
+    assert_eq!(product["attributes"]["baseColour"], "Ultraviolet");
     app.stop().await;
 }
 
