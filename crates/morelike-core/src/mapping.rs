@@ -23,6 +23,9 @@ pub struct Mapping {
     /// Side tables that turn a code column into a label (`aisle_id` → `aisle`).
     #[serde(default)]
     pub lookups: Vec<LookupSpec>,
+    /// Attributes computed from other fields (`kind` = the name's last word).
+    #[serde(default)]
+    pub derived: Vec<DerivedSpec>,
     /// The similarity views; derived from `fields` when absent.
     #[serde(default)]
     pub views: Vec<ViewSpec>,
@@ -107,6 +110,27 @@ pub struct LookupSpec {
     pub into: String,
 }
 
+/// An attribute computed from another field of the same row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedSpec {
+    /// The attribute it is stored as (list it under `categorical` to use it in a view).
+    pub into: String,
+    /// The text field it is computed from (the name or a text field).
+    pub from: String,
+    /// What is taken from it.
+    pub take: Take,
+}
+
+/// What a derived attribute takes from its field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Take {
+    /// The last word, lower-cased ("Chocolate Sandwich Cookies" → "cookies"):
+    /// in many grocery catalogs, what the product is.
+    LastWord,
+}
+
 /// One similarity view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,6 +212,14 @@ pub enum MappingError {
     /// No views at all.
     #[error("the mapping gives no field to compare products by: declare text, categorical, numeric or vector fields")]
     NoViews,
+    /// A derived attribute computed from a field that is not text.
+    #[error("derived attribute '{into}' is computed from '{from}', which is not the name or a text field")]
+    BadDerivedSource {
+        /// The derived attribute.
+        into: String,
+        /// The field it reads.
+        from: String,
+    },
     /// The eval truth is not three attributes.
     #[error("[eval] truth must name exactly three attributes, coarse to fine; got {0}")]
     BadTruth(usize),
@@ -246,6 +278,14 @@ impl Mapping {
                         expected,
                     });
                 }
+            }
+        }
+        for d in &self.derived {
+            if !self.is_text(&d.from) {
+                return Err(MappingError::BadDerivedSource {
+                    into: d.into.clone(),
+                    from: d.from.clone(),
+                });
             }
         }
         if let Some(eval) = &self.eval {
@@ -310,7 +350,12 @@ impl Mapping {
         for list in [&f.text, &f.numeric, &f.vectors] {
             all.extend(list.iter().map(String::as_str));
         }
-        let produced: BTreeSet<&str> = self.lookups.iter().map(|l| l.into.as_str()).collect();
+        let produced: BTreeSet<&str> = self
+            .lookups
+            .iter()
+            .map(|l| l.into.as_str())
+            .chain(self.derived.iter().map(|d| d.into.as_str()))
+            .collect();
         all.extend(
             f.categorical
                 .iter()
@@ -361,6 +406,19 @@ mod tests {
             Mapping::from_toml(&text),
             Err(MappingError::BadWeight { .. })
         ));
+    }
+
+    #[test]
+    fn a_derived_attribute_must_read_a_text_field() {
+        let text = format!(
+            "{MINIMAL}\n[[derived]]\ninto = \"kind\"\nfrom = \"year\"\ntake = \"last_word\"\n"
+        );
+        let err = Mapping::from_toml(&text).unwrap_err();
+        assert!(err.to_string().contains("'year'"), "{err}");
+        let ok = format!(
+            "{MINIMAL}\n[[derived]]\ninto = \"kind\"\nfrom = \"title\"\ntake = \"last_word\"\n"
+        );
+        assert!(Mapping::from_toml(&ok).is_ok());
     }
 
     #[test]

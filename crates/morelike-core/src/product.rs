@@ -69,3 +69,12 @@ impl Product {
         self.attributes.get(field).map(String::as_str)
     }
 }
+
+/// The last word of a text, lower-cased, without surrounding punctuation
+/// ("Chocolate Sandwich Cookies" → "cookies").
+pub fn last_word(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .rfind(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}

@@ -58,14 +58,7 @@ impl Attribute {
     }
 }
 
-/// The last word of a text, lower-cased, without surrounding punctuation
-/// ("Chocolate Sandwich Cookies" → "cookies").
-pub fn last_word(text: &str) -> Option<String> {
-    text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-        .rfind(|w| !w.is_empty())
-        .map(str::to_lowercase)
-}
+pub use crate::product::last_word;
 
 /// Every index row's truth class.
 #[derive(Clone, Debug)]

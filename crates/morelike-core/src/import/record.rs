@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{Lookup, RowIssue};
 use crate::mapping::{Mapping, ViewSpec};
-use crate::product::Product;
+use crate::product::{last_word, Product};
 use crate::views::ViewKind;
 
 /// A field's raw value as the input gives it.
@@ -200,7 +200,10 @@ impl<'a> RowBuilder<'a> {
             product.in_stock = self.flag(get(field), field, at)?.unwrap_or(true);
         }
         for field in f.text.iter().chain(&f.categorical) {
-            if field == &f.name || m.lookups.iter().any(|l| &l.into == field) {
+            if field == &f.name
+                || m.lookups.iter().any(|l| &l.into == field)
+                || m.derived.iter().any(|d| &d.into == field)
+            {
                 continue;
             }
             if let Some(value) = self.text(get(field), field, at)? {
@@ -236,6 +239,16 @@ impl<'a> RowBuilder<'a> {
                 )),
             }
             product.attributes.insert(spec.field.clone(), code);
+        }
+        for spec in &m.derived {
+            let value = match spec.take {
+                crate::mapping::Take::LastWord => {
+                    product.text(&spec.from, &f.name).and_then(last_word)
+                }
+            };
+            if let Some(value) = value {
+                product.attributes.insert(spec.into.clone(), value);
+            }
         }
         if name.is_none() {
             product.name = self.stand_in_name(&product);

@@ -102,6 +102,10 @@ fn instacart_imports_every_product_with_aisle_and_department_names() {
     assert_eq!(cookies.name, "Chocolate Sandwich Cookies");
     assert_eq!(cookies.attributes["aisle"], "cookies cakes");
     assert_eq!(cookies.attributes["department"], "snacks");
+    assert_eq!(
+        cookies.attributes["kind"], "cookies",
+        "derived from the name's last word"
+    );
     assert!(
         products.iter().any(|p| p.name.contains(',')),
         "quoted names with commas survive"
