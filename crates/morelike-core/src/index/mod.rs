@@ -392,7 +392,7 @@ impl Index {
     /// Calls `visit` for each live row not in `exclude` that the filter accepts,
     /// in row order, 64 rows at a time.
     #[inline]
-    fn each_candidate(
+    pub fn each_candidate(
         &self,
         exclude: &RowSet,
         filter: &CompiledFilter,
