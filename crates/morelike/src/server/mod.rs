@@ -29,7 +29,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::ApiError;
-use http::{health, page, products, sessions as session_api, socket, stores};
+use http::{health, page, products, sessions as session_api, settings, socket, stores};
 use state::{AppState, Store};
 
 use crate::store::{Embedded, Storage};
@@ -83,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi::serve))
         .route("/v1/stores", get(stores::list))
         .route(store, put(stores::put))
+        .route(&format!("{store}/settings"), get(settings::get).patch(settings::patch))
         .route(
             &format!("{store}/products"),
             post(products::upload)

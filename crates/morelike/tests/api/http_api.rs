@@ -252,3 +252,62 @@ async fn the_openapi_document_is_generated_with_every_route() {
     assert!(doc["components"]["schemas"]["PageBody"].is_object());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn weights_and_strategy_change_live_and_bad_settings_change_nothing() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let (status, before) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["strategy"], morelike_core::strategy::DEFAULT);
+    assert!(before["strategies"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("rocchio")));
+
+    // Only the colour counts: every similar product has the seed's colour.
+    let only_colour = json!({"weights": {"name": 0, "gender": 0, "type": 0, "colour": 1, "occasion": 0, "year": 0}, "strategy": "rocchio"});
+    let (status, after) = app
+        .http(
+            "PATCH",
+            "/v1/stores/demo/settings",
+            Some(("application/json", only_colour.to_string())),
+        )
+        .await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["weights"]["colour"], 1.0);
+    assert_eq!(after["strategy"], "rocchio");
+    let (_, similar) = app
+        .http("GET", "/v1/stores/demo/similar/15970?k=8", None)
+        .await;
+    for item in similar["items"].as_array().unwrap() {
+        assert_eq!(item["attributes"]["baseColour"], "Navy Blue", "{item}");
+    }
+
+    for (bad, field) in [
+        (json!({"weights": {"sparkle": 1}}), "sparkle"),
+        (json!({"weights": {"colour": -1}}), "colour"),
+        (json!({"strategy": "psychic"}), "psychic"),
+    ] {
+        let (status, err) = app
+            .http(
+                "PATCH",
+                "/v1/stores/demo/settings",
+                Some(("application/json", bad.to_string())),
+            )
+            .await;
+        assert_eq!(status, 400, "{err}");
+        assert!(err["message"].as_str().unwrap().contains(field), "{err}");
+    }
+    let (_, unchanged) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    assert_eq!(unchanged["weights"], after["weights"]);
+    assert_eq!(unchanged["strategy"], "rocchio");
+    app.stop().await;
+
+    // The settings are stored: a restart keeps them.
+    let app = TestApp::with_demo(&dir).await;
+    let (_, restarted) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    assert_eq!(restarted["weights"], after["weights"]);
+    assert_eq!(restarted["strategy"], "rocchio");
+    app.stop().await;
+}

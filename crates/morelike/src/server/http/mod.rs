@@ -7,6 +7,7 @@ pub mod health;
 pub mod page;
 pub mod products;
 pub mod sessions;
+pub mod settings;
 pub mod socket;
 pub mod stores;
 
