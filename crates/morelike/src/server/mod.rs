@@ -209,6 +209,12 @@ impl Application {
 
 fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
     let storage = state.storage.as_ref();
+    // Sessions past their TTL are unreadable already; free their space.
+    match storage.purge_expired_sessions() {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
+        Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+    }
     let names = storage.stores().map_err(|e| ServerError::Storage {
         dir: state.config.data_dir.display().to_string(),
         reason: e.to_string(),

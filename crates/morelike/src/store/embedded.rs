@@ -164,20 +164,7 @@ impl Storage for Embedded {
         session: &Session,
         ttl: Duration,
     ) -> Result<(), StorageError> {
-        let stored = StoredSession {
-            session: session.clone(),
-            expires_at: now_secs() + ttl.as_secs(),
-        };
-        let tx = try_db!(self.db.begin_write(), "writing a session");
-        {
-            let mut table = try_db!(tx.open_table(SESSIONS), "writing a session");
-            try_db!(
-                table.insert((store, id), encode(&stored).as_slice()),
-                "writing a session"
-            );
-        }
-        try_db!(tx.commit(), "writing a session");
-        Ok(())
+        self.put_sessions(&[(store.to_owned(), id.to_owned(), session.clone())], ttl)
     }
 
     fn put_sessions(&self, sessions: &[SessionWrite], ttl: Duration) -> Result<(), StorageError> {
@@ -198,6 +185,26 @@ impl Storage for Embedded {
         }
         try_db!(tx.commit(), "writing sessions");
         Ok(())
+    }
+
+    fn purge_expired_sessions(&self) -> Result<usize, StorageError> {
+        let now = now_secs();
+        let tx = try_db!(self.db.begin_write(), "purging expired sessions");
+        let mut purged = 0;
+        {
+            let mut table = try_db!(tx.open_table(SESSIONS), "purging expired sessions");
+            try_db!(
+                table.retain(|_, value| {
+                    let live = serde_json::from_slice::<StoredSession>(value)
+                        .is_ok_and(|s| s.expires_at > now);
+                    purged += usize::from(!live);
+                    live
+                }),
+                "purging expired sessions"
+            );
+        }
+        try_db!(tx.commit(), "purging expired sessions");
+        Ok(purged)
     }
 
     fn delete_store(&self, store: &str) -> Result<(), StorageError> {

@@ -124,6 +124,8 @@ pub trait Storage: Send + Sync {
         }
         Ok(())
     }
+    /// Deletes every expired (or unreadable) session; returns how many.
+    fn purge_expired_sessions(&self) -> Result<usize, StorageError>;
     /// Deletes a store with everything in it.
     fn delete_store(&self, store: &str) -> Result<(), StorageError>;
 }

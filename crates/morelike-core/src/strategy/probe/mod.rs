@@ -52,28 +52,12 @@ impl Default for Probe {
 impl Probe {
     /// Below which similarity each view counts as changed.
     pub fn gaps(&self, cx: &Context<'_>) -> Vec<f32> {
-        cx.index
-            .layout()
-            .views
-            .iter()
-            .map(|v| match v.kind {
-                ViewKind::Categorical => 0.999,
-                _ => self.dense_gap,
-            })
-            .collect()
+        per_view(cx, 0.999, self.dense_gap)
     }
 
     /// At or above which similarity two products show the same value of a view.
     pub fn sames(&self, cx: &Context<'_>) -> Vec<f32> {
-        cx.index
-            .layout()
-            .views
-            .iter()
-            .map(|v| match v.kind {
-                ViewKind::Categorical => 0.999,
-                _ => self.dense_same,
-            })
-            .collect()
+        per_view(cx, 0.999, self.dense_same)
     }
 
     /// Each view's share of the varying slots.
@@ -91,6 +75,20 @@ impl Probe {
             })
             .collect()
     }
+}
+
+/// One threshold per view: `categorical` for categorical views (where any
+/// difference counts), `dense` for the others.
+fn per_view(cx: &Context<'_>, categorical: f32, dense: f32) -> Vec<f32> {
+    cx.index
+        .layout()
+        .views
+        .iter()
+        .map(|v| match v.kind {
+            ViewKind::Categorical => categorical,
+            _ => dense,
+        })
+        .collect()
 }
 
 impl Strategy for Probe {
