@@ -52,6 +52,9 @@ pub struct Index {
     dim: usize,
     dense: Dense,
     codes: Vec<u32>,
+    /// The same codes by field (`columns[f][row]`), for scans that compare
+    /// one field across every row (vectorizable).
+    columns: Vec<Vec<u32>>,
     ids: Vec<ProductId>,
     rows: HashMap<ProductId, u32>,
     live: RowSet,
@@ -102,6 +105,7 @@ impl Index {
             dim,
             dense,
             codes: Vec::new(),
+            columns: Vec::new(),
             ids: Vec::new(),
             rows: HashMap::new(),
             live: RowSet::default(),
@@ -174,6 +178,11 @@ impl Index {
         &self.codes[row as usize * f..(row as usize + 1) * f]
     }
 
+    /// Every row's code of one categorical field, by row.
+    pub fn column(&self, field: usize) -> &[u32] {
+        &self.columns[field]
+    }
+
     /// The precision rows are stored in.
     pub fn precision(&self) -> Precision {
         match self.dense {
@@ -188,7 +197,7 @@ impl Index {
             Dense::F32(_) => 4 * self.dim,
             Dense::I8 { .. } => self.dim,
         };
-        dense + 4 * self.layout().fields.len() + 4 + 1
+        dense + 8 * self.layout().fields.len() + 4 + 1
     }
 
     /// Adds or replaces a product; returns its row.
@@ -246,6 +255,13 @@ impl Index {
         }
         let f = e.codes.len();
         self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
+        self.columns.resize_with(f, Vec::new);
+        for (column, &code) in self.columns.iter_mut().zip(&e.codes) {
+            if column.len() <= r {
+                column.resize(r + 1, MISSING);
+            }
+            column[r] = code;
+        }
         self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
         if product.in_stock {
             self.in_stock.insert(row);

@@ -34,9 +34,10 @@ pub fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
 const TIE_BREAK: f32 = 1e-3;
 
 /// The anchor's categorical codes, view by view: a row's similarity to the
-/// anchor on a categorical view is the share of its fields that match, read
-/// straight from the codes without branches (a mispredicted branch per field
-/// cost more than the comparison itself).
+/// anchor on a categorical view is the share of its fields that match,
+/// counted for every row at once from the index's columns of codes (one
+/// vectorized pass per field; per-row comparisons with branches cost more
+/// than the whole count).
 struct AnchorCodes {
     views: Vec<CategoricalView>,
 }
@@ -63,18 +64,21 @@ impl AnchorCodes {
         AnchorCodes { views }
     }
 
-    /// Writes the row's categorical view similarities into `out`.
-    #[inline]
-    fn sims(&self, codes: &[u32], out: &mut [f32]) {
-        for (v, share, fields) in &self.views {
-            // Counting matches in integers keeps the compiler from turning
-            // the comparison back into a branch.
-            let matches: u32 = fields
-                .iter()
-                .map(|&(f, code)| u32::from(codes[f] == code))
-                .sum();
-            out[*v] = matches as f32 * share;
-        }
+    /// For every categorical view, how many of its fields each row shares
+    /// with the anchor (one pass per field over its column: vector code).
+    fn match_counts(&self, index: &Index) -> Vec<Vec<u8>> {
+        self.views
+            .iter()
+            .map(|(_, _, fields)| {
+                let mut counts = vec![0u8; index.row_count()];
+                for &(f, code) in fields {
+                    for (c, &x) in counts.iter_mut().zip(index.column(f)) {
+                        *c += u8::from(x == code);
+                    }
+                }
+                counts
+            })
+            .collect()
     }
 }
 
@@ -182,8 +186,14 @@ pub fn build(
         })
         .filter(|&r| index.is_live(r))
         .collect();
+    let counts = categorical.match_counts(index);
+    // The thresholds of `near` and of every pool, kept at hand (they only rise).
+    let mut near_threshold = near.threshold();
+    let mut thresholds: Vec<f32> = pools.iter().map(TopK::threshold).collect();
     index.each_candidate(cx.exclude, cx.filter, |row| {
-        categorical.sims(index.codes(row), &mut s);
+        for ((v, share, _), counts) in categorical.views.iter().zip(&counts) {
+            s[*v] = f32::from(counts[row as usize]) * share;
+        }
         let known: f32 = categorical
             .views
             .iter()
@@ -192,15 +202,16 @@ pub fn build(
         let best = known + dense_best;
         // What the row could score in each pool, at most: the pool of view v
         // leaves v out, and takes only rows that changed it.
-        let could_enter = best > near.threshold()
-            || varied.iter().any(|&(v, wv, gap, categorical)| {
-                let without = match categorical {
-                    true if s[v] >= gap => return false,
-                    true => best - wv * s[v],
-                    false => best - wv * 1.01,
-                };
-                without > pools[v].threshold()
-            });
+        // Without branches on the data: `|` and `&` on bools, not `||`/`&&`.
+        let mut could_enter = best > near_threshold;
+        for &(v, wv, gap, categorical) in &varied {
+            let (eligible, drop) = if categorical {
+                (s[v] < gap, wv * s[v])
+            } else {
+                (true, wv * 1.01)
+            };
+            could_enter |= eligible & (best - drop > thresholds[v]);
+        }
         if !could_enter {
             return;
         }
@@ -209,6 +220,7 @@ pub fn build(
         }
         let total: f32 = active.iter().map(|&v| w[v] * s[v]).sum();
         near.push(row, total);
+        near_threshold = near.threshold();
         for &(v, wv, gap, _) in &varied {
             if s[v] < gap {
                 // Among rows equally close on the other views, the one that
@@ -216,6 +228,7 @@ pub fn build(
                 // evaluation showed it matters: fashion explore SR@10 0.51
                 // with ties broken by row order, 0.88 with this).
                 pools[v].push(row, total - wv * s[v] - TIE_BREAK * s[v]);
+                thresholds[v] = pools[v].threshold();
             }
         }
     });
