@@ -18,6 +18,14 @@ pub struct Config {
     pub demo: bool,
     /// How long an untouched session is kept.
     pub session_ttl: Duration,
+    /// The write-behind window: no session change is taken while the oldest
+    /// unwritten one is older than this.
+    pub session_write_window: Duration,
+    /// No session change is taken while this many sessions are unwritten.
+    pub session_backlog: usize,
+    /// How long a shutdown may take, all in: sockets closed, requests
+    /// finished or dropped, sessions written.
+    pub shutdown_timeout: Duration,
     /// The largest WebSocket frame answered normally (bigger ones get `frame_too_large`).
     pub max_frame_bytes: usize,
     /// The largest catalog upload.
@@ -33,6 +41,9 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
             demo: true,
             session_ttl: Duration::from_secs(24 * 3600),
+            session_write_window: Duration::from_millis(100),
+            session_backlog: 10_000,
+            shutdown_timeout: Duration::from_secs(10),
             max_frame_bytes: 64 * 1024,
             max_upload_bytes: 1 << 30,
             max_body_bytes: 64 * 1024,
@@ -58,6 +69,9 @@ impl Config {
             listen,
             no_demo,
             session_ttl_secs,
+            session_write_window_ms,
+            session_backlog,
+            shutdown_timeout_secs,
             max_frame_bytes,
             max_upload_bytes,
             max_body_bytes,
@@ -73,6 +87,15 @@ impl Config {
         }
         if let Some(v) = session_ttl_secs {
             self.session_ttl = Duration::from_secs(v);
+        }
+        if let Some(v) = session_write_window_ms {
+            self.session_write_window = Duration::from_millis(v);
+        }
+        if let Some(v) = session_backlog {
+            self.session_backlog = v.max(1);
+        }
+        if let Some(v) = shutdown_timeout_secs {
+            self.shutdown_timeout = Duration::from_secs_f64(v.max(0.1));
         }
         if let Some(v) = max_frame_bytes {
             self.max_frame_bytes = v;
@@ -122,6 +145,17 @@ pub struct Layer {
     /// Seconds an untouched session is kept [default: 86400].
     #[arg(long, env = "MORELIKE_SESSION_TTL_SECS")]
     pub session_ttl_secs: Option<u64>,
+    /// The write-behind window for sessions, in milliseconds: no change is
+    /// taken while an older one waits longer to be written [default: 100].
+    #[arg(long, env = "MORELIKE_SESSION_WRITE_WINDOW_MS")]
+    pub session_write_window_ms: Option<u64>,
+    /// No session change is taken while this many sessions wait to be
+    /// written [default: 10000].
+    #[arg(long, env = "MORELIKE_SESSION_BACKLOG")]
+    pub session_backlog: Option<usize>,
+    /// Seconds a shutdown may take, all in [default: 10].
+    #[arg(long, env = "MORELIKE_SHUTDOWN_TIMEOUT_SECS")]
+    pub shutdown_timeout_secs: Option<f64>,
     /// Largest WebSocket frame answered normally, in bytes [default: 65536].
     #[arg(long, env = "MORELIKE_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,

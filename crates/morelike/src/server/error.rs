@@ -68,6 +68,15 @@ pub enum ApiError {
     /// An upload that cannot be imported at all (its rows are not the problem).
     #[error("{0}")]
     BadImport(String),
+    /// The store changed in a way that makes this request void (its
+    /// mapping changed while an upload was read); sending it again works.
+    #[error("{0}")]
+    Conflict(String),
+    /// Storage cannot save changes right now (a full disk); nothing changed.
+    #[error(
+        "the server cannot save changes right now; nothing was changed: retry in a little while"
+    )]
+    StorageUnavailable(String),
     /// Something broke on the server.
     #[error("internal error")]
     Internal(String),
@@ -103,6 +112,8 @@ impl ApiError {
             ApiError::NothingToUndo => "nothing_to_undo",
             ApiError::BadMapping(_) => "bad_mapping",
             ApiError::BadImport(_) => "bad_import",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::StorageUnavailable(_) => "storage_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -118,19 +129,26 @@ impl ApiError {
             ApiError::UnknownProduct(_)
             | ApiError::UnknownSession(_)
             | ApiError::UnknownStore(_) => StatusCode::NOT_FOUND,
-            ApiError::NoSession | ApiError::NothingToUndo => StatusCode::CONFLICT,
+            ApiError::NoSession | ApiError::NothingToUndo | ApiError::Conflict(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::FrameTooLarge { .. } | ApiError::BodyTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::BadMapping(_) | ApiError::BadImport(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The body sent to the client; logs server faults.
     pub fn body(&self) -> ErrorBody {
-        if let ApiError::Internal(detail) = self {
-            tracing::error!(%detail, "request failed");
+        match self {
+            ApiError::Internal(detail) => tracing::error!(%detail, "request failed"),
+            ApiError::StorageUnavailable(detail) => {
+                tracing::warn!(%detail, "request refused: storage cannot write");
+            }
+            _ => {}
         }
         ErrorBody {
             code: self.code(),
@@ -159,7 +177,12 @@ impl IntoResponse for ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            StorageError::Unavailable { .. } => ApiError::StorageUnavailable(e.to_string()),
+            StorageError::Backend { .. } | StorageError::Corrupt { .. } => {
+                ApiError::Internal(e.to_string())
+            }
+        }
     }
 }
 

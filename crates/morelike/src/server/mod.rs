@@ -8,15 +8,17 @@ pub mod error;
 pub mod http;
 pub mod openapi;
 pub mod protocol;
-mod session_writer;
+pub mod session_writer;
 pub mod sessions;
 pub mod state;
+pub mod storage_health;
+pub mod store_writer;
 pub mod ws;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
@@ -67,6 +69,9 @@ pub enum ServerError {
     /// Serving failed.
     #[error("the server failed: {0}")]
     Serve(String),
+    /// Shutdown could not write every session change before its deadline.
+    #[error("shutdown could not write {0} session change(s) to storage; they are lost")]
+    Unwritten(usize),
 }
 
 /// The router: every route, with request ids, tracing and body limits.
@@ -177,10 +182,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `signal` completes, then shuts down gracefully: stops
-    /// accepting, lets HTTP requests in flight finish, ends every WebSocket
-    /// after the request in hand (with a close frame), and writes every
-    /// pending session to storage.
+    /// Serves until `signal` completes, then shuts down within the
+    /// configured deadline (`shutdown_timeout`): stops accepting and turns
+    /// `/readyz` to 503; each socket answers the request in hand and gets a
+    /// 1001 close frame (a client that does not take it within a second is
+    /// dropped); HTTP requests in flight finish or, at the deadline, are
+    /// dropped; then every pending session change is written. Fails only if
+    /// some session change could not be written.
     pub async fn run(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -188,33 +196,72 @@ impl Application {
         let state = self.state;
         let shutdown = state.shutdown.clone();
         tracing::info!(address = %self.listener.local_addr().map_err(|e| ServerError::Serve(e.to_string()))?, "listening");
-        let served = axum::serve(self.listener, app(state.clone()))
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down");
-                shutdown.cancel();
-            })
-            .await;
-        state.shutdown.cancel();
+        let signalled = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = signal => {
+                    tracing::info!("shutting down");
+                    signalled.cancel();
+                }
+                () = signalled.cancelled() => {}
+            }
+        });
+        let serving = axum::serve(self.listener, app(state.clone()))
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future();
+        tokio::pin!(serving);
+        let ended = tokio::select! {
+            served = &mut serving => Some(served),
+            () = shutdown.cancelled() => None,
+        };
+        shutdown.cancel();
+        let began = Instant::now();
+        let deadline = state.config.shutdown_timeout;
+        // Keep a quarter of the deadline (at most 2 s) to write sessions.
+        let connections_by = began + deadline - (deadline / 4).min(Duration::from_secs(2));
+        let served = match ended {
+            Some(served) => served,
+            None => {
+                let until = tokio::time::Instant::from_std(connections_by);
+                tokio::time::timeout_at(until, &mut serving)
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::warn!("HTTP requests still in flight at the deadline are dropped");
+                        Ok(())
+                    })
+            }
+        };
         state.connections.close();
-        state.connections.wait().await;
+        let until = tokio::time::Instant::from_std(connections_by);
+        if tokio::time::timeout_at(until, state.connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                sockets = state.connections.len(),
+                "sockets still open at the deadline are dropped"
+            );
+        }
         let sessions = state.sessions.clone();
-        tokio::task::spawn_blocking(move || sessions.close())
+        let by = began + deadline;
+        let unwritten = tokio::task::spawn_blocking(move || sessions.close(by))
             .await
             .map_err(|e| ServerError::Serve(e.to_string()))?;
-        tracing::info!("stopped");
-        served.map_err(|e| ServerError::Serve(e.to_string()))
+        tracing::info!(
+            ms = began.elapsed().as_millis() as u64,
+            unwritten,
+            "stopped"
+        );
+        served.map_err(|e| ServerError::Serve(e.to_string()))?;
+        if unwritten > 0 {
+            return Err(ServerError::Unwritten(unwritten));
+        }
+        Ok(())
     }
 }
 
 fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
     let storage = state.storage.as_ref();
-    // Sessions past their TTL are unreadable already; free their space.
-    match storage.purge_expired_sessions() {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
-        Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
-    }
     let names = storage.stores().map_err(|e| ServerError::Storage {
         dir: state.config.data_dir.display().to_string(),
         reason: e.to_string(),

@@ -1,10 +1,13 @@
-//! The WebSocket side: one connection is one shopper at a time (one live
-//! session). The socket loop is generic over `Sink`/`Stream` so it runs as
+//! The WebSocket side: one connection is one shopper at a time (one
+//! current session, which it knows by id only: every request works on the
+//! session's latest version, so two sockets on one session share one
+//! history). The socket loop is generic over `Sink`/`Stream` so it runs as
 //! well on a real socket as on a vector in a unit test; a sender and a
-//! receiver run side by side (`tokio::select!`), and a server shutdown ends
-//! the receiver after the request in hand, with a close frame.
+//! receiver run side by side. On shutdown the receiver stops after the
+//! request in hand and queues a close frame; the sender gets a short grace
+//! to deliver it, so a client that never reads cannot hold the server.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -13,14 +16,20 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::ApiError;
 use super::protocol::{parse, Reply, ReplyBody, Request};
-use super::sessions::Live;
 use super::state::AppState;
 
-/// What one connection remembers: its store and its session.
+/// After a shutdown, how long the sender may take to deliver what is queued
+/// and the close frame before the connection is dropped.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Replies queued for a slow reader before the receiver stops reading.
+const QUEUE: usize = 32;
+
+/// What one connection remembers: its store and its session's id.
 pub struct Connection {
     state: AppState,
     store: String,
-    live: Option<Live>,
+    session: Option<String>,
 }
 
 impl Connection {
@@ -29,12 +38,12 @@ impl Connection {
         Connection {
             state,
             store,
-            live: None,
+            session: None,
         }
     }
 
     /// Answers one text frame.
-    pub fn answer(&mut self, text: &str) -> Reply {
+    pub async fn answer(&mut self, text: &str) -> Reply {
         let started = Instant::now();
         if text.len() > self.state.config.max_frame_bytes {
             let error = ApiError::FrameTooLarge {
@@ -50,7 +59,7 @@ impl Connection {
                 return Reply::new(rejected.id, ReplyBody::Error(rejected.error.body()));
             }
         };
-        let body = match self.run(request) {
+        let body = match self.run(request).await {
             Ok(ReplyBody::Page(mut page)) => {
                 page.took_us = started.elapsed().as_micros() as u64;
                 tracing::debug!(session = %page.session, round = page.round, took_us = page.took_us, "page");
@@ -65,34 +74,38 @@ impl Connection {
         Reply::new(id, body)
     }
 
-    fn run(&mut self, request: Request) -> Result<ReplyBody, ApiError> {
+    async fn run(&mut self, request: Request) -> Result<ReplyBody, ApiError> {
         let store = self.state.store(&self.store)?;
         let sessions = &self.state.sessions;
-        if let Request::Ping = request {
-            return Ok(ReplyBody::Pong {});
-        }
-        if let Request::Start(req) = request {
-            let (live, page) = sessions.start(&store, req)?;
-            self.live = Some(live);
-            return Ok(ReplyBody::Page(page));
-        }
-        if let Request::Resume(id) = request {
-            let (live, page) = sessions.resume(&store, &id)?;
-            self.live = Some(live);
-            return Ok(ReplyBody::Page(page));
-        }
-        let live = self.live.as_mut().ok_or(ApiError::NoSession)?;
         let page = match request {
-            Request::Vote(votes) => sessions.vote(&store, live, &votes)?,
-            Request::More => sessions.more(&store, live)?,
-            Request::Undo => sessions.undo(&store, live)?,
-            Request::Reset => sessions.reset(&store, live)?,
-            Request::Explain(product) => {
-                return Ok(ReplyBody::Explanation(
-                    sessions.explain(&store, live, &product)?,
-                ))
+            Request::Ping => return Ok(ReplyBody::Pong {}),
+            Request::Start(req) => {
+                let page = sessions.start(&store, req).await?;
+                self.session = Some(page.session.clone());
+                page
             }
-            Request::Start(_) | Request::Resume(_) | Request::Ping => unreachable!("handled above"),
+            Request::Resume(id) => {
+                let page = sessions.resume(&store, &id)?;
+                self.session = Some(id);
+                page
+            }
+            other => {
+                let id = self.session.as_deref().ok_or(ApiError::NoSession)?;
+                match other {
+                    Request::Vote(votes) => sessions.vote(&store, id, &votes).await?,
+                    Request::More => sessions.more(&store, id).await?,
+                    Request::Undo => sessions.undo(&store, id).await?,
+                    Request::Reset => sessions.reset(&store, id).await?,
+                    Request::Explain(product) => {
+                        return Ok(ReplyBody::Explanation(
+                            sessions.explain(&store, id, &product)?,
+                        ))
+                    }
+                    Request::Start(_) | Request::Resume(_) | Request::Ping => {
+                        unreachable!("handled above")
+                    }
+                }
+            }
         };
         Ok(ReplyBody::Page(page))
     }
@@ -105,7 +118,7 @@ where
     R: Stream<Item = Result<Message, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let (tx, mut rx) = mpsc::channel::<Message>(32);
+    let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
     let send = async move {
         let mut sink = sink;
         while let Some(message) = rx.recv().await {
@@ -115,23 +128,18 @@ where
         }
         let _ = sink.close().await;
     };
+    let stopping = shutdown.clone();
     let receive = async move {
         let mut stream = stream;
         loop {
             let frame = tokio::select! {
                 frame = stream.next() => frame,
-                () = shutdown.cancelled() => {
-                    let _ = tx.send(Message::Close(Some(CloseFrame {
-                        code: 1001,
-                        reason: "the server is shutting down".into(),
-                    }))).await;
-                    break;
-                }
+                () = shutdown.cancelled() => break,
             };
             let reply = match frame {
                 // Inline on purpose: a page is ~1 ms of CPU at 44k products
                 // (docs/SERVER.md); the blocking pool measured worse.
-                Some(Ok(Message::Text(text))) => conn.answer(text.as_str()),
+                Some(Ok(Message::Text(text))) => conn.answer(text.as_str()).await,
                 Some(Ok(Message::Binary(_))) => Reply::new(
                     None,
                     ReplyBody::Error(
@@ -140,21 +148,35 @@ where
                     ),
                 ),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(Message::Close(_))) | None => return,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "the socket failed");
-                    break;
+                    return;
                 }
             };
-            if tx.send(Message::text(reply.to_json())).await.is_err() {
-                break;
+            // The answer to the request in hand is queued even during a
+            // shutdown; a reader too slow to leave room for it is not waited for.
+            tokio::select! {
+                biased;
+                sent = tx.send(Message::text(reply.to_json())) => if sent.is_err() { return },
+                () = shutdown.cancelled() => break,
             }
         }
+        let _ = tx.try_send(Message::Close(Some(CloseFrame {
+            code: 1001,
+            reason: "the server is shutting down".into(),
+        })));
     };
     tokio::pin!(send, receive);
     tokio::select! {
         () = &mut send => {}
-        () = &mut receive => send.await,
+        () = &mut receive => tokio::select! {
+            () = &mut send => {}
+            () = async {
+                stopping.cancelled().await;
+                tokio::time::sleep(CLOSE_GRACE).await;
+            } => tracing::debug!("the client did not take the close frame in time; dropped"),
+        },
     }
 }
 
@@ -231,7 +253,9 @@ mod tests {
                 (3.into(), "page".into(), 2.into()),
             ]
         );
-        state.sessions.close();
+        state
+            .sessions
+            .close(Instant::now() + Duration::from_secs(5));
     }
 
     #[tokio::test]
@@ -252,5 +276,58 @@ mod tests {
             [Message::Close(Some(frame))] => assert_eq!(frame.code, 1001),
             other => panic!("expected one close frame, got {other:?}"),
         }
+    }
+
+    /// A client that never reads: every send waits forever.
+    struct NeverReads;
+
+    impl Sink<Message> for NeverReads {
+        type Error = Infallible;
+        fn poll_ready(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Pending
+        }
+        fn start_send(self: std::pin::Pin<&mut Self>, _: Message) -> Result<(), Infallible> {
+            Ok(())
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Pending
+        }
+        fn poll_close(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Infallible>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_reads_holds_its_socket_no_longer_than_the_close_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        // Far more requests than the reply queue holds, then silence.
+        let frames = (0..200).map(|i| {
+            Ok::<_, Infallible>(Message::text(format!(
+                r#"{{"v":1,"id":{i},"type":"ping"}}"#
+            )))
+        });
+        let input = stream::iter(frames).chain(stream::pending());
+        let conn = Connection::new(state.clone(), "shop".into());
+        let shutdown = state.shutdown.clone();
+        let served = tokio::spawn(serve(NeverReads, input, conn, shutdown.clone()));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!served.is_finished(), "the socket is open until shutdown");
+        let asked = Instant::now();
+        shutdown.cancel();
+        tokio::time::timeout(CLOSE_GRACE * 3, served)
+            .await
+            .expect("the socket ends within the close grace")
+            .unwrap();
+        assert!(asked.elapsed() >= CLOSE_GRACE, "the sender got its grace");
     }
 }

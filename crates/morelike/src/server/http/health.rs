@@ -12,15 +12,21 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The stores are loaded and the server is not shutting down.
+/// Ready to serve: not shutting down, and storage can write (so changes
+/// are kept). The answer says why not.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Serving", body = String),
-        (status = 503, description = "Shutting down", body = String)))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+        (status = 503, description = "Shutting down, or storage cannot write (the reason follows)", body = String)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     if state.shutdown.is_cancelled() {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
-    } else {
-        (StatusCode::OK, "ready")
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
     }
+    if let Some(reason) = state.health.failing() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: storage cannot write ({reason}); changes are refused until it can"),
+        );
+    }
+    (StatusCode::OK, "ready".into())
 }

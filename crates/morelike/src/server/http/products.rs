@@ -101,8 +101,8 @@ pub async fn upload(
     body: Body,
 ) -> Result<Json<UploadReport>, ApiError> {
     let format = format_of(&params, &headers)?;
-    let settings = state.store(&store)?.settings.clone();
-    if !settings.mapping.lookups.is_empty() {
+    let mapping = state.store(&store)?.settings.mapping.clone();
+    if !mapping.lookups.is_empty() {
         return Err(ApiError::BadImport(
             "this store's mapping joins lookup tables, which the HTTP upload cannot read: join them into the file first, or use `morelike import`".into(),
         ));
@@ -113,32 +113,26 @@ pub async fn upload(
         inner: SyncIoBridge::new(StreamReader::new(stream)),
         failure: failure.clone(),
     };
-    let task_state = state.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let outcome = catalogs::import(
-            task_state.storage.as_ref(),
-            &store,
-            &settings.mapping,
-            &[],
-            format,
-            input,
-        )
-        .map_err(|e| ApiError::BadImport(format!("{e:#}")))?;
-        task_state.apply_upserts(&store, outcome.changed.clone())?;
-        Ok::<_, ApiError>(outcome)
+    // Read the whole body first, outside the store's writer: a slow client
+    // holds up nobody.
+    let read_with = mapping.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        catalogs::parse(&read_with, &[], format, input)
+            .map_err(|e| ApiError::BadImport(format!("{e:#}")))
     })
-    .await??;
+    .await?;
+    // A body that broke off (or went over the limit) imports nothing.
     if let Some(reason) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        let message = format!(
-            "the upload broke off ({reason}); the {} rows read before were imported",
-            outcome.report.rows
-        );
+        let message = format!("the upload broke off ({reason}); nothing was imported");
         return Err(if reason.contains("length limit") {
             ApiError::BodyTooLarge(message)
         } else {
             ApiError::BadImport(message)
         });
     }
+    let parsed = parsed?;
+    let writer = state.writer(&store).await;
+    let outcome = tokio::task::spawn_blocking(move || writer.upsert(parsed, &mapping)).await??;
     Ok(Json(UploadReport {
         report: outcome.report,
         added: outcome.added,
@@ -172,13 +166,11 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((store_name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let store = state.store(&store_name)?;
+    state.store(&store_name)?;
+    let writer = state.writer(&store_name).await;
     let ids = vec![id.clone()];
-    let storage = state.storage.clone();
-    let deleted =
-        tokio::task::spawn_blocking(move || storage.delete_products(&store_name, &ids)).await??;
-    let live = store.write(|catalog| catalog.delete(&id));
-    if deleted == 0 && !live {
+    let deleted = tokio::task::spawn_blocking(move || writer.delete(&ids)).await??;
+    if deleted == 0 {
         return Err(ApiError::UnknownProduct(id));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -9,25 +9,11 @@ use axum::Json;
 use super::ApiJson;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{ExplanationBody, PageBody, StartRequest, VoteRequest};
-use crate::server::sessions::Live;
-use crate::server::state::{AppState, Store};
+use crate::server::state::AppState;
 
 fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
     page.took_us = started.elapsed().as_micros() as u64;
     Json(page)
-}
-
-/// Loads a session and runs one call on it.
-fn with_session(
-    state: &AppState,
-    store: &str,
-    session: &str,
-    call: impl FnOnce(&Store, &mut Live) -> Result<PageBody, ApiError>,
-) -> Result<Json<PageBody>, ApiError> {
-    let started = Instant::now();
-    let store = state.store(store)?;
-    let mut live = state.sessions.load(&store, session)?;
-    Ok(timed(started, call(&store, &mut live)?))
 }
 
 /// Starts a session from a seed product and serves its first page.
@@ -45,7 +31,7 @@ pub async fn start(
 ) -> Result<Json<PageBody>, ApiError> {
     let started = Instant::now();
     let store = state.store(&store)?;
-    let (_, page) = state.sessions.start(&store, req)?;
+    let page = state.sessions.start(&store, req).await?;
     Ok(timed(started, page))
 }
 
@@ -61,7 +47,7 @@ pub async fn resume(
 ) -> Result<Json<PageBody>, ApiError> {
     let started = Instant::now();
     let store = state.store(&store)?;
-    let (_, page) = state.sessions.resume(&store, &session)?;
+    let page = state.sessions.resume(&store, &session)?;
     Ok(timed(started, page))
 }
 
@@ -79,9 +65,10 @@ pub async fn vote(
     ApiJson(req): ApiJson<VoteRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
     let votes = req.into_votes()?;
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.vote(store, live, &votes)
-    })
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.vote(&store, &session, &votes).await?;
+    Ok(timed(started, page))
 }
 
 /// Serves the next page without votes.
@@ -94,9 +81,10 @@ pub async fn more(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.more(store, live)
-    })
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.more(&store, &session).await?;
+    Ok(timed(started, page))
 }
 
 /// Takes back the latest round's votes and serves a page without them.
@@ -110,9 +98,10 @@ pub async fn undo(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.undo(store, live)
-    })
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.undo(&store, &session).await?;
+    Ok(timed(started, page))
 }
 
 /// Forgets every vote and everything shown; serves the first page again.
@@ -125,9 +114,10 @@ pub async fn reset(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.reset(store, live)
-    })
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.reset(&store, &session).await?;
+    Ok(timed(started, page))
 }
 
 /// Why a product scores as it does in this session: per view and per vote.
@@ -142,6 +132,5 @@ pub async fn explain(
     Path((store, session, product)): Path<(String, String, String)>,
 ) -> Result<Json<ExplanationBody>, ApiError> {
     let store = state.store(&store)?;
-    let live = state.sessions.load(&store, &session)?;
-    Ok(Json(state.sessions.explain(&store, &live, &product)?))
+    Ok(Json(state.sessions.explain(&store, &session, &product)?))
 }

@@ -1,6 +1,7 @@
 //! A store's settings: its view weights and the strategy its pages are
-//! served with. Weights apply live (the index is untouched: weights live in
-//! the query); a new strategy reloads the store from storage.
+//! served with. Both apply live, through the store's writer: weights live
+//! in the query (the index is untouched), and a new strategy keeps the
+//! catalog.
 
 use std::collections::BTreeMap;
 
@@ -72,42 +73,12 @@ pub async fn patch(
     Path(name): Path<String>,
     ApiJson(change): ApiJson<SettingsChange>,
 ) -> Result<Json<SettingsBody>, ApiError> {
-    let store = state.store(&name)?;
-    if let Some(wanted) = &change.strategy {
-        if strategy::by_name(wanted).is_none() {
-            return Err(ApiError::field(
-                "strategy",
-                format!(
-                    "no strategy '{wanted}'; choose one of {}",
-                    strategy::names().join(", ")
-                ),
-            ));
-        }
-    }
+    state.store(&name)?;
+    let writer = state.writer(&name).await;
     let weights = change.weights.unwrap_or_default();
-    // Checked and applied at once; on an error nothing changes.
-    store.write(|catalog| catalog.set_weights(&weights))?;
-    let task_state = state.clone();
-    let body = tokio::task::spawn_blocking(move || {
-        let storage = task_state.storage.as_ref();
-        let mut settings = storage
-            .settings(&name)?
-            .ok_or_else(|| ApiError::UnknownStore(name.clone()))?;
-        settings.weights.extend(weights);
-        let new_strategy = change.strategy.filter(|s| *s != settings.strategy);
-        if let Some(s) = &new_strategy {
-            settings.strategy = s.clone();
-        }
-        storage.put_settings(&name, &settings)?;
-        if new_strategy.is_some() {
-            let reloaded = Store::load(storage, &name)?;
-            let body = body(&reloaded);
-            task_state.replace(reloaded);
-            return Ok::<_, ApiError>(body);
-        }
-        let store = task_state.store(&name)?;
-        Ok(body(&store))
+    let store = tokio::task::spawn_blocking(move || {
+        writer.change_settings(&weights, change.strategy.as_deref())
     })
     .await??;
-    Ok(Json(body))
+    Ok(Json(body(&store)))
 }

@@ -8,8 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::server::error::{ApiError, ErrorBody};
-use crate::server::state::{AppState, Store};
-use crate::store::StoreSettings;
+use crate::server::state::AppState;
 
 /// A store, in a listing.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,27 +70,12 @@ pub async fn put(
             "lookup tables cannot be sent over HTTP: join them into the catalog, or use `morelike import`".into(),
         ));
     }
-    let task_state = state.clone();
-    let store = tokio::task::spawn_blocking(move || {
-        let storage = task_state.storage.as_ref();
-        let mut settings = storage
-            .settings(&name)?
-            .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
-        settings.mapping = mapping;
-        let views = &settings.mapping.views;
-        settings
-            .weights
-            .retain(|view, _| views.iter().any(|v| &v.name == view));
-        storage.put_settings(&name, &settings)?;
-        let store = Store::load(storage, &name)?;
-        let summary = StoreSummary {
-            name: name.clone(),
-            products: store.read().len(),
-            strategy: store.settings.strategy.clone(),
-        };
-        task_state.replace(store);
-        Ok::<_, ApiError>(summary)
-    })
-    .await??;
-    Ok(Json(store))
+    let writer = state.writer(&name).await;
+    let store = tokio::task::spawn_blocking(move || writer.put_mapping(mapping)).await??;
+    let products = store.read().len();
+    Ok(Json(StoreSummary {
+        name,
+        products,
+        strategy: store.settings.strategy.clone(),
+    }))
 }
