@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use morelike::server::state::AppState;
 use morelike::server::{Application, Config};
 use morelike::store::Embedded;
 use serde_json::{json, Value};
@@ -46,6 +47,9 @@ pub fn demo_data_dir() -> TempDir {
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The server's state, for checks a client cannot make (the fault tests).
+    #[allow(dead_code)]
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<()>>,
 }
@@ -55,6 +59,7 @@ impl TestApp {
     pub async fn start(config: Config) -> TestApp {
         let app = Application::build(config).await.expect("the server starts");
         let addr = app.address();
+        let state = app.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let join = tokio::spawn(async move {
             app.run(async {
@@ -65,6 +70,7 @@ impl TestApp {
         });
         TestApp {
             addr,
+            state,
             stop: Some(stop),
             join: Some(join),
         }
