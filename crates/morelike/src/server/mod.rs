@@ -137,9 +137,7 @@ impl Application {
     /// Opens the data directory, creates the demo store if it is empty (and
     /// the demo is on), loads every store, and binds the address.
     pub async fn build(config: Config) -> Result<Self, ServerError> {
-        let started = Instant::now();
         let dir = config.data_dir.clone();
-        let demo = config.demo;
         let storage: Arc<dyn Storage> = Arc::new(
             tokio::task::spawn_blocking(move || {
                 Embedded::open(&dir).map_err(|e| ServerError::Storage {
@@ -150,7 +148,15 @@ impl Application {
             .await
             .map_err(|e| ServerError::Serve(e.to_string()))??,
         );
-        let state = AppState::new(storage.clone(), config);
+        Application::build_on(config, storage).await
+    }
+
+    /// As [`Application::build`], over a storage already open (the fault
+    /// tests use an embedded store whose disk they can fill).
+    pub async fn build_on(config: Config, storage: Arc<dyn Storage>) -> Result<Self, ServerError> {
+        let started = Instant::now();
+        let demo = config.demo;
+        let state = AppState::new(storage, config);
         let loader = state.clone();
         tokio::task::spawn_blocking(move || load_stores(&loader, demo))
             .await

@@ -11,7 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use morelike::server::state::AppState;
 use morelike::server::{Application, Config};
-use morelike::store::Embedded;
+use morelike::store::{Embedded, Storage};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::net::TcpStream;
@@ -58,6 +58,19 @@ impl TestApp {
     /// Starts a server with this configuration.
     pub async fn start(config: Config) -> TestApp {
         let app = Application::build(config).await.expect("the server starts");
+        TestApp::run(app)
+    }
+
+    /// Starts a server over a storage already open.
+    #[allow(dead_code)]
+    pub async fn start_on(config: Config, storage: std::sync::Arc<dyn Storage>) -> TestApp {
+        let app = Application::build_on(config, storage)
+            .await
+            .expect("the server starts");
+        TestApp::run(app)
+    }
+
+    fn run(app: Application) -> TestApp {
         let addr = app.address();
         let state = app.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -87,17 +100,9 @@ impl TestApp {
         self.join.take().unwrap().await.unwrap();
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
     /// A WebSocket on a store.
     pub async fn socket(&self, store: &str) -> Socket {
-        let url = format!("ws://{}/v1/stores/{store}/ws", self.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("the socket opens");
-        Socket { ws }
+        socket_at(self.addr, store).await
     }
 
     /// An HTTP request; returns the status and the body as JSON (or as a
@@ -108,9 +113,7 @@ impl TestApp {
         path: &str,
         body: Option<(&str, String)>,
     ) -> (u16, Value) {
-        let (status, _, body) = self.http_raw(method, path, body).await;
-        let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-        (status, value)
+        http_at(self.addr, method, path, body).await
     }
 
     /// An HTTP request; returns status, headers and body text.
@@ -120,29 +123,63 @@ impl TestApp {
         path: &str,
         body: Option<(&str, String)>,
     ) -> (u16, hyper::HeaderMap, String) {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
-        let mut req = hyper::Request::builder().method(method).uri(self.url(path));
-        let body = match body {
-            Some((content_type, text)) => {
-                req = req.header("content-type", content_type);
-                Full::from(text)
-            }
-            None => Full::default(),
-        };
-        let resp = client
-            .request(req.body(body).unwrap())
-            .await
-            .expect("the request is answered");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+        http_raw_at(self.addr, method, path, body).await
     }
+}
+
+/// A WebSocket on a store of the server at `addr`.
+pub async fn socket_at(addr: SocketAddr, store: &str) -> Socket {
+    let url = format!("ws://{addr}/v1/stores/{store}/ws");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the socket opens");
+    Socket { ws }
+}
+
+/// An HTTP request to the server at `addr`; the status and the body as
+/// JSON (or as a JSON string when it is not JSON).
+pub async fn http_at(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, Value) {
+    let (status, _, body) = http_raw_at(addr, method, path, body).await;
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    (status, value)
+}
+
+/// An HTTP request to the server at `addr`: status, headers and body text.
+pub async fn http_raw_at(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, hyper::HeaderMap, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    let body = match body {
+        Some((content_type, text)) => {
+            req = req.header("content-type", content_type);
+            Full::from(text)
+        }
+        None => Full::default(),
+    };
+    let resp = client
+        .request(req.body(body).unwrap())
+        .await
+        .expect("the request is answered");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 /// A client's WebSocket.
 pub struct Socket {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Socket {

@@ -34,7 +34,7 @@ async fn a_client_that_never_reads_does_not_hold_the_shutdown_and_sessions_are_w
     let padding = "x".repeat(60_000);
     let flood = async {
         for i in 0..2_000 {
-            let ping = json!({"v": 1, "id": i, "type": "ping", "padding": padding}).to_string();
+            let ping = json!({"v": 1, "id": format!("{i}{padding}"), "type": "ping"}).to_string();
             if stuck.send(Message::text(ping)).await.is_err() {
                 break;
             }

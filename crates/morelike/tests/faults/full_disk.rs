@@ -1,0 +1,156 @@
+//! A full disk, then room again (an injected "no space left on device" under
+//! the real embedded store: CI cannot always mount a small file system).
+//! Promises checked: writes fail with a clear error while the disk is full,
+//! `/readyz` says why, writes succeed again without a restart, and nothing
+//! acknowledged before (or while) the disk was full is lost.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use morelike::server::Config;
+use morelike::store::{DiskFaults, Embedded, Storage};
+use serde_json::{json, Value};
+
+use crate::helpers::{demo_data_dir, ids, Socket, TestApp};
+
+const HEADER: &str = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
+
+fn upload(id: &str) -> Option<(&'static str, String)> {
+    Some((
+        "text/csv",
+        format!(
+            "{HEADER}\n{id},Men,Apparel,Topwear,Shirts,Navy Blue,Fall,2011,Casual,Disk Shirt\n"
+        ),
+    ))
+}
+
+/// Waits until `/readyz` answers `status`; returns its body.
+async fn readyz_becomes(app: &TestApp, status: u16) -> String {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (got, body) = app.http("GET", "/readyz", None).await;
+        if got == status {
+            return body.as_str().unwrap_or_default().to_owned();
+        }
+        assert!(Instant::now() < until, "/readyz stayed {got}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One vote; the page when acknowledged, else the error.
+async fn vote(ws: &mut Socket, page: &Value) -> Value {
+    let product = ids(page)[0].clone();
+    ws.send(json!({"type": "vote", "product": product, "vote": "up"}))
+        .await
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_again_without_restart_losing_nothing(
+) {
+    let dir = demo_data_dir();
+    let disk = DiskFaults::default();
+    let storage: Arc<dyn Storage> =
+        Arc::new(Embedded::open_with_faults(dir.path(), disk.clone()).unwrap());
+    let app = TestApp::start_on(Config::for_tests(dir.path()), storage).await;
+
+    // Shoppers with acknowledged pages, and a product, before the disk fills.
+    let mut shoppers: Vec<(Socket, Value)> = Vec::new();
+    for _ in 0..10 {
+        let mut ws = app.socket("demo").await;
+        let page = ws.page(json!({"type": "start", "seed": "15970"})).await;
+        let page = vote(&mut ws, &page).await;
+        assert_eq!(page["type"], "page");
+        shoppers.push((ws, page));
+    }
+    let (status, _) = app
+        .http("POST", "/v1/stores/demo/products", upload("before-full"))
+        .await;
+    assert_eq!(status, 200);
+
+    disk.fill();
+    // Changes acknowledged in the moment before the writer notices count too.
+    for (ws, last) in &mut shoppers {
+        let reply = vote(ws, last).await;
+        if reply["type"] == "page" {
+            *last = reply;
+        } else {
+            assert_eq!(reply["code"], "storage_unavailable", "{reply}");
+        }
+    }
+    let why = readyz_becomes(&app, 503).await;
+    assert!(why.contains("No space left on device"), "{why}");
+
+    // While full: every write is refused with a clear error; reads work.
+    let (ws, last) = &mut shoppers[0];
+    let refused = vote(ws, last).await;
+    assert_eq!(refused["code"], "storage_unavailable", "{refused}");
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was changed"));
+    let (status, body) = app
+        .http("POST", "/v1/stores/demo/products", upload("while-full"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("storage_unavailable")),
+        "{body}"
+    );
+    let (status, body) = app
+        .http(
+            "PATCH",
+            "/v1/stores/demo/settings",
+            Some((
+                "application/json",
+                json!({"weights": {"colour": 3}}).to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    let (_, settings) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    assert_eq!(
+        settings["weights"]["colour"], 4.0,
+        "the refused change changed nothing"
+    );
+    let (status, _) = app.http("GET", "/v1/stores/demo/similar/15970", None).await;
+    assert_eq!(status, 200, "reads go on");
+    let session = last["session"].as_str().unwrap().to_owned();
+    let resumed = ws.page(json!({"type": "resume", "session": session})).await;
+    assert_eq!(resumed["items"], last["items"]);
+
+    // Room again: ready, and writes succeed without a restart.
+    disk.free();
+    readyz_becomes(&app, 200).await;
+    for (ws, last) in &mut shoppers {
+        let page = vote(ws, last).await;
+        assert_eq!(page["type"], "page", "{page}");
+        *last = page;
+    }
+    let (status, _) = app
+        .http("POST", "/v1/stores/demo/products", upload("after-full"))
+        .await;
+    assert_eq!(status, 200);
+    app.stop().await;
+
+    // Everything acknowledged is in storage.
+    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    for (_, last) in &shoppers {
+        let mut ws = app.socket("demo").await;
+        let resumed = ws
+            .page(json!({"type": "resume", "session": last["session"]}))
+            .await;
+        assert_eq!(resumed["round"], last["round"]);
+        assert_eq!(resumed["items"], last["items"]);
+    }
+    for (id, status) in [
+        ("before-full", 200),
+        ("while-full", 404),
+        ("after-full", 200),
+    ] {
+        let (got, _) = app
+            .http("GET", &format!("/v1/stores/demo/products/{id}"), None)
+            .await;
+        assert_eq!(got, status, "{id}");
+    }
+    app.stop().await;
+}

@@ -1,0 +1,78 @@
+//! SIGTERM with many sockets open, some of which never read. Promises
+//! checked: the process exits 0 within its shutdown deadline, and every
+//! session change acknowledged before SIGTERM resumes after a restart.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{demo_data_dir, ids, socket_at, Socket};
+use crate::process::Server;
+
+#[tokio::test]
+async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadline_and_every_session_resumes(
+) {
+    let dir = demo_data_dir();
+    let server = Server::start(dir.path(), &["--shutdown-timeout-secs", "5"]);
+    let mut acknowledged: Vec<(String, Value)> = Vec::new();
+    let mut readers: Vec<Socket> = Vec::new();
+    let mut stuck: Vec<Socket> = Vec::new();
+    for i in 0..100 {
+        let mut ws = socket_at(server.addr, "demo").await;
+        let page = ws
+            .page(json!({"type": "start", "seed": "15970", "k": 4}))
+            .await;
+        let voted = ws
+            .page(json!({"type": "vote", "product": ids(&page)[i % 4], "vote": "up"}))
+            .await;
+        acknowledged.push((voted["session"].as_str().unwrap().to_owned(), voted));
+        if i % 10 == 0 {
+            stuck.push(ws);
+        } else {
+            readers.push(ws);
+        }
+    }
+    // Ten clients send and never read, until the buffers are full.
+    let padding = "x".repeat(60_000);
+    for ws in &mut stuck {
+        let flood = async {
+            for i in 0..1_000 {
+                let ping = json!({"v": 1, "id": format!("{i}{padding}"), "type": "ping"});
+                if ws.ws.send(Message::text(ping.to_string())).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(300), flood).await;
+    }
+
+    let (status, took) = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+
+    // The readers got a close frame saying why.
+    for ws in &mut readers {
+        match tokio::time::timeout(
+            Duration::from_secs(5),
+            futures_util::StreamExt::next(&mut ws.ws),
+        )
+        .await
+        {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => assert_eq!(u16::from(frame.code), 1001),
+            other => panic!("expected a 1001 close frame, got {other:?}"),
+        }
+    }
+
+    let server = Server::start(dir.path(), &[]);
+    for (session, page) in &acknowledged {
+        let mut ws = socket_at(server.addr, "demo").await;
+        let resumed = ws.page(json!({"type": "resume", "session": session})).await;
+        assert_eq!(resumed["round"], page["round"]);
+        assert_eq!(resumed["items"], page["items"]);
+    }
+    drop(stuck);
+}
