@@ -48,6 +48,17 @@ async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadl
         let _ = tokio::time::timeout(Duration::from_millis(300), flood).await;
     }
 
+    // And an upload whose client stalls halfway through its body.
+    let mut stalled = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = "POST /v1/stores/demo/products HTTP/1.1\r\nhost: t\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n";
+    let half = "id,productDisplayName\nstalled-1,Never Finished\n";
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stalled,
+        format!("{head}{:x}\r\n{half}\r\n", half.len()).as_bytes(),
+    )
+    .await
+    .unwrap();
+
     let (status, took) = tokio::task::spawn_blocking(move || server.terminate())
         .await
         .unwrap();
@@ -74,5 +85,13 @@ async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadl
         assert_eq!(resumed["round"], page["round"]);
         assert_eq!(resumed["items"], page["items"]);
     }
-    drop(stuck);
+    let (status, _) = crate::helpers::http_at(
+        server.addr,
+        "GET",
+        "/v1/stores/demo/products/stalled-1",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "the stalled upload imported nothing");
+    drop((stuck, stalled));
 }
