@@ -278,6 +278,32 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_request_in_hand_when_shutdown_begins_is_answered_before_the_close_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        let shutdown = state.shutdown.clone();
+        // The shutdown begins the moment the request arrives.
+        let input = stream::iter([Ok::<_, Infallible>(Message::text(
+            r#"{"v":1,"id":1,"type":"start","seed":"0","k":2}"#,
+        ))])
+        .inspect(move |_| shutdown.cancel())
+        .chain(stream::pending());
+        let mut output: Vec<Message> = Vec::new();
+        let conn = Connection::new(state.clone(), "shop".into());
+        serve(&mut output, input, conn, state.shutdown.clone()).await;
+        match output.as_slice() {
+            [Message::Text(page), Message::Close(Some(frame))] => {
+                assert!(page.as_str().contains(r#""type":"page""#), "{page}");
+                assert_eq!(frame.code, 1001);
+            }
+            other => panic!("expected the page, then a close frame: {other:?}"),
+        }
+        state
+            .sessions
+            .close(Instant::now() + Duration::from_secs(5));
+    }
+
     /// A client that never reads: every send waits forever.
     struct NeverReads;
 

@@ -6,4 +6,5 @@ mod catalog_changes;
 mod helpers;
 mod http_api;
 mod persistence;
+mod promises;
 mod websocket;
