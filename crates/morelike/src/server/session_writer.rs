@@ -33,9 +33,6 @@ const PURGE_BATCH: usize = 256;
 /// The longest the writer spends purging per upkeep, so it never delays a
 /// batch of session changes by more than this.
 const PURGE_BUDGET: Duration = Duration::from_millis(20);
-/// A written session nobody touched for this long leaves memory (it stays
-/// in storage).
-const IDLE: Duration = Duration::from_secs(120);
 /// At most this many written sessions are kept in memory.
 const CACHED: usize = 100_000;
 
@@ -48,7 +45,13 @@ pub struct Limits {
     pub window: Duration,
     /// No new change is taken while this many sessions are unwritten.
     pub backlog: usize,
+    /// A written session nobody touched for this long leaves memory (it
+    /// stays in storage).
+    pub idle: Duration,
 }
+
+/// How long a written, untouched session stays in memory by default.
+pub const IDLE: Duration = Duration::from_secs(120);
 
 struct Entry {
     session: Arc<Session>,
@@ -282,15 +285,35 @@ impl SessionWriter {
         }
     }
 
-    /// Woken after each batch the writer finishes.
-    pub fn flushed(&self) -> &Notify {
-        &self.shared.flushed
+    /// Waits until a change may be taken: at once when [`Admission::Ready`],
+    /// after the writer's next batches when it is behind (giving up after
+    /// `wait`); refused at once while storage fails. The error says why.
+    pub async fn admit(&self, wait: Duration) -> Result<(), String> {
+        let give_up = tokio::time::Instant::now() + wait;
+        loop {
+            let flushed = self.shared.flushed.notified();
+            tokio::pin!(flushed);
+            flushed.as_mut().enable();
+            match self.admission() {
+                Admission::Ready => return Ok(()),
+                Admission::Failing(reason) => return Err(reason),
+                Admission::Behind => {}
+            }
+            if tokio::time::timeout_at(give_up, flushed).await.is_err() {
+                return Err("sessions are not being written fast enough".into());
+            }
+        }
     }
 
     /// Sessions changed and not yet written, and the age of the oldest change.
     pub fn backlog(&self) -> (usize, Option<Duration>) {
         let table = self.shared.lock();
         (table.dirty.len(), table.oldest.map(|t| t.elapsed()))
+    }
+
+    /// How many sessions are in memory.
+    pub fn in_memory(&self) -> usize {
+        self.shared.lock().entries.len()
     }
 
     /// Session changes given up so far (stale in storage, or unwritten at
@@ -489,9 +512,9 @@ fn upkeep(shared: &Shared) {
     }
     let mut table = shared.lock();
     let now = now_secs();
-    table
-        .entries
-        .retain(|_, e| e.dirty_since.is_some() || (e.used.elapsed() < IDLE && e.expires_at > now));
+    table.entries.retain(|_, e| {
+        e.dirty_since.is_some() || (e.used.elapsed() < shared.limits.idle && e.expires_at > now)
+    });
     if table.entries.len() > CACHED {
         let mut clean: Vec<(Instant, Key)> = table
             .entries
@@ -525,13 +548,167 @@ mod tests {
         }
     }
 
-    fn writer(storage: Arc<dyn Storage>) -> SessionWriter {
-        let limits = Limits {
+    fn limits() -> Limits {
+        Limits {
             ttl: Duration::from_secs(60),
             window: Duration::from_millis(100),
             backlog: 100,
-        };
-        SessionWriter::start(storage, Arc::default(), limits)
+            idle: IDLE,
+        }
+    }
+
+    fn writer(storage: Arc<dyn Storage>) -> SessionWriter {
+        SessionWriter::start(storage, Arc::default(), limits())
+    }
+
+    /// The embedded store, with session writes that take `delay`.
+    struct Slow {
+        inner: Embedded,
+        delay: Duration,
+    }
+
+    impl Storage for Slow {
+        fn stores(&self) -> Result<Vec<String>, StorageError> {
+            self.inner.stores()
+        }
+        fn settings(
+            &self,
+            store: &str,
+        ) -> Result<Option<crate::store::StoreSettings>, StorageError> {
+            self.inner.settings(store)
+        }
+        fn put_settings(
+            &self,
+            store: &str,
+            settings: &crate::store::StoreSettings,
+        ) -> Result<(), StorageError> {
+            self.inner.put_settings(store, settings)
+        }
+        fn products(&self, store: &str) -> Result<Vec<morelike_core::Product>, StorageError> {
+            self.inner.products(store)
+        }
+        fn put_products(
+            &self,
+            store: &str,
+            products: &[morelike_core::Product],
+        ) -> Result<(), StorageError> {
+            self.inner.put_products(store, products)
+        }
+        fn delete_products(&self, store: &str, ids: &[String]) -> Result<usize, StorageError> {
+            self.inner.delete_products(store, ids)
+        }
+        fn session(
+            &self,
+            store: &str,
+            id: &str,
+        ) -> Result<Option<crate::store::StoredSession>, StorageError> {
+            self.inner.session(store, id)
+        }
+        fn put_sessions(
+            &self,
+            writes: &[SessionWrite],
+            ttl: Duration,
+        ) -> Result<Vec<SessionWritten>, StorageError> {
+            std::thread::sleep(self.delay);
+            self.inner.put_sessions(writes, ttl)
+        }
+        fn purge_expired_sessions(&self, limit: usize) -> Result<usize, StorageError> {
+            self.inner.purge_expired_sessions(limit)
+        }
+        fn probe_write(&self) -> Result<(), StorageError> {
+            self.inner.probe_write()
+        }
+        fn delete_store(&self, store: &str) -> Result<(), StorageError> {
+            self.inner.delete_store(store)
+        }
+    }
+
+    #[test]
+    fn no_change_is_admitted_while_the_oldest_unwritten_one_is_older_than_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Slow {
+            inner: Embedded::open(dir.path()).unwrap(),
+            delay: Duration::from_millis(600),
+        });
+        let writer = writer(storage);
+        assert_eq!(writer.admission(), Admission::Ready);
+        writer.insert_new("demo", "s1", session("a"));
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(
+            writer.admission(),
+            Admission::Behind,
+            "the write takes 600 ms; the window is 100 ms"
+        );
+        let until = Instant::now() + Duration::from_secs(5);
+        while writer.admission() != Admission::Ready {
+            assert!(Instant::now() < until, "the writer caught up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(writer.backlog().0, 0);
+        writer.close(Instant::now() + Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_change_waits_for_a_writer_behind_its_window_and_is_refused_if_it_stays_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Slow {
+            inner: Embedded::open(dir.path()).unwrap(),
+            delay: Duration::from_millis(700),
+        });
+        let writer = writer(storage);
+        writer.insert_new("demo", "s1", session("a"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let asked = Instant::now();
+        writer
+            .admit(Duration::from_secs(5))
+            .await
+            .expect("admitted once the write is done");
+        assert!(asked.elapsed() >= Duration::from_millis(300), "it waited");
+        writer.insert_new("demo", "s2", session("b"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let refused = writer.admit(Duration::from_millis(100)).await.unwrap_err();
+        assert!(
+            refused.contains("not being written fast enough"),
+            "{refused}"
+        );
+        writer.close(Instant::now() + Duration::from_secs(5));
+    }
+
+    #[test]
+    fn no_change_is_admitted_while_the_backlog_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Slow {
+            inner: Embedded::open(dir.path()).unwrap(),
+            delay: Duration::from_millis(300),
+        });
+        let mut limits = limits();
+        limits.window = Duration::from_secs(60);
+        limits.backlog = 3;
+        let writer = SessionWriter::start(storage, Arc::default(), limits);
+        for id in ["a", "b", "c"] {
+            writer.insert_new("demo", id, session(id));
+        }
+        assert_eq!(writer.admission(), Admission::Behind);
+        writer.close(Instant::now() + Duration::from_secs(5));
+    }
+
+    #[test]
+    fn written_sessions_nobody_touches_leave_memory_and_load_again_from_storage() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Embedded::open(dir.path()).unwrap());
+        let mut limits = limits();
+        limits.idle = Duration::ZERO;
+        let writer = SessionWriter::start(storage, Arc::default(), limits);
+        writer.insert_new("demo", "s1", session("a"));
+        let until = Instant::now() + Duration::from_secs(5);
+        while writer.in_memory() > 0 {
+            assert!(Instant::now() < until, "the idle session left memory");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (back, version) = writer.get("demo", "s1").unwrap().unwrap();
+        assert_eq!((back.seed.as_str(), version), ("a", 1));
+        assert_eq!(writer.commit("demo", "s1", session("b"), 1).unwrap(), Ok(2));
+        writer.close(Instant::now() + Duration::from_secs(5));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use morelike_core::{Catalog, Filters, Page, Session, Vote};
 
 use super::error::ApiError;
 use super::protocol::{ExplanationBody, PageBody, PageItem, StartRequest};
-use super::session_writer::{Admission, Limits, SessionWriter, Stale};
+use super::session_writer::{Limits, SessionWriter, Stale};
 use super::state::Store;
 use super::storage_health::StorageHealth;
 use crate::store::Storage;
@@ -82,22 +82,10 @@ impl Sessions {
     /// Waits until a change may be taken: at once unless the writer is
     /// behind its window (then up to 2 s); refused while storage fails.
     pub async fn admit(&self) -> Result<(), ApiError> {
-        let give_up = tokio::time::Instant::now() + ADMISSION_WAIT;
-        loop {
-            let flushed = self.writer.flushed().notified();
-            tokio::pin!(flushed);
-            flushed.as_mut().enable();
-            match self.writer.admission() {
-                Admission::Ready => return Ok(()),
-                Admission::Failing(reason) => return Err(ApiError::StorageUnavailable(reason)),
-                Admission::Behind => {}
-            }
-            if tokio::time::timeout_at(give_up, flushed).await.is_err() {
-                return Err(ApiError::StorageUnavailable(
-                    "sessions are not being written fast enough".into(),
-                ));
-            }
-        }
+        self.writer
+            .admit(ADMISSION_WAIT)
+            .await
+            .map_err(ApiError::StorageUnavailable)
     }
 
     /// The latest version of a stored session (unknown or expired:

@@ -124,6 +124,7 @@ impl AppState {
             ttl: config.session_ttl,
             window: config.session_write_window,
             backlog: config.session_backlog,
+            idle: super::session_writer::IDLE,
         };
         AppState {
             stores: Arc::default(),

@@ -154,3 +154,37 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_shutdown_while_the_disk_is_full_says_how_many_session_changes_it_could_not_write() {
+    let dir = demo_data_dir();
+    let disk = DiskFaults::default();
+    let storage: Arc<dyn Storage> =
+        Arc::new(Embedded::open_with_faults(dir.path(), disk.clone()).unwrap());
+    let mut config = Config::for_tests(dir.path());
+    config.shutdown_timeout = Duration::from_secs(2);
+    let app = morelike::server::Application::build_on(config, storage)
+        .await
+        .unwrap();
+    let addr = app.address();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    disk.fill();
+    // Acknowledged before the writer found the disk full, then unwritable.
+    let mut ws = crate::helpers::socket_at(addr, "demo").await;
+    let page = ws.send(json!({"type": "start", "seed": "15970"})).await;
+    assert_eq!(page["type"], "page", "{page}");
+    let asked = Instant::now();
+    stop.send(()).unwrap();
+    let outcome = running.await.unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "within the deadline"
+    );
+    match outcome {
+        Err(morelike::server::ServerError::Unwritten(n)) => assert_eq!(n, 1),
+        other => panic!("expected the unwritten sessions to be reported, got {other:?}"),
+    }
+}
