@@ -1,7 +1,7 @@
 //! Storage: where stores' products, settings and shoppers' sessions live.
 //! One trait, so every backend passes the same conformance tests. Sessions
 //! carry a version and are written by compare-and-set, an operation a shared
-//! backend (Redis: `WATCH`/`MULTI` or a script) can make atomic as well.
+//! backend (Redis, planned: `WATCH`/`MULTI` or a script) can make atomic too.
 
 mod disk;
 mod embedded;
