@@ -220,3 +220,89 @@ async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_li
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_error_codes_of_the_protocol_table_that_bad_input_does_not_reach() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    let reply = ws
+        .send(json!({"type": "start", "seed": SEED, "k": 0}))
+        .await;
+    assert_eq!(
+        (reply["code"].as_str(), reply["field"].as_str()),
+        (Some("bad_field"), Some("k"))
+    );
+    let reply = ws
+        .send(json!({"type": "start", "seed": SEED, "filters": {"price_min": 50, "price_max": 10}}))
+        .await;
+    assert_eq!(reply["code"], "bad_filter", "{reply}");
+    let reply = ws
+        .send(json!({"type": "start", "seed": "no-such-seed"}))
+        .await;
+    assert_eq!(reply["code"], "unknown_product", "{reply}");
+    ws.ws
+        .send(Message::Binary(b"{}".to_vec().into()))
+        .await
+        .unwrap();
+    let reply = ws.recv().await;
+    assert_eq!(reply["code"], "bad_json", "{reply}");
+    assert!(reply.get("id").is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_page_has_fewer_than_k_items_and_then_none_when_the_filters_run_out() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    // Nine navy leggings in the catalog.
+    let filters = json!({"attributes": {"baseColour": ["Navy Blue"], "articleType": ["Leggings"]}});
+    let first = ws
+        .page(json!({"type": "start", "seed": SEED, "k": 8, "filters": filters}))
+        .await;
+    let second = ws.page(json!({"type": "more"})).await;
+    let third = ws.page(json!({"type": "more"})).await;
+    assert_eq!(
+        (ids(&first).len(), ids(&second).len(), ids(&third).len()),
+        (8, 1, 0)
+    );
+    assert_eq!(third["round"], 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_page_item_carries_the_text_and_categorical_fields_but_the_name_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let mapping = "[fields]\nid = \"sku\"\nname = \"title\"\ntext = [\"title\", \"notes\"]\ncategorical = [\"colour\"]\nnumeric = [\"weight\"]\n";
+    let (status, _) = app
+        .http(
+            "PUT",
+            "/v1/stores/shop",
+            Some(("application/toml", mapping.into())),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let rows = json!([
+        {"sku": "a", "title": "Red Apple", "notes": "crisp", "colour": "red", "weight": 120},
+        {"sku": "b", "title": "Red Cherry", "notes": "sweet", "colour": "red", "weight": 8}
+    ]);
+    let (status, _) = app
+        .http(
+            "POST",
+            "/v1/stores/shop/products",
+            Some(("application/json", rows.to_string())),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut ws = app.socket("shop").await;
+    let page = ws.page(json!({"type": "start", "seed": "a"})).await;
+    let item = &page["items"][0];
+    assert_eq!(item["name"], "Red Cherry");
+    assert_eq!(
+        item["attributes"],
+        json!({"notes": "sweet", "colour": "red"})
+    );
+    app.stop().await;
+}
