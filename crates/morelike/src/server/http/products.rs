@@ -92,7 +92,9 @@ impl<R: Read> Read for Watched<R> {
         (status = 200, description = "Imported; bad rows are listed and skipped", body = UploadReport),
         (status = 404, description = "No such store: create it with PUT /v1/stores/{store}", body = ErrorBody),
         (status = 413, description = "The body is over the upload limit", body = ErrorBody),
-        (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody)))]
+        (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody),
+        (status = 409, description = "The store's mapping changed while the upload was read; nothing was imported: send it again", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     Path(store): Path<String>,
@@ -161,7 +163,8 @@ pub async fn get(
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such store or product", body = ErrorBody)))]
+        (status = 404, description = "No such store or product", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path((store_name, id)): Path<(String, String)>,

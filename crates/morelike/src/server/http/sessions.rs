@@ -23,7 +23,8 @@ fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
     responses(
         (status = 200, description = "The first page; keep `session`", body = PageBody),
         (status = 400, description = "A field is missing or wrong, or a filter names an unknown field", body = ErrorBody),
-        (status = 404, description = "No such store, or the seed is not in it", body = ErrorBody)))]
+        (status = 404, description = "No such store, or the seed is not in it", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     Path(store): Path<String>,
@@ -58,7 +59,8 @@ pub async fn resume(
     responses(
         (status = 200, description = "The next page; unknown products are listed in `skipped`", body = PageBody),
         (status = 400, description = "A field is missing or wrong", body = ErrorBody),
-        (status = 404, description = "No such store or session, or no voted product is in the store", body = ErrorBody)))]
+        (status = 404, description = "No such store or session, or no voted product is in the store", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn vote(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,
@@ -76,7 +78,8 @@ pub async fn vote(
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
     responses(
         (status = 200, description = "The next page", body = PageBody),
-        (status = 404, description = "No such store or session", body = ErrorBody)))]
+        (status = 404, description = "No such store or session", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn more(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,
@@ -93,7 +96,8 @@ pub async fn more(
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
-        (status = 409, description = "There is no vote to undo", body = ErrorBody)))]
+        (status = 409, description = "There is no vote to undo", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,
@@ -109,7 +113,8 @@ pub async fn undo(
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
     responses(
         (status = 200, description = "The first page", body = PageBody),
-        (status = 404, description = "No such store or session", body = ErrorBody)))]
+        (status = 404, description = "No such store or session", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn reset(
     State(state): State<AppState>,
     Path((store, session)): Path<(String, String)>,

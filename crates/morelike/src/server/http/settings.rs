@@ -67,7 +67,8 @@ pub async fn get(
     responses(
         (status = 200, description = "The settings as they now are", body = SettingsBody),
         (status = 400, description = "An unknown view or strategy, or a weight below 0; nothing changed", body = ErrorBody),
-        (status = 404, description = "No such store", body = ErrorBody)))]
+        (status = 404, description = "No such store", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
     Path(name): Path<String>,

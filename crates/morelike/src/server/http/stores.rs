@@ -47,7 +47,8 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<StoreSummary>> {
     request_body(content = String, description = "The column mapping (TOML), as examples/fashion.toml", content_type = "application/toml"),
     responses(
         (status = 200, description = "The store as it now is", body = StoreSummary),
-        (status = 422, description = "The mapping cannot be used; the message says why", body = ErrorBody)))]
+        (status = 422, description = "The mapping cannot be used; the message says why", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
     Path(name): Path<String>,
