@@ -41,7 +41,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
             demo: true,
             session_ttl: Duration::from_secs(24 * 3600),
-            session_write_window: Duration::from_millis(100),
+            session_write_window: Duration::from_secs(1),
             session_backlog: 10_000,
             shutdown_timeout: Duration::from_secs(10),
             max_frame_bytes: 64 * 1024,
@@ -146,7 +146,7 @@ pub struct Layer {
     #[arg(long, env = "MORELIKE_SESSION_TTL_SECS")]
     pub session_ttl_secs: Option<u64>,
     /// The write-behind window for sessions, in milliseconds: no change is
-    /// taken while an older one waits longer to be written [default: 100].
+    /// taken while an older one waits longer to be written [default: 1000].
     #[arg(long, env = "MORELIKE_SESSION_WRITE_WINDOW_MS")]
     pub session_write_window_ms: Option<u64>,
     /// No session change is taken while this many sessions wait to be

@@ -26,6 +26,12 @@ use crate::store::{now_secs, SessionWrite, SessionWritten, Storage, StorageError
 /// A session's key: (store, session id).
 type Key = (String, String);
 
+/// How long the writer lets changes gather before it writes them: each
+/// batch is one fsync, and fewer, bigger batches keep the disk calm.
+const GATHER: Duration = Duration::from_millis(10);
+/// A batch this big is written without waiting to gather more.
+const FULL_BATCH: usize = 512;
+
 /// How often the writer purges expired sessions and forgets idle ones.
 const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 /// Expired sessions deleted per storage transaction.
@@ -75,9 +81,13 @@ struct Table {
 }
 
 impl Table {
-    fn mark_dirty(&mut self, key: Key, now: Instant) {
+    /// Marks a session changed; answers whether the writer should be woken
+    /// (the first change to gather, or a full batch).
+    fn mark_dirty(&mut self, key: Key, now: Instant) -> bool {
         self.dirty.insert(key);
+        let first = self.oldest.is_none();
         self.oldest.get_or_insert(now);
+        first || self.dirty.len() == FULL_BATCH
     }
 
     fn recompute_oldest(&mut self) {
@@ -205,9 +215,11 @@ impl SessionWriter {
                 expires_at: now_secs() + self.shared.limits.ttl.as_secs(),
             },
         );
-        table.mark_dirty(key, now);
+        let wake = table.mark_dirty(key, now);
         drop(table);
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
         1
     }
 
@@ -262,9 +274,11 @@ impl SessionWriter {
                 replaces + 1
             }
         };
-        table.mark_dirty(key, now);
+        let wake = table.mark_dirty(key, now);
         drop(table);
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
         Ok(Ok(version))
     }
 
@@ -364,12 +378,19 @@ fn next_batch(shared: &Shared, failing: bool, last_upkeep: Instant) -> Option<Ba
         if table.closed && (table.dirty.is_empty() || past_deadline) {
             return None;
         }
-        if !table.dirty.is_empty() || failing || last_upkeep.elapsed() >= UPKEEP_EVERY {
+        if failing || table.closed || last_upkeep.elapsed() >= UPKEEP_EVERY {
             break;
         }
+        // Let changes gather a little (one fsync for all of them).
+        let gathered = table.oldest.map(|t| t.elapsed());
+        let wait = match gathered {
+            Some(age) if age >= GATHER || table.dirty.len() >= FULL_BATCH => break,
+            Some(age) => GATHER - age,
+            None => UPKEEP_EVERY,
+        };
         table = shared
             .wake
-            .wait_timeout(table, UPKEEP_EVERY)
+            .wait_timeout(table, wait)
             .unwrap_or_else(|e| e.into_inner())
             .0;
     }
@@ -455,7 +476,13 @@ fn write(shared: &Shared, batch: Batch, taken_at: Instant) -> Result<(), Storage
             version: *version,
         })
         .collect();
+    let started = Instant::now();
     let outcomes = shared.storage.put_sessions(&writes, shared.limits.ttl)?;
+    tracing::debug!(
+        sessions = writes.len(),
+        us = started.elapsed().as_micros() as u64,
+        "sessions written"
+    );
     let mut table = shared.lock();
     for (write, outcome) in writes.iter().zip(outcomes) {
         let key = (write.store.clone(), write.id.clone());
