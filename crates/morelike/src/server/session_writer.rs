@@ -12,7 +12,6 @@
 //! expired sessions from storage in small batches and forgets idle ones.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -107,8 +106,6 @@ struct Shared {
     wake: Condvar,
     /// Woken after every batch the writer finishes (written or not).
     flushed: Notify,
-    /// Session changes given up: found stale in storage, or unwritten at shutdown.
-    lost: AtomicUsize,
 }
 
 impl Shared {
@@ -148,7 +145,6 @@ impl SessionWriter {
             table: Mutex::new(Table::default()),
             wake: Condvar::new(),
             flushed: Notify::new(),
-            lost: AtomicUsize::new(0),
         });
         let worker = shared.clone();
         let (done, finished) = mpsc::channel();
@@ -326,14 +322,9 @@ impl SessionWriter {
     }
 
     /// How many sessions are in memory.
-    pub fn in_memory(&self) -> usize {
+    #[cfg(test)]
+    fn in_memory(&self) -> usize {
         self.shared.lock().entries.len()
-    }
-
-    /// Session changes given up so far (stale in storage, or unwritten at
-    /// shutdown).
-    pub fn lost(&self) -> usize {
-        self.shared.lost.load(Ordering::SeqCst)
     }
 
     /// Writes everything pending and stops the thread, giving up at `by`
@@ -414,7 +405,6 @@ fn write_loop(shared: &Shared) -> usize {
         let Some(batch) = next_batch(shared, failures > 0, last_upkeep) else {
             let left = shared.lock().dirty.len();
             if left > 0 {
-                shared.lost.fetch_add(left, Ordering::SeqCst);
                 tracing::error!(
                     sessions = left,
                     "shutdown: these session changes could not be written"
@@ -503,7 +493,6 @@ fn write(shared: &Shared, batch: Batch, taken_at: Instant) -> Result<(), Storage
             SessionWritten::Stale { stored } => {
                 // Someone else wrote this session (another node sharing the
                 // storage): theirs stands, ours is dropped and reloaded.
-                shared.lost.fetch_add(1, Ordering::SeqCst);
                 tracing::error!(store = %write.store, session = %write.id, ours = write.version, stored,
                     "a session changed in storage behind this server's back; its latest change here is dropped");
                 table.entries.remove(&key);

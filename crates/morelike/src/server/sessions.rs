@@ -224,16 +224,6 @@ impl Sessions {
         })
     }
 
-    /// A session as it now stands (the latest version), for tools and tests.
-    pub fn get(&self, store: &Store, id: &str) -> Result<Session, ApiError> {
-        Ok(Session::clone(&self.latest(store, id)?.0))
-    }
-
-    /// Sessions changed and not yet written, and how long the oldest has waited.
-    pub fn backlog(&self) -> (usize, Option<Duration>) {
-        self.writer.backlog()
-    }
-
     /// Writes every pending session and stops the writer, giving up at `by`
     /// (blocking). Answers how many sessions stay unwritten.
     pub fn close(&self, by: Instant) -> usize {
