@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use morelike_core::import::{ImportReport, Importer, Lookup};
+use morelike_core::import::{FieldLimits, ImportReport, Importer, Lookup};
 use morelike_core::{Catalog, Change, Format, Mapping, Product};
 use serde::Serialize;
 
@@ -66,7 +66,8 @@ pub struct ImportOutcome {
 }
 
 /// Imports a file into a store: an upsert that writes only what changed.
-/// The mapping becomes the store's mapping.
+/// The mapping becomes the store's mapping. Fields are held to the default
+/// [`FieldLimits`].
 pub fn import(
     storage: &dyn Storage,
     store: &str,
@@ -74,6 +75,27 @@ pub fn import(
     lookups: &[Lookup],
     format: Format,
     input: impl Read,
+) -> anyhow::Result<ImportOutcome> {
+    import_limited(
+        storage,
+        store,
+        mapping,
+        lookups,
+        format,
+        input,
+        FieldLimits::default(),
+    )
+}
+
+/// [`import`] with other field limits (the server's configured ones).
+pub fn import_limited(
+    storage: &dyn Storage,
+    store: &str,
+    mapping: &Mapping,
+    lookups: &[Lookup],
+    format: Format,
+    input: impl Read,
+    limits: FieldLimits,
 ) -> anyhow::Result<ImportOutcome> {
     let existing: std::collections::HashMap<String, Product> = storage
         .products(store)?
@@ -83,23 +105,25 @@ pub fn import(
     let mut outcome = ImportOutcome::default();
     let mut changed: Vec<Product> = Vec::new();
     let mut batch_ids = std::collections::HashSet::new();
-    let report = Importer::new(mapping, lookups).read(format, input, |p| {
-        let change = match existing.get(&p.id) {
-            Some(old) if *old == p => Change::Unchanged,
-            Some(_) => Change::Updated,
-            None => Change::Added,
-        };
-        if batch_ids.insert(p.id.clone()) {
-            match change {
-                Change::Added => outcome.added += 1,
-                Change::Updated => outcome.updated += 1,
-                Change::Unchanged => outcome.unchanged += 1,
+    let report = Importer::new(mapping, lookups)
+        .with_limits(limits)
+        .read(format, input, |p| {
+            let change = match existing.get(&p.id) {
+                Some(old) if *old == p => Change::Unchanged,
+                Some(_) => Change::Updated,
+                None => Change::Added,
+            };
+            if batch_ids.insert(p.id.clone()) {
+                match change {
+                    Change::Added => outcome.added += 1,
+                    Change::Updated => outcome.updated += 1,
+                    Change::Unchanged => outcome.unchanged += 1,
+                }
             }
-        }
-        if change != Change::Unchanged {
-            changed.push(p);
-        }
-    })?;
+            if change != Change::Unchanged {
+                changed.push(p);
+            }
+        })?;
     outcome.report = report;
     let mut settings = storage
         .settings(store)?

@@ -9,8 +9,11 @@ use morelike_core::{strategy, Catalog, Strategy};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::access::origins::Hosts;
+use super::access::Access;
 use super::config::Config;
 use super::error::ApiError;
+use super::limits::Guards;
 use super::sessions::Sessions;
 use crate::catalogs;
 use crate::store::{Storage, StoreSettings};
@@ -82,14 +85,25 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Open WebSocket connections, awaited on shutdown.
     pub connections: TaskTracker,
+    /// Keys, origins and hosts.
+    pub access: Arc<Access>,
+    /// Rate limits and counted resources.
+    pub limits: Arc<Guards>,
 }
 
 impl AppState {
     /// State over a storage, with no stores loaded yet.
     pub fn new(storage: Arc<dyn Storage>, config: Config) -> Self {
+        let hosts = Hosts::new(config.allowed_hosts.as_deref(), config.listen);
         AppState {
             stores: Arc::default(),
             sessions: Arc::new(Sessions::new(storage.clone(), config.session_ttl)),
+            access: Arc::new(Access::new(
+                storage.clone(),
+                config.admin_key.clone(),
+                hosts,
+            )),
+            limits: Arc::new(Guards::new(&config.limits, config.session_ttl)),
             storage,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),

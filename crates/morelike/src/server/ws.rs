@@ -2,9 +2,11 @@
 //! session). The socket loop is generic over `Sink`/`Stream` so it runs as
 //! well on a real socket as on a vector in a unit test; a sender and a
 //! receiver run side by side (`tokio::select!`), and a server shutdown ends
-//! the receiver after the request in hand, with a close frame.
+//! the receiver after the request in hand, with a close frame. A socket
+//! silent for `idle_socket_secs` is closed (code 1000, reason `idle`), and
+//! messages past the socket's rate are answered `rate_limited`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -12,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::error::ApiError;
+use super::limits::SocketRate;
 use super::protocol::{parse, Reply, ReplyBody, Request};
 use super::sessions::Live;
 use super::state::AppState;
@@ -21,16 +24,27 @@ pub struct Connection {
     state: AppState,
     store: String,
     live: Option<Live>,
+    rate: Option<SocketRate>,
+    idle: Duration,
 }
 
 impl Connection {
     /// A connection to a store.
     pub fn new(state: AppState, store: String) -> Self {
+        let idle = Duration::from_secs(state.config.limits.idle_socket_secs.max(1));
         Connection {
             state,
             store,
             live: None,
+            rate: None,
+            idle,
         }
+    }
+
+    /// The same connection with its message rate limited.
+    pub fn with_rate(mut self, rate: SocketRate) -> Self {
+        self.rate = Some(rate);
+        self
     }
 
     /// Answers one text frame.
@@ -50,6 +64,9 @@ impl Connection {
                 return Reply::new(rejected.id, ReplyBody::Error(rejected.error.body()));
             }
         };
+        if let Some(Err(error)) = self.rate.as_ref().map(SocketRate::check) {
+            return Reply::new(id, ReplyBody::Error(error.body()));
+        }
         let body = match self.run(request) {
             Ok(ReplyBody::Page(mut page)) => {
                 page.took_us = started.elapsed().as_micros() as u64;
@@ -72,6 +89,7 @@ impl Connection {
             return Ok(ReplyBody::Pong {});
         }
         if let Request::Start(req) = request {
+            self.state.limits.rates.check_session_start(&store.name)?;
             let (live, page) = sessions.start(&store, req)?;
             self.live = Some(live);
             return Ok(ReplyBody::Page(page));
@@ -82,6 +100,12 @@ impl Connection {
             return Ok(ReplyBody::Page(page));
         }
         let live = self.live.as_mut().ok_or(ApiError::NoSession)?;
+        let limits = &self.state.config.limits;
+        match &request {
+            Request::Vote(votes) => limits.session_room(&live.session, votes.len())?,
+            Request::More | Request::Undo => limits.session_room(&live.session, 0)?,
+            _ => {}
+        }
         let page = match request {
             Request::Vote(votes) => sessions.vote(&store, live, &votes)?,
             Request::More => sessions.more(&store, live)?,
@@ -117,9 +141,17 @@ where
     };
     let receive = async move {
         let mut stream = stream;
+        let idle = conn.idle;
         loop {
             let frame = tokio::select! {
                 frame = stream.next() => frame,
+                () = tokio::time::sleep(idle) => {
+                    let _ = tx.send(Message::Close(Some(CloseFrame {
+                        code: 1000,
+                        reason: "idle".into(),
+                    }))).await;
+                    break;
+                }
                 () = shutdown.cancelled() => {
                     let _ = tx.send(Message::Close(Some(CloseFrame {
                         code: 1001,

@@ -8,11 +8,15 @@ use std::time::Duration;
 use morelike_core::{Product, Session};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::{now_secs, SessionWrite, Storage, StorageError, StoreSettings, StoredSession};
+use super::{
+    now_secs, SessionWrite, Storage, StorageError, StoreAccess, StoreSettings, StoredSession,
+};
 
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
 const PRODUCTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("products");
 const SESSIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sessions");
+/// One access record (key hashes, allowed origins) per store.
+const ACCESS: TableDefinition<&str, &[u8]> = TableDefinition::new("access");
 
 /// A redb database in a data directory.
 pub struct Embedded {
@@ -47,6 +51,7 @@ impl Embedded {
             try_db!(tx.open_table(SETTINGS), "creating tables");
             try_db!(tx.open_table(PRODUCTS), "creating tables");
             try_db!(tx.open_table(SESSIONS), "creating tables");
+            try_db!(tx.open_table(ACCESS), "creating tables");
         }
         try_db!(tx.commit(), "creating tables");
         Ok(Embedded { db })
@@ -212,6 +217,8 @@ impl Storage for Embedded {
         {
             let mut settings = try_db!(tx.open_table(SETTINGS), "deleting a store");
             try_db!(settings.remove(store), "deleting a store");
+            let mut access = try_db!(tx.open_table(ACCESS), "deleting a store");
+            try_db!(access.remove(store), "deleting a store");
             for def in [PRODUCTS, SESSIONS] {
                 let mut table = try_db!(tx.open_table(def), "deleting a store");
                 try_db!(
@@ -221,6 +228,28 @@ impl Storage for Embedded {
             }
         }
         try_db!(tx.commit(), "deleting a store");
+        Ok(())
+    }
+
+    fn access(&self, store: &str) -> Result<Option<StoreAccess>, StorageError> {
+        let tx = try_db!(self.db.begin_read(), "reading keys");
+        let table = try_db!(tx.open_table(ACCESS), "reading keys");
+        match try_db!(table.get(store), "reading keys") {
+            Some(v) => Ok(Some(decode("access", store, v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_access(&self, store: &str, access: &StoreAccess) -> Result<(), StorageError> {
+        let tx = try_db!(self.db.begin_write(), "writing keys");
+        {
+            let mut table = try_db!(tx.open_table(ACCESS), "writing keys");
+            try_db!(
+                table.insert(store, encode(access).as_slice()),
+                "writing keys"
+            );
+        }
+        try_db!(tx.commit(), "writing keys");
         Ok(())
     }
 }

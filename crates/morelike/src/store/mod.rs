@@ -1,5 +1,5 @@
-//! Storage: where stores' products, settings and shoppers' sessions live.
-//! One trait, so the embedded store and a shared one pass the same tests.
+//! Storage: where stores' products, settings, keys and shoppers' sessions
+//! live. One trait, so the embedded store and a shared one pass the same tests.
 
 mod embedded;
 
@@ -72,6 +72,26 @@ impl StoreSettings {
     }
 }
 
+/// Who may use a store: its keys (SHA-256 hashes, never the keys) and the
+/// browser origins allowed to call it. Kept apart from the settings, one
+/// record per store, removed with the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreAccess {
+    /// The hash of the secret key (hex), when one was issued.
+    #[serde(default)]
+    pub secret_key_hash: Option<String>,
+    /// The hash of the publishable key (hex), when one was issued.
+    #[serde(default)]
+    pub publishable_key_hash: Option<String>,
+    /// Browser origins allowed besides the server's own (`https://shop.example`,
+    /// `http://localhost:*`).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Callers without a key may do what the publishable key may (the demo store).
+    #[serde(default)]
+    pub public: bool,
+}
+
 /// A session as stored: the value and when it expires.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredSession {
@@ -126,6 +146,10 @@ pub trait Storage: Send + Sync {
     }
     /// Deletes every expired (or unreadable) session; returns how many.
     fn purge_expired_sessions(&self) -> Result<usize, StorageError>;
-    /// Deletes a store with everything in it.
+    /// Deletes a store with everything in it (its access record included).
     fn delete_store(&self, store: &str) -> Result<(), StorageError>;
+    /// A store's access record (key hashes, allowed origins), if it has one.
+    fn access(&self, store: &str) -> Result<Option<StoreAccess>, StorageError>;
+    /// Writes a store's access record.
+    fn put_access(&self, store: &str, access: &StoreAccess) -> Result<(), StorageError>;
 }

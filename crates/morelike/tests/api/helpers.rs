@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use morelike::server::access::AdminKey;
 use morelike::server::{Application, Config};
 use morelike::store::Embedded;
 use serde_json::{json, Value};
@@ -43,6 +44,21 @@ pub fn demo_data_dir() -> TempDir {
     dir
 }
 
+/// The admin key of every test server.
+pub const ADMIN: &str = "test-admin-key-that-is-long-enough";
+
+/// A test configuration: a given directory, any free port, no demo, the
+/// test admin key.
+pub fn config(dir: &Path) -> Config {
+    Config {
+        admin_key: Some(AdminKey::new(ADMIN).unwrap()),
+        ..Config::for_tests(dir)
+    }
+}
+
+/// A request's headers.
+pub type Headers<'a> = &'a [(&'a str, &'a str)];
+
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -72,7 +88,39 @@ impl TestApp {
 
     /// Starts a server on a copy of the demo store.
     pub async fn with_demo(dir: &TempDir) -> TestApp {
-        TestApp::start(Config::for_tests(dir.path())).await
+        TestApp::start(config(dir.path())).await
+    }
+
+    /// A new secret key for the demo store (the admin rotates it; the
+    /// publishable key stays `pk_demo`).
+    pub async fn demo_secret(&self) -> String {
+        let (status, keys) = self
+            .http_as(
+                ADMIN,
+                "POST",
+                "/v1/stores/demo/keys/rotate",
+                Some(("application/json", r#"{"keys":"secret"}"#.into())),
+            )
+            .await;
+        assert_eq!(status, 200, "{keys}");
+        keys["secret_key"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a store with the admin key; returns its (secret, publishable) keys.
+    pub async fn create_store(&self, name: &str, mapping: &str) -> (String, String) {
+        let (status, body) = self
+            .http_as(
+                ADMIN,
+                "PUT",
+                &format!("/v1/stores/{name}"),
+                Some(("application/toml", mapping.into())),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["secret_key"].as_str().unwrap().to_owned(),
+            body["publishable_key"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// Shuts the server down gracefully and waits until it has.
@@ -102,9 +150,23 @@ impl TestApp {
         path: &str,
         body: Option<(&str, String)>,
     ) -> (u16, Value) {
-        let (status, _, body) = self.http_raw(method, path, body).await;
-        let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-        (status, value)
+        let (status, _, body) = self.request(method, path, &[], body).await;
+        (status, json_or_text(body))
+    }
+
+    /// An HTTP request with `Authorization: Bearer <key>`.
+    pub async fn http_as(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> (u16, Value) {
+        let auth = format!("Bearer {key}");
+        let (status, _, body) = self
+            .request(method, path, &[("authorization", &auth)], body)
+            .await;
+        (status, json_or_text(body))
     }
 
     /// An HTTP request; returns status, headers and body text.
@@ -114,8 +176,22 @@ impl TestApp {
         path: &str,
         body: Option<(&str, String)>,
     ) -> (u16, hyper::HeaderMap, String) {
+        self.request(method, path, &[], body).await
+    }
+
+    /// An HTTP request with headers; returns status, headers and body text.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: Headers<'_>,
+        body: Option<(&str, String)>,
+    ) -> (u16, hyper::HeaderMap, String) {
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
         let mut req = hyper::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         let body = match body {
             Some((content_type, text)) => {
                 req = req.header("content-type", content_type);
@@ -132,6 +208,11 @@ impl TestApp {
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
     }
+}
+
+/// A body as JSON, or as a JSON string when it is not JSON.
+pub fn json_or_text(body: String) -> Value {
+    serde_json::from_str(&body).unwrap_or(Value::String(body))
 }
 
 /// A client's WebSocket.

@@ -30,6 +30,7 @@ conformance_tests!(
     deleting_products_counts_only_those_that_existed,
     sessions_round_trip_and_expire,
     deleting_a_store_leaves_other_stores_intact,
+    access_records_are_kept_per_store_and_go_with_the_store,
 );
 
 #[test]

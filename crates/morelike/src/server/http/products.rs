@@ -6,7 +6,7 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use futures_util::TryStreamExt;
@@ -15,13 +15,16 @@ use serde::{Deserialize, Serialize};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiQuery;
 use crate::catalogs;
+use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{PageItem, DEFAULT_K};
 use crate::server::state::AppState;
 
 /// How the upload is encoded, when the Content-Type does not say.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// `csv`, `jsonl` or `json`; else taken from the Content-Type
     /// (`text/csv`, `application/x-ndjson`, `application/json`).
@@ -83,25 +86,30 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
-/// Upserts products from a catalog file, with the store's mapping.
+/// Upserts products from a catalog file, with the store's mapping (secret key).
 #[utoipa::path(post, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), UploadParams),
+    security(("bearer" = [])),
     request_body(content = String, description = "The catalog: CSV with a header row, JSON Lines, or a JSON array",
         content_type = "text/csv"),
     responses(
-        (status = 200, description = "Imported; bad rows are listed and skipped", body = UploadReport),
+        (status = 200, description = "Imported; bad rows (a field over its size limit, a number that does not fit) are listed and skipped", body = UploadReport),
         (status = 404, description = "No such store: create it with PUT /v1/stores/{store}", body = ErrorBody),
         (status = 413, description = "The body is over the upload limit", body = ErrorBody),
         (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
-    Query(params): Query<UploadParams>,
+    ApiQuery(params): ApiQuery<UploadParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<UploadReport>, ApiError> {
+    caller.require(Level::Merchant)?;
     let format = format_of(&params, &headers)?;
     let settings = state.store(&store)?.settings.clone();
+    let permit = state.limits.start_upload(&store)?;
+    let fields = state.config.limits.fields();
     if !settings.mapping.lookups.is_empty() {
         return Err(ApiError::BadImport(
             "this store's mapping joins lookup tables, which the HTTP upload cannot read: join them into the file first, or use `morelike import`".into(),
@@ -115,13 +123,15 @@ pub async fn upload(
     };
     let task_state = state.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let outcome = catalogs::import(
+        let _permit = permit;
+        let outcome = catalogs::import_limited(
             task_state.storage.as_ref(),
             &store,
             &settings.mapping,
             &[],
             format,
             input,
+            fields,
         )
         .map_err(|e| ApiError::BadImport(format!("{e:#}")))?;
         task_state.apply_upserts(&store, outcome.changed.clone())?;
@@ -147,31 +157,37 @@ pub async fn upload(
     }))
 }
 
-/// One product, as stored.
+/// One product, as stored (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/products/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The product", body = Object),
         (status = 404, description = "No such store or product", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, id)): Path<(String, String)>,
 ) -> Result<Json<Product>, ApiError> {
+    caller.require(Level::Shopper)?;
     let store = state.store(&store)?;
     let product = store.read().get(&id).cloned();
     product.map(Json).ok_or(ApiError::UnknownProduct(id))
 }
 
-/// Deletes one product; the next page no longer shows it.
+/// Deletes one product; the next page no longer shows it (secret key).
 #[utoipa::path(delete, path = "/v1/stores/{store}/products/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
+    security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such store or product", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store_name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    caller.require(Level::Merchant)?;
     let store = state.store(&store_name)?;
     let ids = vec![id.clone()];
     let storage = state.storage.clone();
@@ -186,6 +202,7 @@ pub async fn delete(
 
 /// A name search.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words that must all appear in the name (any case).
     #[serde(default)]
@@ -195,17 +212,28 @@ pub struct SearchParams {
 }
 
 /// Products whose name holds every word of `q` (shortest names first); an
-/// exact id match comes first.
+/// exact id match comes first (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), SearchParams),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "Matching products", body = Vec<Object>),
+        (status = 400, description = "The search is too long, or `limit` is not a number", body = ErrorBody),
         (status = 404, description = "No such store", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<Vec<Product>>, ApiError> {
+    caller.require(Level::Shopper)?;
+    let limit = state.config.limits.max_query_bytes;
+    if params.q.len() > limit {
+        return Err(ApiError::QueryTooLong {
+            size: params.q.len(),
+            limit,
+        });
+    }
     let store = state.store(&store)?;
     let limit = params.limit.unwrap_or(20).min(100);
     let found = tokio::task::spawn_blocking(move || {
@@ -222,6 +250,7 @@ pub async fn search(
 
 /// How many similar products.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarParams {
     /// Products to return (default 8, at most 100).
     pub k: Option<usize>,
@@ -236,18 +265,21 @@ pub struct SimilarBody {
     pub items: Vec<PageItem>,
 }
 
-/// The `k` products most similar to one product.
+/// The `k` products most similar to one product (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/similar/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id"), SimilarParams),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The most similar products", body = SimilarBody),
         (status = 400, description = "k out of range", body = ErrorBody),
         (status = 404, description = "No such store or product", body = ErrorBody)))]
 pub async fn similar(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, id)): Path<(String, String)>,
-    Query(params): Query<SimilarParams>,
+    ApiQuery(params): ApiQuery<SimilarParams>,
 ) -> Result<Json<SimilarBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let k = params.k.unwrap_or(DEFAULT_K);
     if k == 0 || k > morelike_core::session::MAX_K {
         return Err(ApiError::field(

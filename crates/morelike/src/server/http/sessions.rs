@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use super::ApiJson;
+use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{ExplanationBody, PageBody, StartRequest, VoteRequest};
 use crate::server::sessions::Live;
@@ -33,6 +34,7 @@ fn with_session(
 /// Starts a session from a seed product and serves its first page.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions", tag = "sessions",
     params(("store" = String, Path, description = "The store")),
+    security(("bearer" = [])),
     request_body = StartRequest,
     responses(
         (status = 200, description = "The first page; keep `session`", body = PageBody),
@@ -40,11 +42,14 @@ fn with_session(
         (status = 404, description = "No such store, or the seed is not in it", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
+    state.limits.rates.check_session_start(&store.name)?;
     let (_, page) = state.sessions.start(&store, req)?;
     Ok(timed(started, page))
 }
@@ -52,13 +57,16 @@ pub async fn start(
 /// The last page a session showed (to resume it), scored as the session stands.
 #[utoipa::path(get, path = "/v1/stores/{store}/sessions/{session}", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The last page, with `resumed: true`", body = PageBody),
         (status = 404, description = "No such store or session (unknown or expired)", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
     let (_, page) = state.sessions.resume(&store, &session)?;
@@ -68,6 +76,7 @@ pub async fn resume(
 /// Records one or several votes and serves the next page.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/votes", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The next page; unknown products are listed in `skipped`", body = PageBody),
@@ -75,11 +84,17 @@ pub async fn resume(
         (status = 404, description = "No such store or session, or no voted product is in the store", body = ErrorBody)))]
 pub async fn vote(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
     ApiJson(req): ApiJson<VoteRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let votes = req.into_votes()?;
     with_session(&state, &store, &session, |store, live| {
+        state
+            .config
+            .limits
+            .session_room(&live.session, votes.len())?;
         state.sessions.vote(store, live, &votes)
     })
 }
@@ -87,14 +102,18 @@ pub async fn vote(
 /// Serves the next page without votes.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/more", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody)))]
 pub async fn more(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     with_session(&state, &store, &session, |store, live| {
+        state.config.limits.session_room(&live.session, 0)?;
         state.sessions.more(store, live)
     })
 }
@@ -102,15 +121,19 @@ pub async fn more(
 /// Takes back the latest round's votes and serves a page without them.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/undo", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
         (status = 409, description = "There is no vote to undo", body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     with_session(&state, &store, &session, |store, live| {
+        state.config.limits.session_room(&live.session, 0)?;
         state.sessions.undo(store, live)
     })
 }
@@ -118,13 +141,16 @@ pub async fn undo(
 /// Forgets every vote and everything shown; serves the first page again.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/reset", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The first page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody)))]
 pub async fn reset(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     with_session(&state, &store, &session, |store, live| {
         state.sessions.reset(store, live)
     })
@@ -134,13 +160,16 @@ pub async fn reset(
 #[utoipa::path(get, path = "/v1/stores/{store}/sessions/{session}/explain/{product}", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id"),
         ("product" = String, Path, description = "The product to explain")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The explanation", body = ExplanationBody),
         (status = 404, description = "No such store, session or product", body = ErrorBody)))]
 pub async fn explain(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session, product)): Path<(String, String, String)>,
 ) -> Result<Json<ExplanationBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let store = state.store(&store)?;
     let live = state.sessions.load(&store, &session)?;
     Ok(Json(state.sessions.explain(&store, &live, &product)?))
