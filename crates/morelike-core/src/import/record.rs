@@ -189,7 +189,7 @@ impl<'a> RowBuilder<'a> {
         if let Some(bad) = values.iter().find(|v| !(**v as f32).is_finite()) {
             return Err(at.issue(
                 Some(field),
-                format!("{bad} in the vector is not a finite 32-bit number"),
+                format!("{bad:e} in the vector is not a finite 32-bit number"),
             ));
         }
         let expected = *self

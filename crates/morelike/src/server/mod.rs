@@ -218,7 +218,7 @@ impl Application {
         let state = self.state;
         let shutdown = state.shutdown.clone();
         tracing::info!(address = %self.listener.local_addr().map_err(|e| ServerError::Serve(e.to_string()))?, "listening");
-        tokio::spawn(housekeeping(state.clone()));
+        let housekeeper = tokio::spawn(housekeeping(state.clone()));
         listener::serve(
             self.listener,
             app(state.clone()),
@@ -231,6 +231,8 @@ impl Application {
         )
         .await;
         state.shutdown.cancel();
+        // It holds the state (and so the database) until it sees the shutdown.
+        let _ = housekeeper.await;
         state.connections.close();
         state.connections.wait().await;
         let sessions = state.sessions.clone();

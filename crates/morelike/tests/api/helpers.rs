@@ -142,6 +142,37 @@ impl TestApp {
         Socket { ws }
     }
 
+    /// A WebSocket opened with extra headers (`Origin`, `Authorization`)
+    /// and a query string; a refusal before the upgrade comes back as its
+    /// status and body.
+    pub async fn socket_with(
+        &self,
+        store: &str,
+        query: &str,
+        headers: Headers<'_>,
+    ) -> Result<Socket, (u16, Value)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://{}/v1/stores/{store}/ws{query}", self.addr);
+        let mut request = url.into_client_request().unwrap();
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((ws, _)) => Ok(Socket { ws }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().clone().unwrap_or_default();
+                Err((
+                    response.status().as_u16(),
+                    json_or_text(String::from_utf8_lossy(&body).into_owned()),
+                ))
+            }
+            Err(other) => panic!("the upgrade failed: {other}"),
+        }
+    }
+
     /// An HTTP request; returns the status and the body as JSON (or as a
     /// JSON string when it is not JSON).
     pub async fn http(
@@ -265,6 +296,19 @@ impl Socket {
     /// Closes the socket.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
+    }
+
+    /// The next frame of any kind (None when the socket ended).
+    pub async fn next_frame(&mut self) -> Option<Message> {
+        match self.ws.next().await {
+            Some(Ok(message)) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Sends a text frame without waiting for an answer.
+    pub async fn push(&mut self, text: String) {
+        let _ = self.ws.send(Message::text(text)).await;
     }
 }
 

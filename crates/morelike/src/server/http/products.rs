@@ -2,8 +2,10 @@
 //! per-row report, the body streamed through it), get, delete, search by
 //! name, and the products most similar to one.
 
+use std::future::Future;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -86,6 +88,30 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
+const TOO_SLOW: &str = "the upload took longer than";
+
+/// A body stream that fails once `limit` has passed, so a stalled upload
+/// ends (and gives back its place) instead of holding a thread.
+fn within<S>(
+    stream: S,
+    limit: Duration,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>>
+where
+    S: futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> + Unpin,
+{
+    let mut stream = stream;
+    let mut deadline = Box::pin(tokio::time::sleep(limit));
+    futures_util::stream::poll_fn(move |cx| {
+        if deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{TOO_SLOW} {} s (upload_timeout_secs)", limit.as_secs()),
+            ))));
+        }
+        futures_util::StreamExt::poll_next_unpin(&mut stream, cx)
+    })
+}
+
 /// Upserts products from a catalog file, with the store's mapping (secret key).
 #[utoipa::path(post, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), UploadParams),
@@ -115,7 +141,10 @@ pub async fn upload(
             "this store's mapping joins lookup tables, which the HTTP upload cannot read: join them into the file first, or use `morelike import`".into(),
         ));
     }
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let stream = within(
+        body.into_data_stream().map_err(std::io::Error::other),
+        Duration::from_secs(state.config.limits.upload_timeout_secs),
+    );
     let failure = Arc::new(Mutex::new(None));
     let input = Watched {
         inner: SyncIoBridge::new(StreamReader::new(stream)),
@@ -145,6 +174,8 @@ pub async fn upload(
         );
         return Err(if reason.contains("length limit") {
             ApiError::BodyTooLarge(message)
+        } else if reason.contains(TOO_SLOW) {
+            ApiError::Timeout(message)
         } else {
             ApiError::BadImport(message)
         });

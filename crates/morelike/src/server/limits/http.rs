@@ -32,8 +32,10 @@ pub async fn host_guard(State(state): State<AppState>, req: Request, next: Next)
 pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.config.limits;
     let upload = req.method() == Method::POST && req.uri().path().ends_with("/products");
+    // An upload's own body deadline answers first (with how far it got);
+    // this one is the backstop.
     let secs = if upload {
-        limits.upload_timeout_secs
+        limits.upload_timeout_secs.saturating_add(5)
     } else {
         limits.request_timeout_secs
     };

@@ -158,8 +158,23 @@ impl Limits {
         }
         let dims = mapping.dense_dims(self.max_vector_dim);
         if dims > self.max_dense_dims {
+            let each: Vec<String> = mapping
+                .views
+                .iter()
+                .map(|v| {
+                    let dim = morelike_core::views::planned_dim(v, self.max_vector_dim);
+                    let unsized_vector =
+                        v.kind == morelike_core::views::ViewKind::Vector && v.dim.is_none();
+                    if unsized_vector {
+                        format!("{} {dim} (a vector view without `dim` counts at max_vector_dim: give its dim)", v.name)
+                    } else {
+                        format!("{} {dim}", v.name)
+                    }
+                })
+                .collect();
             return Err(format!(
-                "the mapping's views add up to {dims} dense dimensions; this server takes at most {} (max_dense_dims): lower `dim` on text or vector views",
+                "the mapping's views add up to {dims} dense dimensions ({}); this server takes at most {} (max_dense_dims): lower `dim` on text or vector views",
+                each.join(", "),
                 self.max_dense_dims
             ));
         }
