@@ -204,7 +204,7 @@ mod tests {
     use crate::server::state::Store;
     use crate::store::{Embedded, StoreSettings};
 
-    fn shop(dir: &std::path::Path) -> AppState {
+    pub(super) fn shop(dir: &std::path::Path) -> AppState {
         let mapping = Mapping::from_toml(
             "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
         )
@@ -284,5 +284,162 @@ mod tests {
             [Message::Close(Some(frame))] => assert_eq!(frame.code, 1001),
             other => panic!("expected one close frame, got {other:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod hostile_frames {
+    //! Generated hostile frames: the parser and a connection never panic,
+    //! every frame gets exactly one well-formed answer with a known code,
+    //! and the `id` of an object is echoed whatever else is wrong.
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::tests::shop;
+    use super::Connection;
+    use crate::server::protocol::parse;
+
+    const CODES: [&str; 16] = [
+        "bad_json",
+        "unknown_type",
+        "bad_field",
+        "unsupported_version",
+        "no_session",
+        "unknown_product",
+        "unknown_session",
+        "bad_filter",
+        "nothing_to_undo",
+        "frame_too_large",
+        "unknown_store",
+        "rate_limited",
+        "session_full",
+        "too_many_sessions",
+        "internal",
+        "bad_request",
+    ];
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "\\PC{0,12}".prop_map(Value::from),
+            prop_oneof![
+                Just("start"),
+                Just("vote"),
+                Just("more"),
+                Just("undo"),
+                Just("reset"),
+                Just("resume"),
+                Just("explain"),
+                Just("ping"),
+                Just("up"),
+                Just("down"),
+                Just("0"),
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("type".to_owned()),
+                        Just("v".to_owned()),
+                        Just("id".to_owned()),
+                        Just("seed".to_owned()),
+                        Just("k".to_owned()),
+                        Just("product".to_owned()),
+                        Just("vote".to_owned()),
+                        Just("votes".to_owned()),
+                        Just("session".to_owned()),
+                        Just("filters".to_owned()),
+                        Just("attributes".to_owned()),
+                        Just("price_min".to_owned()),
+                        "[a-z]{1,6}",
+                    ],
+                    inner,
+                    0..6,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_parsed_or_refused_with_a_known_code(text in "\\PC{0,120}") {
+            if let Err(rejected) = parse(&text) {
+                prop_assert!(CODES.contains(&rejected.error.code()), "{}", rejected.error.code());
+            }
+        }
+
+        #[test]
+        fn any_json_is_parsed_or_refused_and_an_objects_id_is_echoed(value in json_value()) {
+            let text = value.to_string();
+            match parse(&text) {
+                Ok((id, _)) => prop_assert_eq!(id, value.get("id").cloned()),
+                Err(rejected) => {
+                    prop_assert!(CODES.contains(&rejected.error.code()));
+                    if value.is_object() {
+                        prop_assert_eq!(rejected.id, value.get("id").cloned());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_connection_answers_every_generated_frame_with_one_well_formed_reply() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        let conn = std::cell::RefCell::new(Connection::new(state.clone(), "shop".into()));
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 400,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        // A real session first, so votes and explains reach the core.
+        let started = conn
+            .borrow_mut()
+            .answer(&json!({"type": "start", "seed": "0", "k": 2}).to_string());
+        assert!(started.to_json().contains("\"page\""));
+        let frames = prop_oneof![
+            json_value().prop_map(|v| v.to_string()),
+            "\\PC{0,60}",
+            json_value().prop_map(
+                |v| json!({"v": 1, "type": "vote", "product": v, "vote": "up"}).to_string()
+            ),
+            json_value().prop_map(|v| json!({"type": "start", "seed": "1", "k": v}).to_string()),
+            json_value()
+                .prop_map(|v| json!({"type": "start", "seed": "1", "filters": v}).to_string()),
+            json_value().prop_map(|v| json!({"type": "explain", "product": v}).to_string()),
+            json_value().prop_map(|v| json!({"type": "vote", "votes": v}).to_string()),
+        ];
+        runner
+            .run(&frames, |frame| {
+                let answer = conn.borrow_mut().answer(&frame);
+                let reply: Value = serde_json::from_str(&answer.to_json()).unwrap();
+                prop_assert_eq!(&reply["v"], &json!(1));
+                let kind = reply["type"].as_str().unwrap_or("");
+                prop_assert!(
+                    ["page", "explanation", "pong", "error"].contains(&kind),
+                    "{}",
+                    reply
+                );
+                if kind == "error" {
+                    let code = reply["code"].as_str().unwrap_or("");
+                    prop_assert!(CODES.contains(&code), "{}", reply);
+                    prop_assert!(!reply["message"].as_str().unwrap_or("").is_empty());
+                }
+                Ok(())
+            })
+            .unwrap();
+        state.sessions.close();
     }
 }
