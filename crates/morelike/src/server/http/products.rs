@@ -238,7 +238,8 @@ pub struct SearchParams {
     /// Words that must all appear in the name (any case).
     #[serde(default)]
     pub q: String,
-    /// At most this many products (default 20, at most 100).
+    /// At most this many products (default 20; more than 100 counts as 100).
+    #[param(minimum = 0)]
     pub limit: Option<usize>,
 }
 
@@ -284,6 +285,7 @@ pub async fn search(
 #[into_params(parameter_in = Query)]
 pub struct SimilarParams {
     /// Products to return (default 8, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub k: Option<usize>,
 }
 

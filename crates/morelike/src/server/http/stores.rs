@@ -76,7 +76,8 @@ fn exists(state: &AppState, name: &str) -> Result<bool, ApiError> {
 #[utoipa::path(put, path = "/v1/stores/{store}", tag = "stores",
     params(("store" = String, Path, description = "The store")),
     security(("bearer" = [])),
-    request_body(content = String, description = "The column mapping (TOML), as examples/fashion.toml", content_type = "application/toml"),
+    request_body(description = "The column mapping (TOML), as examples/fashion.toml; any content type",
+        content((String = "application/toml"), (String = "text/plain"))),
     responses(
         (status = 200, description = "The store as it now is; a new store's keys, once", body = StoreBody),
         (status = 409, description = "The node holds its most stores", body = ErrorBody),
