@@ -1,6 +1,9 @@
 //! `morelike bench`: a load generator that drives a running server over real
 //! WebSockets — N concurrent sessions, M interactions each — and reports the
-//! round trip seen by the client and the server's own `took_us`.
+//! round trip seen by the client and the server's own `took_us`; and the
+//! load check of the server's limits ([`hold`]).
+
+pub mod hold;
 
 use std::time::{Duration, Instant};
 

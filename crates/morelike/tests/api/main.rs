@@ -6,6 +6,7 @@ mod bad_input;
 mod catalog_changes;
 mod helpers;
 mod http_api;
+mod limits;
 mod persistence;
 mod security_regressions;
 mod websocket;

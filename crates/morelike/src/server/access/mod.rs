@@ -232,21 +232,31 @@ impl Access {
     /// Issues new keys for a store (blocking): both for a new store, or
     /// those asked for by a rotation. The old ones stop working at once.
     pub fn issue(&self, store: &str, which: Rotate) -> Result<IssuedKeys, ApiError> {
-        let mut record = self.record(store)?.unwrap_or_default();
-        let mut issued = IssuedKeys::default();
-        if which != Rotate::Publishable {
-            let key = keys::generate(KeyKind::Secret, store);
-            record.secret_key_hash = Some(keys::hash_hex(&key));
-            issued.secret_key = Some(key);
-        }
-        if which != Rotate::Secret {
-            let key = keys::generate(KeyKind::Publishable, store);
-            record.publishable_key_hash = Some(keys::hash_hex(&key));
-            issued.publishable_key = Some(key);
-        }
-        self.storage.put_access(store, &record)?;
-        Ok(issued)
+        Ok(issue_keys(self.storage.as_ref(), store, which)?)
     }
+}
+
+/// Issues new keys for a store in storage (blocking); only their hashes are
+/// kept. Used by the server and by `morelike import` for a new store.
+pub fn issue_keys(
+    storage: &dyn Storage,
+    store: &str,
+    which: Rotate,
+) -> Result<IssuedKeys, crate::store::StorageError> {
+    let mut record = storage.access(store)?.unwrap_or_default();
+    let mut issued = IssuedKeys::default();
+    if which != Rotate::Publishable {
+        let key = keys::generate(KeyKind::Secret, store);
+        record.secret_key_hash = Some(keys::hash_hex(&key));
+        issued.secret_key = Some(key);
+    }
+    if which != Rotate::Secret {
+        let key = keys::generate(KeyKind::Publishable, store);
+        record.publishable_key_hash = Some(keys::hash_hex(&key));
+        issued.publishable_key = Some(key);
+    }
+    storage.put_access(store, &record)?;
+    Ok(issued)
 }
 
 /// The demo store's access: publishable key `pk_demo`, no secret key until
