@@ -1,5 +1,6 @@
 //! The accept loop: HTTP/1.1 (with upgrades for WebSockets) on hyper, with a
-//! cap on open connections (one past it is answered 503 and closed), a
+//! cap on open HTTP connections (one past it is answered 503 and closed; an
+//! upgraded WebSocket leaves this count for `max_sockets`'s), a
 //! deadline for request headers (slowloris, and idle kept-alive
 //! connections), a cap on the request head's size, and the peer address on
 //! every request. A graceful shutdown stops accepting, lets requests in
@@ -27,11 +28,14 @@ use super::limits::{counters, Limits};
 /// Descriptors kept free for the database, logs and the like.
 const SPARE_DESCRIPTORS: u64 = 128;
 
-/// Raises the open-file limit toward what `max_connections` needs and
-/// returns the connection cap the limit allows.
-pub fn connection_cap(limits: &Limits) -> usize {
+/// Raises the open-file limit toward what the caps need (HTTP connections,
+/// and WebSockets, which leave the connection count once upgraded) and, if
+/// it cannot be raised that far, lowers both caps in proportion so the node
+/// refuses cleanly instead of running out of descriptors.
+pub fn fit_to_open_files(limits: &mut Limits) {
     use rustix::process::{getrlimit, setrlimit, Resource};
-    let wanted = limits.max_connections as u64 + SPARE_DESCRIPTORS;
+    let needed = (limits.max_connections + limits.max_sockets) as u64;
+    let wanted = needed + SPARE_DESCRIPTORS;
     let mut current = getrlimit(Resource::Nofile);
     let soft = current.current.unwrap_or(u64::MAX);
     if soft < wanted {
@@ -42,17 +46,18 @@ pub fn connection_cap(limits: &Limits) -> usize {
         }
     }
     let soft = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
-    let cap = soft.saturating_sub(SPARE_DESCRIPTORS) as usize;
-    if cap < limits.max_connections {
+    let available = soft.saturating_sub(SPARE_DESCRIPTORS);
+    if available < needed {
+        let share = |n: usize| ((n as u64 * available / needed) as usize).max(1);
+        let (connections, sockets) = (share(limits.max_connections), share(limits.max_sockets));
         tracing::warn!(
-            max_connections = limits.max_connections,
             open_file_limit = soft,
-            cap,
-            "the open-file limit is below max_connections: connections past the cap are refused; raise `ulimit -n`"
+            max_connections = connections,
+            max_sockets = sockets,
+            "the open-file limit is below max_connections + max_sockets: both caps lowered to fit; raise `ulimit -n`"
         );
-        cap.max(1)
-    } else {
-        limits.max_connections
+        limits.max_connections = connections;
+        limits.max_sockets = sockets;
     }
 }
 
@@ -75,8 +80,7 @@ pub async fn serve(
     limits: &Limits,
     signal: impl Future<Output = ()> + Send + 'static,
 ) {
-    let cap = connection_cap(limits);
-    let permits = Arc::new(Semaphore::new(cap));
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let header_timeout = Duration::from_secs(limits.header_timeout_secs.max(1));
     let max_head = limits.max_header_bytes.max(8192);
     let (stop_tx, stop_rx) = watch::channel(false);

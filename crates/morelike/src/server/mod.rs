@@ -161,8 +161,9 @@ pub struct Application {
 impl Application {
     /// Opens the data directory, creates the demo store if it is empty (and
     /// the demo is on), loads every store, and binds the address.
-    pub async fn build(config: Config) -> Result<Self, ServerError> {
+    pub async fn build(mut config: Config) -> Result<Self, ServerError> {
         let started = Instant::now();
+        listener::fit_to_open_files(&mut config.limits);
         let dir = config.data_dir.clone();
         let demo = config.demo;
         let storage: Arc<dyn Storage> = Arc::new(

@@ -51,9 +51,10 @@ macro_rules! limits {
 }
 
 limits! {
-    /// Open TCP connections per node (HTTP and WebSocket); past it a new
-    /// connection is answered 503 `too_many_connections` and closed [default: 12000].
-    max_connections: usize = 12_000, "MORELIKE_MAX_CONNECTIONS";
+    /// Open HTTP connections per node (a WebSocket leaves this count once
+    /// upgraded, for `max_sockets`); past it a new connection is answered
+    /// 503 `too_many_connections` and closed [default: 4096].
+    max_connections: usize = 4_096, "MORELIKE_MAX_CONNECTIONS";
     /// Open WebSockets per node [default: 10000].
     max_sockets: usize = 10_000, "MORELIKE_MAX_SOCKETS";
     /// Open WebSockets per client address [default: 100].

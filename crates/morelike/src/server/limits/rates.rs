@@ -90,11 +90,18 @@ impl Rates {
 
     /// One more request or message made with a store's key.
     pub fn check_key(&self, store: Option<&str>, kind: &str) -> Result<(), ApiError> {
+        if self.per_key.is_none() {
+            return Ok(());
+        }
+        self.check_key_id(&format!("{}/{kind}", store.unwrap_or("")), kind)
+    }
+
+    /// [`Rates::check_key`] with the key's id (`store/kind`) made once.
+    fn check_key_id(&self, id: &String, kind: &str) -> Result<(), ApiError> {
         let Some(limiter) = &self.per_key else {
             return Ok(());
         };
-        let key = format!("{}/{kind}", store.unwrap_or(""));
-        limiter.check_key(&key).map_err(|e| {
+        limiter.check_key(id).map_err(|e| {
             limited(
                 format!(
                     "more than {} requests per second with this {kind} key",
@@ -141,6 +148,7 @@ impl Rates {
 pub struct SocketRate {
     own: Option<DefaultDirectRateLimiter>,
     guards: Arc<Guards>,
+    /// The key's id in the per-key limiter (`store/kind`), and its kind.
     key: Option<(String, &'static str)>,
     per_sec: u32,
 }
@@ -152,7 +160,7 @@ impl SocketRate {
         SocketRate {
             own: guards.rates.socket.map(DefaultDirectRateLimiter::direct),
             guards,
-            key,
+            key: key.map(|(store, kind)| (format!("{store}/{kind}"), kind)),
             per_sec,
         }
     }
@@ -170,8 +178,8 @@ impl SocketRate {
                 )
             })?;
         }
-        if let Some((store, kind)) = &self.key {
-            self.guards.rates.check_key(Some(store), kind)?;
+        if let Some((id, kind)) = &self.key {
+            self.guards.rates.check_key_id(id, kind)?;
         }
         Ok(())
     }
