@@ -790,3 +790,40 @@ async fn a_store_that_cannot_load_does_not_take_the_node_down() {
     assert_eq!(status, 204, "the admin can delete it");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn what_held_still_holds_store_names_and_one_server_per_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(config(dir.path())).await;
+    let mapping = "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n";
+    for name in [
+        "..%2F..%2Fetc",
+        "a%00b",
+        "x.y",
+        "%E2%80%AE",
+        &"n".repeat(65),
+    ] {
+        let (status, err) = app
+            .http_as(
+                ADMIN,
+                "PUT",
+                &format!("/v1/stores/{name}"),
+                Some(("application/toml", mapping.into())),
+            )
+            .await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("store")),
+            "{name}: {err}"
+        );
+    }
+    let second = morelike::server::Application::build(config(dir.path())).await;
+    let err = second
+        .err()
+        .expect("a second server on the same directory is refused");
+    assert!(
+        err.to_string().contains("cannot open the data directory"),
+        "{err}"
+    );
+    app.stop().await;
+}

@@ -20,8 +20,13 @@ fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, Str
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    let auth = if key.is_empty() {
+        String::new()
+    } else {
+        format!("authorization: Bearer {key}\r\n")
+    };
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nauthorization: Bearer {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
@@ -72,6 +77,8 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         .unwrap()
         .port();
     let data = tempfile::tempdir().unwrap();
+    let log_path = data.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_morelike"))
             .args([
@@ -86,8 +93,10 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             // per-address rate would answer most with 429 (documented, but
             // it would test little else).
             .env("MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS", "0")
-            .env("MORELIKE_LOG", "warn")
+            // Debug logs, to check no key is ever written to them.
+            .env("MORELIKE_LOG", "debug")
             .stdout(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("morelike serve starts"),
     );
@@ -158,7 +167,24 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         String::from_utf8_lossy(&output.stderr)
     );
     println!("{text}");
+    // A key in a WebSocket URL (as browsers send it) is redacted in the log.
+    let (status, _) = http(
+        port,
+        "GET",
+        &format!("/v1/stores/demo/ws?key={secret}"),
+        "",
+        "",
+    );
+    assert_eq!(status, 400);
     drop(server);
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logged.contains("key=<redacted>"),
+        "the URL was logged, redacted"
+    );
+    for key in [secret.as_str(), ADMIN] {
+        assert!(!logged.contains(key), "a key was written to the log");
+    }
     assert!(
         output.status.success(),
         "schemathesis failed: see its report above"

@@ -180,6 +180,7 @@ pub async fn upload(
             ApiError::BadImport(message)
         });
     }
+    crate::server::limits::counters::count_n("rows_rejected", outcome.report.rejected);
     Ok(Json(UploadReport {
         report: outcome.report,
         added: outcome.added,

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The error codes that are limits.
-pub const CODES: [&str; 16] = [
+pub const CODES: [&str; 17] = [
     "unauthorized",
     "forbidden",
     "origin_not_allowed",
@@ -22,6 +22,9 @@ pub const CODES: [&str; 16] = [
     "body_too_large",
     "frame_too_large",
     "request_timeout",
+    // Catalog rows refused by a field limit or a rule (each upload's report
+    // names them; this is their sum).
+    "rows_rejected",
 ];
 
 static COUNTS: [AtomicU64; CODES.len()] = [const { AtomicU64::new(0) }; CODES.len()];
@@ -30,6 +33,13 @@ static COUNTS: [AtomicU64; CODES.len()] = [const { AtomicU64::new(0) }; CODES.le
 pub fn count(code: &str) {
     if let Some(i) = CODES.iter().position(|c| *c == code) {
         COUNTS[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts `n` refusals with this code.
+pub fn count_n(code: &str, n: u64) {
+    if let Some(i) = CODES.iter().position(|c| *c == code) {
+        COUNTS[i].fetch_add(n, Ordering::Relaxed);
     }
 }
 
