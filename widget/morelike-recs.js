@@ -291,6 +291,11 @@ export class MorelikeRecs extends HTMLElement {
       this._remember();
       this._render(reply.items);
       this._say(reply.items.length ? '' : 'No more products to show.');
+      if (this._queued && this._pending.size === 0) {
+        const queued = this._queued;
+        this._queued = null;
+        this._send(queued);
+      }
       this._emit('morelike:page', {
         session: reply.session, round: reply.round, items: reply.items,
         took_us: reply.took_us, rtt_ms: rtt, resumed: !!reply.resumed, request: request && request.type,
@@ -317,7 +322,12 @@ export class MorelikeRecs extends HTMLElement {
     // Disabling the buttons drops focus: remember to give it back on the next page.
     this._refocus = this.shadowRoot.activeElement != null;
     this._emit('morelike:vote', { product: item.id, vote, session: this._session, name: item.name });
-    this._send({ type: 'vote', product: item.id, vote });
+    const message = { type: 'vote', product: item.id, vote };
+    if (!this._send(message)) {
+      // Asleep or reconnecting: the vote goes once the session is back.
+      this._queued = message;
+      this._wake();
+    }
   }
 
   _render(items) {

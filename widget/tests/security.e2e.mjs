@@ -39,7 +39,8 @@ if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install 
 const dataDir = mkdtempSync(join(tmpdir(), 'morelike-security-e2e-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = serve(port, dataDir, { MORELIKE_ADMIN_KEY: ADMIN });
+// Sockets silent for 3 s are closed, so the idle check below is quick.
+const server = serve(port, dataDir, { MORELIKE_ADMIN_KEY: ADMIN, MORELIKE_IDLE_SOCKET_SECS: '3' });
 
 // The shop's own web server: one page per path, on both shop origins.
 const shopPort = await freePort();
@@ -108,6 +109,23 @@ try {
     // And a vote works from there.
     await page.locator('morelike-recs li.card').first().locator('button[data-vote="up"]').click();
     await page.waitForFunction(() => window.__pages.length > 1, null, { timeout: 20000 });
+    await page.close();
+  });
+
+  await check('after an idle close the widget sleeps, and resumes when the shopper comes back', async () => {
+    const { page } = await watchedPage(context);
+    await page.goto(`${SHOP}/`);
+    await page.waitForFunction(() => window.__pages.length > 0, null, { timeout: 20000 });
+    const first = (await page.evaluate(() => window.__pages))[0];
+    await page.waitForTimeout(4500);
+    assert.equal((await page.evaluate(() => window.__pages)).length, 1, 'no reconnect while nobody is there');
+    const status = await page.evaluate(() => document.querySelector('morelike-recs').shadowRoot.querySelector('.status').textContent);
+    assert.doesNotMatch(status, /reconnecting/i);
+    await page.locator('morelike-recs li.card').first().hover();
+    await page.waitForFunction(() => window.__pages.length > 1, null, { timeout: 20000 });
+    const resumed = (await page.evaluate(() => window.__pages))[1];
+    assert.equal(resumed.resumed, true);
+    assert.equal(resumed.session, first.session);
     await page.close();
   });
 
