@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use morelike_core::import::{ImportReport, Importer, Lookup};
+use morelike_core::import::{FieldLimits, ImportReport, Importer, Lookup};
 use morelike_core::{Catalog, Change, Format, Mapping, Product};
 use serde::Serialize;
 
@@ -75,23 +75,26 @@ pub struct Parsed {
     pub products: Vec<Product>,
 }
 
-/// Reads a file through a mapping (no storage involved). Rows with an id
-/// seen before replace the earlier one.
+/// Reads a file through a mapping (no storage involved), holding fields to
+/// `limits`. Rows with an id seen before replace the earlier one.
 pub fn parse(
     mapping: &Mapping,
     lookups: &[Lookup],
     format: Format,
     input: impl Read,
+    limits: FieldLimits,
 ) -> anyhow::Result<Parsed> {
     let mut products: Vec<Product> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
-    let report = Importer::new(mapping, lookups).read(format, input, |p| match at.get(&p.id) {
-        Some(&i) => products[i] = p,
-        None => {
-            at.insert(p.id.clone(), products.len());
-            products.push(p);
-        }
-    })?;
+    let report = Importer::new(mapping, lookups)
+        .with_limits(limits)
+        .read(format, input, |p| match at.get(&p.id) {
+            Some(&i) => products[i] = p,
+            None => {
+                at.insert(p.id.clone(), products.len());
+                products.push(p);
+            }
+        })?;
     Ok(Parsed { report, products })
 }
 
@@ -122,7 +125,7 @@ pub fn diff<'a>(parsed: Parsed, existing: impl Fn(&str) -> Option<&'a Product>) 
 
 /// Imports a file into a store (the CLI, the demo): an upsert that writes
 /// only what changed, all of it in one transaction. The mapping becomes the
-/// store's mapping.
+/// store's mapping. Fields are held to the default [`FieldLimits`].
 pub fn import(
     storage: &dyn Storage,
     store: &str,
@@ -131,7 +134,7 @@ pub fn import(
     format: Format,
     input: impl Read,
 ) -> anyhow::Result<ImportOutcome> {
-    let parsed = parse(mapping, lookups, format, input)?;
+    let parsed = parse(mapping, lookups, format, input, FieldLimits::default())?;
     let existing: HashMap<String, Product> = storage
         .products(store)?
         .into_iter()

@@ -637,6 +637,16 @@ mod tests {
         fn delete_store(&self, store: &str) -> Result<(), StorageError> {
             self.inner.delete_store(store)
         }
+        fn access(&self, store: &str) -> Result<Option<crate::store::StoreAccess>, StorageError> {
+            self.inner.access(store)
+        }
+        fn put_access(
+            &self,
+            store: &str,
+            access: &crate::store::StoreAccess,
+        ) -> Result<(), StorageError> {
+            self.inner.put_access(store, access)
+        }
     }
 
     #[test]

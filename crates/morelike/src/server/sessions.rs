@@ -5,7 +5,9 @@
 //! change that lost the race (another socket, another tab) is re-applied to
 //! the newer version. So two connections on one session see one history: no
 //! product shown twice, no vote lost. Committed changes are written behind
-//! (see `session_writer`) within a bounded window.
+//! (see `session_writer`) within a bounded window. A session may hold at
+//! most `max_votes_per_session` votes and be served `max_pages_per_session`
+//! pages (`session_full`), checked against the version the change applies to.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use morelike_core::{Catalog, Filters, Page, Session, Vote};
 
 use super::error::ApiError;
+use super::limits::Limits as Caps;
 use super::protocol::{ExplanationBody, PageBody, PageItem, StartRequest};
 use super::session_writer::{Limits, SessionWriter, Stale};
 use super::state::Store;
@@ -29,6 +32,7 @@ const ATTEMPTS: usize = 16;
 /// Shoppers' sessions: in memory while in use, in storage for good.
 pub struct Sessions {
     writer: SessionWriter,
+    caps: Caps,
 }
 
 /// A new random session id: 128 bits in hex.
@@ -72,10 +76,17 @@ fn body(id: &str, catalog: &Catalog, page: &Page) -> PageBody {
 }
 
 impl Sessions {
-    /// The service over a storage, with the write-behind window's limits.
-    pub fn new(storage: Arc<dyn Storage>, health: Arc<StorageHealth>, limits: Limits) -> Self {
+    /// The service over a storage, with the write-behind window's limits
+    /// and the server's limits (of which it uses the session sizes).
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        health: Arc<StorageHealth>,
+        limits: Limits,
+        caps: Caps,
+    ) -> Self {
         Sessions {
             writer: SessionWriter::start(storage, health, limits),
+            caps,
         }
     }
 
@@ -173,6 +184,7 @@ impl Sessions {
     ) -> Result<PageBody, ApiError> {
         self.admit().await?;
         self.next(store, id, |session, catalog| {
+            self.caps.session_room(session, votes.len())?;
             let unknown: Vec<&str> = votes
                 .iter()
                 .filter(|(id, _)| catalog.get(id).is_none())
@@ -188,13 +200,17 @@ impl Sessions {
     /// The next page without votes.
     pub async fn more(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        self.next(store, id, |_, _| Ok(Vec::new()))
+        self.next(store, id, |session, _| {
+            self.caps.session_room(session, 0)?;
+            Ok(Vec::new())
+        })
     }
 
     /// Takes back the latest round's votes and serves a page without them.
     pub async fn undo(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
         self.admit().await?;
         self.next(store, id, |session, _| {
+            self.caps.session_room(session, 0)?;
             session.undo()?;
             Ok(Vec::new())
         })

@@ -14,9 +14,12 @@ use morelike_core::{strategy, Catalog, Strategy};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::access::origins::Hosts;
+use super::access::Access;
 use super::config::Config;
 use super::error::ApiError;
-use super::session_writer::Limits;
+use super::limits::Guards;
+use super::session_writer::Limits as WriteLimits;
 use super::sessions::Sessions;
 use super::storage_health::StorageHealth;
 use super::store_writer::StoreWriters;
@@ -114,13 +117,18 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Open WebSocket connections, awaited on shutdown.
     pub connections: TaskTracker,
+    /// Keys, origins and hosts.
+    pub access: Arc<Access>,
+    /// Rate limits and counted resources.
+    pub limits: Arc<Guards>,
 }
 
 impl AppState {
     /// State over a storage, with no stores loaded yet.
     pub fn new(storage: Arc<dyn Storage>, config: Config) -> Self {
         let health = Arc::new(StorageHealth::default());
-        let limits = Limits {
+        let hosts = Hosts::new(config.allowed_hosts.as_deref(), config.listen);
+        let writes = WriteLimits {
             ttl: config.session_ttl,
             window: config.session_write_window,
             backlog: config.session_backlog,
@@ -128,9 +136,20 @@ impl AppState {
         };
         AppState {
             stores: Arc::default(),
-            sessions: Arc::new(Sessions::new(storage.clone(), health.clone(), limits)),
+            sessions: Arc::new(Sessions::new(
+                storage.clone(),
+                health.clone(),
+                writes,
+                config.limits.clone(),
+            )),
             writers: Arc::default(),
             health,
+            access: Arc::new(Access::new(
+                storage.clone(),
+                config.admin_key.clone(),
+                hosts,
+            )),
+            limits: Arc::new(Guards::new(&config.limits, config.session_ttl)),
             storage,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),

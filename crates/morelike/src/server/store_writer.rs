@@ -1,5 +1,5 @@
 //! One writer per store. Every change to a store — its mapping, products,
-//! deletes, settings — takes the store's writer (an async mutex, first come
+//! deletes, settings, allowed origins, keys, the store's own deletion — takes the store's writer (an async mutex, first come
 //! first served) and applies the change to storage first and then to the
 //! store in memory, before the next change starts: memory and storage see
 //! the same changes in the same order, and none is lost to a race. The
@@ -96,6 +96,35 @@ impl StoreWriter {
         self.state.store(&self.name)
     }
 
+    /// Deletes the store and everything in it: products, settings, keys,
+    /// sessions. It leaves memory first, so no new change starts; then
+    /// storage deletes it. If storage fails, the store is put back.
+    pub fn delete_store(&self) -> Result<(), ApiError> {
+        let storage = self.state.storage.as_ref();
+        let loaded = self.state.store(&self.name).ok();
+        if loaded.is_none() && storage.settings(&self.name)?.is_none() {
+            return Err(ApiError::UnknownStore(self.name.clone()));
+        }
+        self.state
+            .stores
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.name);
+        self.state.access.changed(&self.name);
+        if let Err(e) = self.state.health.record(storage.delete_store(&self.name)) {
+            if let Some(store) = loaded {
+                self.state
+                    .stores
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(self.name.clone(), store);
+            }
+            return Err(e.into());
+        }
+        tracing::info!(store = %self.name, "store deleted");
+        Ok(())
+    }
+
     /// Upserts parsed products, all of them or none: one storage
     /// transaction, then the live catalog. `mapping` is the one they were
     /// read with; if the store's mapping changed since, nothing is written.
@@ -151,12 +180,15 @@ impl StoreWriter {
         Ok(deleted)
     }
 
-    /// Changes some view weights (live: the index is untouched) and the
-    /// strategy (no rebuild). A bad weight or strategy changes nothing.
+    /// Changes some view weights (live: the index is untouched), the
+    /// strategy (no rebuild) and the allowed browser origins (the store's
+    /// access record). A bad weight, strategy or origin changes nothing;
+    /// neither does a failed write.
     pub fn change_settings(
         &self,
         weights: &BTreeMap<String, f32>,
         new_strategy: Option<&str>,
+        allowed_origins: Option<&[String]>,
     ) -> Result<Arc<Store>, ApiError> {
         let store = self.state.store(&self.name)?;
         if let Some(wanted) = new_strategy {
@@ -170,6 +202,10 @@ impl StoreWriter {
                 ));
             }
         }
+        let access = match allowed_origins {
+            Some(list) => Some(self.state.access.with_allowed_origins(&self.name, list)?),
+            None => None,
+        };
         let before = store.read().weights_by_name();
         // Checked and applied at once; on an error nothing changes.
         store.write(|catalog| catalog.set_weights(weights))?;
@@ -180,10 +216,23 @@ impl StoreWriter {
         if let Some(s) = new_strategy {
             s.clone_into(&mut settings.strategy);
         }
-        let stored = self
-            .state
-            .health
-            .record(self.state.storage.put_settings(&self.name, &settings));
+        let storage = self.state.storage.as_ref();
+        let health = &self.state.health;
+        let stored = match &access {
+            Some((_, new)) => {
+                self.state.access.changed(&self.name);
+                health.record(storage.put_access(&self.name, new))
+            }
+            None => Ok(()),
+        }
+        .and_then(|()| {
+            let stored = health.record(storage.put_settings(&self.name, &settings));
+            if let (Err(_), Some((old, _))) = (&stored, &access) {
+                // Best effort: storage just failed, and may fail again.
+                let _ = storage.put_access(&self.name, old);
+            }
+            stored
+        });
         if let Err(e) = stored {
             store.write(|catalog| catalog.set_weights(&before))?;
             return Err(e.into());

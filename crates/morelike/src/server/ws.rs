@@ -5,7 +5,10 @@
 //! well on a real socket as on a vector in a unit test; a sender and a
 //! receiver run side by side. On shutdown the receiver stops after the
 //! request in hand and queues a close frame; the sender gets a short grace
-//! to deliver it, so a client that never reads cannot hold the server.
+//! to deliver it, so a client that never reads cannot hold the server. A
+//! socket silent for `idle_socket_secs` is closed the same way (code 1000,
+//! reason `idle`), and messages past the socket's rate are answered
+//! `rate_limited`.
 
 use std::time::{Duration, Instant};
 
@@ -15,11 +18,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::error::ApiError;
+use super::limits::SocketRate;
 use super::protocol::{parse, Reply, ReplyBody, Request};
 use super::state::AppState;
 
-/// After a shutdown, how long the sender may take to deliver what is queued
-/// and the close frame before the connection is dropped.
+/// After a shutdown (or an idle close), how long the sender may take to
+/// deliver what is queued and the close frame before the connection is
+/// dropped.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Replies queued for a slow reader before the receiver stops reading.
@@ -30,16 +35,27 @@ pub struct Connection {
     state: AppState,
     store: String,
     session: Option<String>,
+    rate: Option<SocketRate>,
+    idle: Duration,
 }
 
 impl Connection {
     /// A connection to a store.
     pub fn new(state: AppState, store: String) -> Self {
+        let idle = Duration::from_secs(state.config.limits.idle_socket_secs.max(1));
         Connection {
             state,
             store,
             session: None,
+            rate: None,
+            idle,
         }
+    }
+
+    /// The same connection with its message rate limited.
+    pub fn with_rate(mut self, rate: SocketRate) -> Self {
+        self.rate = Some(rate);
+        self
     }
 
     /// Answers one text frame.
@@ -59,6 +75,9 @@ impl Connection {
                 return Reply::new(rejected.id, ReplyBody::Error(rejected.error.body()));
             }
         };
+        if let Some(Err(error)) = self.rate.as_ref().map(SocketRate::check) {
+            return Reply::new(id, ReplyBody::Error(error.body()));
+        }
         let body = match self.run(request).await {
             Ok(ReplyBody::Page(mut page)) => {
                 page.took_us = started.elapsed().as_micros() as u64;
@@ -80,6 +99,7 @@ impl Connection {
         let page = match request {
             Request::Ping => return Ok(ReplyBody::Pong {}),
             Request::Start(req) => {
+                self.state.limits.rates.check_session_start(&store.name)?;
                 let page = sessions.start(&store, req).await?;
                 self.session = Some(page.session.clone());
                 page
@@ -131,10 +151,15 @@ where
     let stopping = shutdown.clone();
     let receive = async move {
         let mut stream = stream;
-        loop {
+        let idle = conn.idle;
+        let close = loop {
             let frame = tokio::select! {
                 frame = stream.next() => frame,
-                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(idle) => break CloseFrame {
+                    code: 1000,
+                    reason: "idle".into(),
+                },
+                () = shutdown.cancelled() => break going_away(),
             };
             let reply = match frame {
                 // Inline on purpose: a page is ~1 ms of CPU at 44k products
@@ -148,35 +173,48 @@ where
                     ),
                 ),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | None => return,
+                Some(Ok(Message::Close(_))) | None => return false,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "the socket failed");
-                    return;
+                    return false;
                 }
             };
             // The answer to the request in hand is queued even during a
             // shutdown; a reader too slow to leave room for it is not waited for.
             tokio::select! {
                 biased;
-                sent = tx.send(Message::text(reply.to_json())) => if sent.is_err() { return },
-                () = shutdown.cancelled() => break,
+                sent = tx.send(Message::text(reply.to_json())) => if sent.is_err() { return false },
+                () = shutdown.cancelled() => break going_away(),
             }
-        }
-        let _ = tx.try_send(Message::Close(Some(CloseFrame {
-            code: 1001,
-            reason: "the server is shutting down".into(),
-        })));
+        };
+        let _ = tx.try_send(Message::Close(Some(close)));
+        true
     };
     tokio::pin!(send, receive);
     tokio::select! {
         () = &mut send => {}
-        () = &mut receive => tokio::select! {
-            () = &mut send => {}
-            () = async {
-                stopping.cancelled().await;
+        closing = &mut receive => {
+            // The server closes (idle, or shutting down): the close frame
+            // gets a short grace. The client closed: its replies are sent
+            // unless a shutdown comes first.
+            let grace = async {
+                if !closing {
+                    stopping.cancelled().await;
+                }
                 tokio::time::sleep(CLOSE_GRACE).await;
-            } => tracing::debug!("the client did not take the close frame in time; dropped"),
-        },
+            };
+            tokio::select! {
+                () = &mut send => {}
+                () = grace => tracing::debug!("the client did not take the close frame in time; dropped"),
+            }
+        }
+    }
+}
+
+fn going_away() -> CloseFrame {
+    CloseFrame {
+        code: 1001,
+        reason: "the server is shutting down".into(),
     }
 }
 
@@ -194,7 +232,7 @@ mod tests {
     use crate::server::state::Store;
     use crate::store::{Embedded, StoreSettings};
 
-    fn shop(dir: &std::path::Path) -> AppState {
+    pub(super) fn shop(dir: &std::path::Path) -> AppState {
         let mapping = Mapping::from_toml(
             "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
         )
@@ -355,5 +393,171 @@ mod tests {
             .expect("the socket ends within the close grace")
             .unwrap();
         assert!(asked.elapsed() >= CLOSE_GRACE, "the sender got its grace");
+    }
+}
+
+#[cfg(test)]
+mod hostile_frames {
+    //! Generated hostile frames: the parser and a connection never panic,
+    //! every frame gets exactly one well-formed answer with a known code,
+    //! and the `id` of an object is echoed whatever else is wrong.
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::tests::shop;
+    use super::Connection;
+    use crate::server::protocol::parse;
+
+    const CODES: [&str; 17] = [
+        "bad_json",
+        "unknown_type",
+        "bad_field",
+        "unsupported_version",
+        "no_session",
+        "unknown_product",
+        "unknown_session",
+        "bad_filter",
+        "nothing_to_undo",
+        "frame_too_large",
+        "unknown_store",
+        "rate_limited",
+        "session_full",
+        "too_many_sessions",
+        "storage_unavailable",
+        "internal",
+        "bad_request",
+    ];
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "\\PC{0,12}".prop_map(Value::from),
+            prop_oneof![
+                Just("start"),
+                Just("vote"),
+                Just("more"),
+                Just("undo"),
+                Just("reset"),
+                Just("resume"),
+                Just("explain"),
+                Just("ping"),
+                Just("up"),
+                Just("down"),
+                Just("0"),
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("type".to_owned()),
+                        Just("v".to_owned()),
+                        Just("id".to_owned()),
+                        Just("seed".to_owned()),
+                        Just("k".to_owned()),
+                        Just("product".to_owned()),
+                        Just("vote".to_owned()),
+                        Just("votes".to_owned()),
+                        Just("session".to_owned()),
+                        Just("filters".to_owned()),
+                        Just("attributes".to_owned()),
+                        Just("price_min".to_owned()),
+                        "[a-z]{1,6}",
+                    ],
+                    inner,
+                    0..6,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_parsed_or_refused_with_a_known_code(text in "\\PC{0,120}") {
+            if let Err(rejected) = parse(&text) {
+                prop_assert!(CODES.contains(&rejected.error.code()), "{}", rejected.error.code());
+            }
+        }
+
+        #[test]
+        fn any_json_is_parsed_or_refused_and_an_objects_id_is_echoed(value in json_value()) {
+            let text = value.to_string();
+            match parse(&text) {
+                Ok((id, _)) => prop_assert_eq!(id, value.get("id").cloned()),
+                Err(rejected) => {
+                    prop_assert!(CODES.contains(&rejected.error.code()));
+                    if value.is_object() {
+                        prop_assert_eq!(rejected.id, value.get("id").cloned());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_connection_answers_every_generated_frame_with_one_well_formed_reply() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let state = shop(dir.path());
+        let conn = std::cell::RefCell::new(Connection::new(state.clone(), "shop".into()));
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 400,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        // A real session first, so votes and explains reach the core.
+        let started = runtime.block_on(
+            conn.borrow_mut()
+                .answer(&json!({"type": "start", "seed": "0", "k": 2}).to_string()),
+        );
+        assert!(started.to_json().contains("\"page\""));
+        let frames = prop_oneof![
+            json_value().prop_map(|v| v.to_string()),
+            "\\PC{0,60}",
+            json_value().prop_map(
+                |v| json!({"v": 1, "type": "vote", "product": v, "vote": "up"}).to_string()
+            ),
+            json_value().prop_map(|v| json!({"type": "start", "seed": "1", "k": v}).to_string()),
+            json_value()
+                .prop_map(|v| json!({"type": "start", "seed": "1", "filters": v}).to_string()),
+            json_value().prop_map(|v| json!({"type": "explain", "product": v}).to_string()),
+            json_value().prop_map(|v| json!({"type": "vote", "votes": v}).to_string()),
+        ];
+        runner
+            .run(&frames, |frame| {
+                let answer = runtime.block_on(conn.borrow_mut().answer(&frame));
+                let reply: Value = serde_json::from_str(&answer.to_json()).unwrap();
+                prop_assert_eq!(&reply["v"], &json!(1));
+                let kind = reply["type"].as_str().unwrap_or("");
+                prop_assert!(
+                    ["page", "explanation", "pong", "error"].contains(&kind),
+                    "{}",
+                    reply
+                );
+                if kind == "error" {
+                    let code = reply["code"].as_str().unwrap_or("");
+                    prop_assert!(CODES.contains(&code), "{}", reply);
+                    prop_assert!(!reply["message"].as_str().unwrap_or("").is_empty());
+                }
+                Ok(())
+            })
+            .unwrap();
+        state
+            .sessions
+            .close(std::time::Instant::now() + std::time::Duration::from_secs(5));
     }
 }

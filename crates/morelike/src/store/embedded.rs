@@ -16,7 +16,8 @@ use serde::Deserialize;
 
 use super::disk::{Disk, DiskFaults};
 use super::{
-    now_secs, SessionWrite, SessionWritten, Storage, StorageError, StoreSettings, StoredSession,
+    now_secs, SessionWrite, SessionWritten, Storage, StorageError, StoreAccess, StoreSettings,
+    StoredSession,
 };
 
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
@@ -29,6 +30,8 @@ const SESSIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("ses
 const EXPIRY: TableDefinition<(u64, &str, &str), ()> = TableDefinition::new("session_expiry");
 /// Small facts about the database itself (the last write probe).
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// One access record (key hashes, allowed origins) per store.
+const ACCESS: TableDefinition<&str, &[u8]> = TableDefinition::new("access");
 /// Sessions as versions before 0.2 wrote them (JSON, no version, no index);
 /// moved into `SESSIONS` when the database is opened.
 const LEGACY_SESSIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sessions");
@@ -121,6 +124,7 @@ fn open_database(dir: &Path, faults: Option<&DiskFaults>) -> Result<Database, St
         tx.open_table(SESSIONS).map_err(|e| e.to_string())?;
         tx.open_table(EXPIRY).map_err(|e| e.to_string())?;
         tx.open_table(META).map_err(|e| e.to_string())?;
+        tx.open_table(ACCESS).map_err(|e| e.to_string())?;
     }
     tx.commit().map_err(|e| e.to_string())?;
     migrate_legacy_sessions(&db).map_err(|e| format!("moving sessions to the new format: {e}"))?;
@@ -446,6 +450,8 @@ impl Storage for Embedded {
         {
             let mut settings = try_db!(self, tx.open_table(SETTINGS), "delete a store");
             try_db!(self, settings.remove(store), "delete a store");
+            let mut access = try_db!(self, tx.open_table(ACCESS), "delete a store");
+            try_db!(self, access.remove(store), "delete a store");
             let mut products = try_db!(self, tx.open_table(PRODUCTS), "delete a store");
             try_db!(
                 self,
@@ -479,6 +485,31 @@ impl Storage for Embedded {
             );
         }
         try_db!(self, tx.commit(), "delete a store");
+        Ok(())
+    }
+
+    fn access(&self, store: &str) -> Result<Option<StoreAccess>, StorageError> {
+        let db = self.db()?;
+        let tx = try_db!(self, db.begin_read(), "read keys");
+        let table = try_db!(self, tx.open_table(ACCESS), "read keys");
+        match try_db!(self, table.get(store), "read keys") {
+            Some(v) => Ok(Some(decode("access", store, v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_access(&self, store: &str, access: &StoreAccess) -> Result<(), StorageError> {
+        let db = self.db()?;
+        let tx = try_db!(self, db.begin_write(), "write keys");
+        {
+            let mut table = try_db!(self, tx.open_table(ACCESS), "write keys");
+            try_db!(
+                self,
+                table.insert(store, encode(access).as_slice()),
+                "write keys"
+            );
+        }
+        try_db!(self, tx.commit(), "write keys");
         Ok(())
     }
 }

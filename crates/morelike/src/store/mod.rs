@@ -1,7 +1,8 @@
-//! Storage: where stores' products, settings and shoppers' sessions live.
-//! One trait, so every backend passes the same conformance tests. Sessions
-//! carry a version and are written by compare-and-set, an operation a shared
-//! backend (Redis, planned: `WATCH`/`MULTI` or a script) can make atomic too.
+//! Storage: where stores' products, settings, keys and shoppers' sessions
+//! live. One trait, so every backend passes the same conformance tests.
+//! Sessions carry a version and are written by compare-and-set, an operation
+//! a shared backend (Redis, planned: `WATCH`/`MULTI` or a script) can make
+//! atomic too.
 
 mod disk;
 mod embedded;
@@ -83,6 +84,26 @@ impl StoreSettings {
             strategy: default_strategy(),
         }
     }
+}
+
+/// Who may use a store: its keys (SHA-256 hashes, never the keys) and the
+/// browser origins allowed to call it. Kept apart from the settings, one
+/// record per store, removed with the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreAccess {
+    /// The hash of the secret key (hex), when one was issued.
+    #[serde(default)]
+    pub secret_key_hash: Option<String>,
+    /// The hash of the publishable key (hex), when one was issued.
+    #[serde(default)]
+    pub publishable_key_hash: Option<String>,
+    /// Browser origins allowed besides the server's own (`https://shop.example`,
+    /// `http://localhost:*`).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Callers without a key may do what the publishable key may (the demo store).
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// A session as stored: the value, its version and when it expires.
@@ -173,6 +194,10 @@ pub trait Storage: Send + Sync {
     /// storage can write, so a server can tell when a full disk has room
     /// again.
     fn probe_write(&self) -> Result<(), StorageError>;
-    /// Deletes a store with everything in it.
+    /// Deletes a store with everything in it (its access record included).
     fn delete_store(&self, store: &str) -> Result<(), StorageError>;
+    /// A store's access record (key hashes, allowed origins), if it has one.
+    fn access(&self, store: &str) -> Result<Option<StoreAccess>, StorageError>;
+    /// Writes a store's access record.
+    fn put_access(&self, store: &str, access: &StoreAccess) -> Result<(), StorageError>;
 }

@@ -2,13 +2,12 @@
 //! checked: each test names the sentence it holds to.
 
 use futures_util::{SinkExt, StreamExt};
-use morelike::server::Config;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{demo_data_dir, ids, TestApp};
+use crate::helpers::{config, demo_data_dir, ids, TestApp};
 
 const SEED: &str = "15970";
 
@@ -92,8 +91,14 @@ async fn resume_leaves_out_products_deleted_since_the_page_was_shown() {
     let mut ws = app.socket("demo").await;
     let page = ws.page(json!({"type": "start", "seed": SEED})).await;
     let gone = ids(&page)[3].clone();
+    let secret = app.demo_secret().await;
     let (status, _) = app
-        .http("DELETE", &format!("/v1/stores/demo/products/{gone}"), None)
+        .http_as(
+            &secret,
+            "DELETE",
+            &format!("/v1/stores/demo/products/{gone}"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let resumed = ws
@@ -152,9 +157,10 @@ const HEADER: &str = "id,gender,masterCategory,subCategory,articleType,baseColou
 async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_limit_imports_nothing(
 ) {
     let dir = demo_data_dir();
-    let mut config = Config::for_tests(dir.path());
+    let mut config = config(dir.path());
     config.max_upload_bytes = 20_000;
     let app = TestApp::start(config).await;
+    let secret = app.demo_secret().await;
     let rows: String = (0..400)
         .map(|i| {
             format!(
@@ -165,18 +171,24 @@ async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_li
     let csv = format!("{HEADER}\n{rows}");
     assert!(csv.len() > 20_000);
 
-    // With a Content-Length: refused at once (by the transport's limit).
+    // With a Content-Length: refused at once (by the transport's limit),
+    // as the JSON error with its code like every other refusal.
     let (status, body) = app
-        .http(
+        .http_as(
+            &secret,
             "POST",
             "/v1/stores/demo/products",
             Some(("text/csv", csv.clone())),
         )
         .await;
-    assert_eq!(status, 413, "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("body_too_large")),
+        "{body}"
+    );
 
     // Chunked: breaks off at the limit, and nothing is imported.
-    let mut request = b"POST /v1/stores/demo/products HTTP/1.1\r\nhost: t\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
+    let mut request = format!("POST /v1/stores/demo/products HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {secret}\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n").into_bytes();
     for piece in csv.as_bytes().chunks(4_000) {
         request.extend(format!("{:x}\r\n", piece.len()).as_bytes());
         request.extend(piece);
@@ -274,29 +286,26 @@ async fn a_page_has_fewer_than_k_items_and_then_none_when_the_filters_run_out() 
 #[tokio::test]
 async fn a_page_item_carries_the_text_and_categorical_fields_but_the_name_field() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let app = TestApp::start(config(dir.path())).await;
     let mapping = "[fields]\nid = \"sku\"\nname = \"title\"\ntext = [\"title\", \"notes\"]\ncategorical = [\"colour\"]\nnumeric = [\"weight\"]\n";
-    let (status, _) = app
-        .http(
-            "PUT",
-            "/v1/stores/shop",
-            Some(("application/toml", mapping.into())),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let (secret, publishable) = app.create_store("shop", mapping).await;
     let rows = json!([
         {"sku": "a", "title": "Red Apple", "notes": "crisp", "colour": "red", "weight": 120},
         {"sku": "b", "title": "Red Cherry", "notes": "sweet", "colour": "red", "weight": 8}
     ]);
     let (status, _) = app
-        .http(
+        .http_as(
+            &secret,
             "POST",
             "/v1/stores/shop/products",
             Some(("application/json", rows.to_string())),
         )
         .await;
     assert_eq!(status, 200);
-    let mut ws = app.socket("shop").await;
+    let mut ws = app
+        .socket_with("shop", &format!("?key={publishable}"), &[])
+        .await
+        .expect("the socket opens");
     let page = ws.page(json!({"type": "start", "seed": "a"})).await;
     let item = &page["items"][0];
     assert_eq!(item["name"], "Red Cherry");

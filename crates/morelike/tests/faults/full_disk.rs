@@ -7,11 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use morelike::server::Config;
 use morelike::store::{DiskFaults, Embedded, Storage};
 use serde_json::{json, Value};
 
-use crate::helpers::{demo_data_dir, ids, Socket, TestApp};
+use crate::helpers::{config, demo_data_dir, ids, Socket, TestApp, ADMIN};
 
 const HEADER: &str = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
 
@@ -24,13 +23,21 @@ fn upload(id: &str) -> Option<(&'static str, String)> {
     ))
 }
 
-/// Waits until `/readyz` answers `status`; returns its body.
+/// Waits until `/readyz` answers `status`; returns its body (the message
+/// of a `not_ready`).
 async fn readyz_becomes(app: &TestApp, status: u16) -> String {
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         let (got, body) = app.http("GET", "/readyz", None).await;
         if got == status {
-            return body.as_str().unwrap_or_default().to_owned();
+            if got != 200 {
+                assert_eq!(body["code"], "not_ready", "{body}");
+            }
+            return body["message"]
+                .as_str()
+                .or(body.as_str())
+                .unwrap_or_default()
+                .to_owned();
         }
         assert!(Instant::now() < until, "/readyz stayed {got}: {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -51,7 +58,7 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
     let disk = DiskFaults::default();
     let storage: Arc<dyn Storage> =
         Arc::new(Embedded::open_with_faults(dir.path(), disk.clone()).unwrap());
-    let app = TestApp::start_on(Config::for_tests(dir.path()), storage).await;
+    let app = TestApp::start_on(config(dir.path()), storage).await;
 
     // Shoppers with acknowledged pages, and a product, before the disk fills.
     let mut shoppers: Vec<(Socket, Value)> = Vec::new();
@@ -63,7 +70,12 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
         shoppers.push((ws, page));
     }
     let (status, _) = app
-        .http("POST", "/v1/stores/demo/products", upload("before-full"))
+        .http_as(
+            ADMIN,
+            "POST",
+            "/v1/stores/demo/products",
+            upload("before-full"),
+        )
         .await;
     assert_eq!(status, 200);
 
@@ -89,7 +101,12 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
         .unwrap()
         .contains("nothing was changed"));
     let (status, body) = app
-        .http("POST", "/v1/stores/demo/products", upload("while-full"))
+        .http_as(
+            ADMIN,
+            "POST",
+            "/v1/stores/demo/products",
+            upload("while-full"),
+        )
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -97,7 +114,8 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
         "{body}"
     );
     let (status, body) = app
-        .http(
+        .http_as(
+            ADMIN,
             "PATCH",
             "/v1/stores/demo/settings",
             Some((
@@ -107,10 +125,12 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
         )
         .await;
     assert_eq!(status, 503, "{body}");
-    let (_, settings) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    let (_, settings) = app
+        .http_as(ADMIN, "GET", "/v1/stores/demo/settings", None)
+        .await;
     assert_eq!(
         settings["weights"]["colour"], 4.0,
-        "the refused change changed nothing"
+        "the refused change changed nothing: {settings}"
     );
     let (status, _) = app.http("GET", "/v1/stores/demo/similar/15970", None).await;
     assert_eq!(status, 200, "reads go on");
@@ -127,13 +147,18 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
         *last = page;
     }
     let (status, _) = app
-        .http("POST", "/v1/stores/demo/products", upload("after-full"))
+        .http_as(
+            ADMIN,
+            "POST",
+            "/v1/stores/demo/products",
+            upload("after-full"),
+        )
         .await;
     assert_eq!(status, 200);
     app.stop().await;
 
     // Everything acknowledged is in storage.
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let app = TestApp::start(config(dir.path())).await;
     for (_, last) in &shoppers {
         let mut ws = app.socket("demo").await;
         let resumed = ws
@@ -161,7 +186,7 @@ async fn a_shutdown_while_the_disk_is_full_says_how_many_session_changes_it_coul
     let disk = DiskFaults::default();
     let storage: Arc<dyn Storage> =
         Arc::new(Embedded::open_with_faults(dir.path(), disk.clone()).unwrap());
-    let mut config = Config::for_tests(dir.path());
+    let mut config = config(dir.path());
     config.shutdown_timeout = Duration::from_secs(2);
     let app = morelike::server::Application::build_on(config, storage)
         .await

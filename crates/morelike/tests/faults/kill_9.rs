@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{demo_data_dir, http_at, ids, socket_at};
+use crate::helpers::{demo_data_dir, http_as_at, ids, socket_at, ADMIN};
 use crate::process::Server;
 
 const HEADER: &str = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
@@ -24,7 +24,7 @@ fn rows(prefix: &str, n: usize) -> String {
 
 /// How many products the demo store holds.
 async fn products(server: &Server) -> u64 {
-    let (_, stores) = http_at(server.addr, "GET", "/v1/stores", None).await;
+    let (_, stores) = http_as_at(server.addr, ADMIN, "GET", "/v1/stores", None).await;
     stores[0]["products"].as_u64().unwrap()
 }
 
@@ -36,7 +36,16 @@ const SAFE: Duration = Duration::from_millis(1_000);
 #[tokio::test]
 async fn kill_9_mid_session_keeps_every_change_acknowledged_a_write_window_before() {
     let dir = demo_data_dir();
-    let server = Server::start(dir.path(), &["--session-write-window-ms", "100"]);
+    // Shoppers here vote as fast as the server answers: no message rate.
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--session-write-window-ms",
+            "100",
+            "--messages-per-sec-per-socket",
+            "0",
+        ],
+    );
     let addr = server.addr;
     // Twenty shoppers vote without pause; each remembers every page
     // acknowledged to it, and when.
@@ -114,7 +123,7 @@ async fn kill_9_mid_upload_stores_all_of_the_upload_or_none_of_it() {
 
     // Killed while the body is still arriving.
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let head = "POST /v1/stores/demo/products HTTP/1.1\r\nhost: t\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n";
+    let head = format!("POST /v1/stores/demo/products HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {ADMIN}\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
     let half = format!("{HEADER}\n{}", rows("half", 2_000));
     stream
@@ -134,8 +143,9 @@ async fn kill_9_mid_upload_stores_all_of_the_upload_or_none_of_it() {
     let whole = format!("{HEADER}\n{}", rows("whole", 20_000));
     let addr = server.addr;
     let upload = tokio::spawn(async move {
-        http_at(
+        http_as_at(
             addr,
+            ADMIN,
             "POST",
             "/v1/stores/demo/products",
             Some(("text/csv", whole)),

@@ -1,4 +1,5 @@
-//! A real `morelike serve` process on a data directory, on a free port.
+//! A real `morelike serve` process on a data directory, on a free port,
+//! with the tests' admin key.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ impl Server {
             .args(["--listen", "127.0.0.1:0", "--no-demo"])
             .args(flags)
             .env("MORELIKE_LOG", "warn")
+            .env("MORELIKE_ADMIN_KEY", crate::helpers::ADMIN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

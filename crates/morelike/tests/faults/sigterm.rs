@@ -8,14 +8,23 @@ use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{demo_data_dir, ids, socket_at, Socket};
+use crate::helpers::{demo_data_dir, ids, socket_at, Socket, ADMIN};
 use crate::process::Server;
 
 #[tokio::test]
 async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadline_and_every_session_resumes(
 ) {
     let dir = demo_data_dir();
-    let server = Server::start(dir.path(), &["--shutdown-timeout-secs", "5"]);
+    // A hundred sockets from one address in a moment: no rate per address.
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--shutdown-timeout-secs",
+            "5",
+            "--requests-per-sec-per-address",
+            "0",
+        ],
+    );
     let mut acknowledged: Vec<(String, Value)> = Vec::new();
     let mut readers: Vec<Socket> = Vec::new();
     let mut stuck: Vec<Socket> = Vec::new();
@@ -50,7 +59,7 @@ async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadl
 
     // And an upload whose client stalls halfway through its body.
     let mut stalled = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let head = "POST /v1/stores/demo/products HTTP/1.1\r\nhost: t\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n";
+    let head = format!("POST /v1/stores/demo/products HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {ADMIN}\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n");
     let half = "id,productDisplayName\nstalled-1,Never Finished\n";
     tokio::io::AsyncWriteExt::write_all(
         &mut stalled,
@@ -78,7 +87,7 @@ async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadl
         }
     }
 
-    let server = Server::start(dir.path(), &[]);
+    let server = Server::start(dir.path(), &["--requests-per-sec-per-address", "0"]);
     for (session, page) in &acknowledged {
         let mut ws = socket_at(server.addr, "demo").await;
         let resumed = ws.page(json!({"type": "resume", "session": session})).await;

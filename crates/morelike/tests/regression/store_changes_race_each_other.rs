@@ -3,16 +3,23 @@
 //! settings PATCHes could lose one; an upload could undo a concurrent
 //! mapping change; a client that disconnected mid-upload committed the rows
 //! sent so far. Memory and storage could disagree.
+//!
+//! These tests send many uploads to one store at once, so they lift the
+//! limits that would refuse them (one upload per store, the per-socket
+//! message rate): what they check is the order of changes, which holds
+//! whatever the limits.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use morelike::server::limits::Limits;
+use morelike::server::Config;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{demo_data_dir, ids, TestApp};
+use crate::helpers::{config, demo_data_dir, ids, TestApp};
 
 const HEADER: &str = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
 
@@ -20,15 +27,40 @@ fn row(id: &str, colour: &str, name: &str) -> String {
     format!("{id},Men,Apparel,Topwear,Shirts,{colour},Fall,2011,Casual,{name}")
 }
 
-async fn upload_csv(app: &TestApp, rows: &[String]) -> (u16, Value) {
-    let csv = format!("{HEADER}\n{}\n", rows.join("\n"));
-    app.http("POST", "/v1/stores/demo/products", Some(("text/csv", csv)))
-        .await
+/// A configuration in which many uploads to one store may run at once.
+fn racing(dir: &std::path::Path) -> Config {
+    Config {
+        limits: Limits {
+            max_uploads: 200,
+            max_uploads_per_store: 200,
+            messages_per_sec_per_socket: 0,
+            ..Limits::default()
+        },
+        ..config(dir)
+    }
 }
 
-async fn product_name(app: &TestApp, id: &str) -> Option<String> {
+/// A server on a copy of the demo store, and the demo's secret key.
+async fn demo_shop(dir: &tempfile::TempDir) -> (TestApp, String) {
+    let app = TestApp::start(racing(dir.path())).await;
+    let secret = app.demo_secret().await;
+    (app, secret)
+}
+
+async fn upload_csv(app: &TestApp, key: &str, rows: &[String]) -> (u16, Value) {
+    let csv = format!("{HEADER}\n{}\n", rows.join("\n"));
+    app.http_as(
+        key,
+        "POST",
+        "/v1/stores/demo/products",
+        Some(("text/csv", csv)),
+    )
+    .await
+}
+
+async fn product_name(app: &TestApp, key: &str, id: &str) -> Option<String> {
     let (status, body) = app
-        .http("GET", &format!("/v1/stores/demo/products/{id}"), None)
+        .http_as(key, "GET", &format!("/v1/stores/demo/products/{id}"), None)
         .await;
     (status == 200).then(|| body["name"].as_str().unwrap().to_owned())
 }
@@ -39,10 +71,10 @@ struct SlowUpload {
 }
 
 impl SlowUpload {
-    async fn begin(app: &TestApp, store: &str, content_type: &str) -> SlowUpload {
+    async fn begin(app: &TestApp, key: &str, store: &str, content_type: &str) -> SlowUpload {
         let mut stream = TcpStream::connect(app.addr).await.unwrap();
         let head = format!(
-            "POST /v1/stores/{store}/products HTTP/1.1\r\nhost: test\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            "POST /v1/stores/{store}/products HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {key}\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         SlowUpload { stream }
@@ -68,7 +100,7 @@ impl SlowUpload {
 #[tokio::test]
 async fn uploads_sent_while_a_large_upload_rebuilds_the_catalog_are_live_at_once() {
     let dir = demo_data_dir();
-    let app = TestApp::with_demo(&dir).await;
+    let (app, key) = demo_shop(&dir).await;
     // 6,000 new products: over the rebuild threshold.
     let big: Vec<String> = (0..6_000)
         .map(|i| row(&format!("big-{i}"), "Navy Blue", &format!("Big Shirt {i}")))
@@ -78,11 +110,11 @@ async fn uploads_sent_while_a_large_upload_rebuilds_the_catalog_are_live_at_once
         for i in 0..12 {
             tokio::time::sleep(Duration::from_millis(250)).await;
             let small = [row(&format!("small-{i}"), "Ultraviolet", "Small Shirt")];
-            statuses.push(upload_csv(&app, &small).await.0);
+            statuses.push(upload_csv(&app, &key, &small).await.0);
         }
         statuses
     };
-    let ((status, report), small_statuses) = tokio::join!(upload_csv(&app, &big), smalls);
+    let ((status, report), small_statuses) = tokio::join!(upload_csv(&app, &key, &big), smalls);
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["added"], 6_000);
     assert!(
@@ -91,11 +123,13 @@ async fn uploads_sent_while_a_large_upload_rebuilds_the_catalog_are_live_at_once
     );
     for i in 0..12 {
         assert!(
-            product_name(&app, &format!("small-{i}")).await.is_some(),
+            product_name(&app, &key, &format!("small-{i}"))
+                .await
+                .is_some(),
             "small-{i} is missing from the live store"
         );
     }
-    assert!(product_name(&app, "big-5999").await.is_some());
+    assert!(product_name(&app, &key, "big-5999").await.is_some());
     // The live index has every small one: a page filtered to their colour.
     let mut ws = app.socket("demo").await;
     let page = ws
@@ -109,13 +143,14 @@ async fn uploads_sent_while_a_large_upload_rebuilds_the_catalog_are_live_at_once
 #[tokio::test]
 async fn settings_patches_sent_at_once_all_stick_in_memory_and_in_storage() {
     let dir = demo_data_dir();
-    let app = TestApp::with_demo(&dir).await;
+    let (app, key) = demo_shop(&dir).await;
     let views = ["name", "gender", "type", "colour", "occasion", "year"];
     let patches = views.iter().enumerate().map(|(i, view)| {
         let body = json!({"weights": {*view: i as f32 + 1.5}}).to_string();
-        let app = &app;
+        let (app, key) = (&app, &key);
         async move {
-            app.http(
+            app.http_as(
+                key,
                 "PATCH",
                 "/v1/stores/demo/settings",
                 Some(("application/json", body)),
@@ -134,11 +169,15 @@ async fn settings_patches_sent_at_once_all_stick_in_memory_and_in_storage() {
     let weights = |settings: &Value| -> BTreeMap<String, f64> {
         serde_json::from_value(settings["weights"].clone()).unwrap()
     };
-    let (_, live) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    let (_, live) = app
+        .http_as(&key, "GET", "/v1/stores/demo/settings", None)
+        .await;
     assert_eq!(weights(&live), expected, "in memory");
     app.stop().await;
-    let app = TestApp::with_demo(&dir).await;
-    let (_, stored) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    let app = TestApp::start(racing(dir.path())).await;
+    let (_, stored) = app
+        .http_as(&key, "GET", "/v1/stores/demo/settings", None)
+        .await;
     assert_eq!(weights(&stored), expected, "in storage");
     app.stop().await;
 }
@@ -146,28 +185,22 @@ async fn settings_patches_sent_at_once_all_stick_in_memory_and_in_storage() {
 #[tokio::test]
 async fn an_upload_never_undoes_a_mapping_change_made_while_it_was_read() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(morelike::server::Config::for_tests(dir.path())).await;
+    let app = TestApp::start(racing(dir.path())).await;
     let before = "[fields]\nid = \"sku\"\nname = \"title\"\ncategorical = [\"colour\"]\n";
     let after = "[fields]\nid = \"sku\"\nname = \"title\"\ncategorical = [\"colour\", \"size\"]\n";
-    let (status, _) = app
-        .http(
-            "PUT",
-            "/v1/stores/shop",
-            Some(("application/toml", before.into())),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let (key, _) = app.create_store("shop", before).await;
     let line = |i: usize| {
         json!({"sku": format!("p{i}"), "title": format!("Thing {i}"), "colour": "red", "size": "M"})
             .to_string()
             + "\n"
     };
-    let mut upload = SlowUpload::begin(&app, "shop", "application/x-ndjson").await;
+    let mut upload = SlowUpload::begin(&app, &key, "shop", "application/x-ndjson").await;
     upload.send(&(0..50).map(line).collect::<String>()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The mapping changes while the upload is being read.
     let (status, changed) = app
-        .http(
+        .http_as(
+            &key,
             "PUT",
             "/v1/stores/shop",
             Some(("application/toml", after.into())),
@@ -182,13 +215,19 @@ async fn an_upload_never_undoes_a_mapping_change_made_while_it_was_read() {
         "rows read with the old mapping are not imported under the new one: {answer}"
     );
     let has_size = |settings: &Value| settings["weights"].get("size").is_some();
-    let (_, live) = app.http("GET", "/v1/stores/shop/settings", None).await;
+    let (_, live) = app
+        .http_as(&key, "GET", "/v1/stores/shop/settings", None)
+        .await;
     assert!(has_size(&live), "the new mapping's size view: {live}");
-    let (status, _) = app.http("GET", "/v1/stores/shop/products/p1", None).await;
+    let (status, _) = app
+        .http_as(&key, "GET", "/v1/stores/shop/products/p1", None)
+        .await;
     assert_eq!(status, 404, "nothing of the refused upload was stored");
     app.stop().await;
-    let app = TestApp::start(morelike::server::Config::for_tests(dir.path())).await;
-    let (_, stored) = app.http("GET", "/v1/stores/shop/settings", None).await;
+    let app = TestApp::start(racing(dir.path())).await;
+    let (_, stored) = app
+        .http_as(&key, "GET", "/v1/stores/shop/settings", None)
+        .await;
     assert!(has_size(&stored), "the new mapping is stored: {stored}");
     app.stop().await;
 }
@@ -196,8 +235,8 @@ async fn an_upload_never_undoes_a_mapping_change_made_while_it_was_read() {
 #[tokio::test]
 async fn a_client_that_disconnects_mid_upload_commits_none_of_its_rows() {
     let dir = demo_data_dir();
-    let app = TestApp::with_demo(&dir).await;
-    let mut upload = SlowUpload::begin(&app, "demo", "text/csv").await;
+    let (app, key) = demo_shop(&dir).await;
+    let mut upload = SlowUpload::begin(&app, &key, "demo", "text/csv").await;
     let rows: Vec<String> = (0..200)
         .map(|i| row(&format!("gone-{i}"), "Navy Blue", "Half Sent Shirt"))
         .collect();
@@ -208,19 +247,23 @@ async fn a_client_that_disconnects_mid_upload_commits_none_of_its_rows() {
     drop(upload);
     tokio::time::sleep(Duration::from_millis(500)).await;
     for id in ["gone-0", "gone-199"] {
-        assert_eq!(product_name(&app, id).await, None, "{id} was committed");
+        assert_eq!(
+            product_name(&app, &key, id).await,
+            None,
+            "{id} was committed"
+        );
     }
     // The store takes the next upload as usual.
-    let (status, report) = upload_csv(&app, &[row("after", "Navy Blue", "Whole")]).await;
+    let (status, report) = upload_csv(&app, &key, &[row("after", "Navy Blue", "Whole")]).await;
     assert_eq!(
         (status, report["added"].clone()),
         (200, json!(1)),
         "{report}"
     );
     app.stop().await;
-    let app = TestApp::with_demo(&dir).await;
+    let app = TestApp::start(racing(dir.path())).await;
     assert_eq!(
-        product_name(&app, "gone-0").await,
+        product_name(&app, &key, "gone-0").await,
         None,
         "not in storage either"
     );
@@ -253,7 +296,8 @@ fn assert_last_write_wins(writes: &[Write], key: &str, last: &str) {
 async fn a_hundred_concurrent_uploads_and_settings_changes_leave_memory_and_storage_equal_to_the_last_writes(
 ) {
     let dir = demo_data_dir();
-    let app = Arc::new(TestApp::with_demo(&dir).await);
+    let (app, key) = demo_shop(&dir).await;
+    let app = Arc::new(app);
     let views = ["name", "gender", "type", "colour", "occasion", "year"];
     let stop_paging = tokio_util::sync::CancellationToken::new();
     let paging = {
@@ -276,6 +320,7 @@ async fn a_hundred_concurrent_uploads_and_settings_changes_leave_memory_and_stor
     };
     let tasks = (0..100).map(|i| {
         let app = app.clone();
+        let key = key.clone();
         tokio::spawn(async move {
             // Spread over time, so the order of writes is partly known.
             tokio::time::sleep(Duration::from_millis((i * 37 % 100) as u64 * 8)).await;
@@ -288,7 +333,7 @@ async fn a_hundred_concurrent_uploads_and_settings_changes_leave_memory_and_stor
                     row(&format!("own-{i}"), "Navy Blue", &format!("Own Shirt {i}")),
                     row(&shared, "Navy Blue", &value),
                 ];
-                let (status, report) = upload_csv(&app, &rows).await;
+                let (status, report) = upload_csv(&app, &key, &rows).await;
                 assert_eq!(status, 200, "{report}");
                 writes.push(Write {
                     key: shared,
@@ -301,7 +346,8 @@ async fn a_hundred_concurrent_uploads_and_settings_changes_leave_memory_and_stor
                 let weight = f64::from(i as u32) / 10.0;
                 let body = json!({"weights": {view: weight}}).to_string();
                 let (status, answer) = app
-                    .http(
+                    .http_as(
+                        &key,
                         "PATCH",
                         "/v1/stores/demo/settings",
                         Some(("application/json", body)),
@@ -326,19 +372,21 @@ async fn a_hundred_concurrent_uploads_and_settings_changes_leave_memory_and_stor
     let pages = paging.await.unwrap();
     assert!(pages > 10, "pages were served throughout ({pages})");
 
-    let snapshot = |app: Arc<TestApp>| async move {
+    let snapshot = |app: Arc<TestApp>, key: String| async move {
         let mut products = BTreeMap::new();
         for id in (0..100)
             .step_by(2)
             .map(|i| format!("own-{i}"))
             .chain((0..5).map(|i| format!("shared-{i}")))
         {
-            products.insert(id.clone(), product_name(&app, &id).await);
+            products.insert(id.clone(), product_name(&app, &key, &id).await);
         }
-        let (_, settings) = app.http("GET", "/v1/stores/demo/settings", None).await;
+        let (_, settings) = app
+            .http_as(&key, "GET", "/v1/stores/demo/settings", None)
+            .await;
         (products, settings["weights"].clone())
     };
-    let (live_products, live_weights) = snapshot(app.clone()).await;
+    let (live_products, live_weights) = snapshot(app.clone(), key.clone()).await;
     for i in (0..100).step_by(2) {
         assert_eq!(
             live_products[&format!("own-{i}")].as_deref(),
@@ -355,8 +403,8 @@ async fn a_hundred_concurrent_uploads_and_settings_changes_leave_memory_and_stor
         assert_last_write_wins(&writes, view, &weight);
     }
     Arc::try_unwrap(app).ok().unwrap().stop().await;
-    let app = Arc::new(TestApp::with_demo(&dir).await);
-    let (stored_products, stored_weights) = snapshot(app.clone()).await;
+    let app = Arc::new(TestApp::start(racing(dir.path())).await);
+    let (stored_products, stored_weights) = snapshot(app.clone(), key).await;
     assert_eq!(stored_products, live_products, "storage equals memory");
     assert_eq!(stored_weights, live_weights, "storage equals memory");
     Arc::try_unwrap(app).ok().unwrap().stop().await;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use morelike::store::{SessionWrite, SessionWritten, Storage, StoreSettings};
+use morelike::store::{SessionWrite, SessionWritten, Storage, StoreAccess, StoreSettings};
 use morelike_core::{Mapping, Product, Session};
 
 fn mapping() -> Mapping {
@@ -237,4 +237,45 @@ pub fn deleting_a_store_leaves_other_stores_intact(store: &dyn Storage) {
         0,
         "nothing expired, and nothing of the deleted store is left to purge"
     );
+}
+
+pub fn access_records_are_kept_per_store_and_go_with_the_store(store: &dyn Storage) {
+    assert_eq!(store.access("shop").unwrap(), None);
+    store
+        .put_settings("shop", &StoreSettings::new(mapping()))
+        .unwrap();
+    store
+        .put_settings("other", &StoreSettings::new(mapping()))
+        .unwrap();
+    let access = StoreAccess {
+        secret_key_hash: Some("ab".repeat(32)),
+        publishable_key_hash: Some("cd".repeat(32)),
+        allowed_origins: vec!["https://shop.example".into(), "http://localhost:*".into()],
+        public: false,
+    };
+    store.put_access("shop", &access).unwrap();
+    assert_eq!(store.access("shop").unwrap(), Some(access.clone()));
+    assert_eq!(
+        store.access("other").unwrap(),
+        None,
+        "records are per store"
+    );
+    let rotated = StoreAccess {
+        secret_key_hash: Some("ef".repeat(32)),
+        ..access
+    };
+    store.put_access("shop", &rotated).unwrap();
+    assert_eq!(
+        store.access("shop").unwrap(),
+        Some(rotated),
+        "a put replaces"
+    );
+    store.put_access("other", &StoreAccess::default()).unwrap();
+    store.delete_store("shop").unwrap();
+    assert_eq!(
+        store.access("shop").unwrap(),
+        None,
+        "deleted with its store"
+    );
+    assert_eq!(store.access("other").unwrap(), Some(StoreAccess::default()));
 }

@@ -34,6 +34,7 @@ conformance_tests!(
     expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept,
     a_probe_write_succeeds_on_healthy_storage,
     deleting_a_store_leaves_other_stores_intact,
+    access_records_are_kept_per_store_and_go_with_the_store,
 );
 
 #[test]

@@ -1,8 +1,8 @@
 //! Liveness and readiness.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 
+use crate::server::error::{ApiError, ErrorBody};
 use crate::server::state::AppState;
 
 /// The process is up.
@@ -13,20 +13,19 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Ready to serve: not shutting down, and storage can write (so changes
-/// are kept). The answer says why not.
+/// are kept). The answer says why not (`not_ready`).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Serving", body = String),
-        (status = 503, description = "Shutting down, or storage cannot write (the reason follows)", body = String)))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+        (status = 503, description = "`not_ready`: shutting down, or storage cannot write (the message says why)", body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     if state.shutdown.is_cancelled() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
+        return Err(ApiError::NotReady("the server is shutting down".into()));
     }
     if let Some(reason) = state.health.failing() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: storage cannot write ({reason}); changes are refused until it can"),
-        );
+        return Err(ApiError::NotReady(format!(
+            "storage cannot write ({reason}); changes are refused until it can"
+        )));
     }
-    (StatusCode::OK, "ready".into())
+    Ok("ready")
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use super::ApiJson;
+use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{ExplanationBody, PageBody, StartRequest, VoteRequest};
 use crate::server::state::AppState;
@@ -19,6 +20,7 @@ fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
 /// Starts a session from a seed product and serves its first page.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions", tag = "sessions",
     params(("store" = String, Path, description = "The store")),
+    security(("bearer" = [])),
     request_body = StartRequest,
     responses(
         (status = 200, description = "The first page; keep `session`", body = PageBody),
@@ -27,11 +29,14 @@ fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
+    state.limits.rates.check_session_start(&store.name)?;
     let page = state.sessions.start(&store, req).await?;
     Ok(timed(started, page))
 }
@@ -39,13 +44,16 @@ pub async fn start(
 /// The last page a session showed (to resume it), scored as the session stands.
 #[utoipa::path(get, path = "/v1/stores/{store}/sessions/{session}", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The last page, with `resumed: true`", body = PageBody),
         (status = 404, description = "No such store or session (unknown or expired)", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
     let page = state.sessions.resume(&store, &session)?;
@@ -55,6 +63,7 @@ pub async fn resume(
 /// Records one or several votes and serves the next page.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/votes", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The next page; unknown products are listed in `skipped`", body = PageBody),
@@ -63,9 +72,11 @@ pub async fn resume(
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn vote(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
     ApiJson(req): ApiJson<VoteRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let votes = req.into_votes()?;
     let started = Instant::now();
     let store = state.store(&store)?;
@@ -76,14 +87,17 @@ pub async fn vote(
 /// Serves the next page without votes.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/more", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn more(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
     let page = state.sessions.more(&store, &session).await?;
@@ -93,6 +107,7 @@ pub async fn more(
 /// Takes back the latest round's votes and serves a page without them.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/undo", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
@@ -100,8 +115,10 @@ pub async fn more(
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
     let page = state.sessions.undo(&store, &session).await?;
@@ -111,14 +128,17 @@ pub async fn undo(
 /// Forgets every vote and everything shown; serves the first page again.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/reset", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The first page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn reset(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
     let page = state.sessions.reset(&store, &session).await?;
@@ -129,13 +149,16 @@ pub async fn reset(
 #[utoipa::path(get, path = "/v1/stores/{store}/sessions/{session}/explain/{product}", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id"),
         ("product" = String, Path, description = "The product to explain")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The explanation", body = ExplanationBody),
         (status = 404, description = "No such store, session or product", body = ErrorBody)))]
 pub async fn explain(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session, product)): Path<(String, String, String)>,
 ) -> Result<Json<ExplanationBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let store = state.store(&store)?;
     Ok(Json(state.sessions.explain(&store, &session, &product)?))
 }
