@@ -10,6 +10,9 @@
 //! A failed write is retried; while storage fails, new changes are refused
 //! and storage is probed until it writes again. The same thread purges
 //! expired sessions from storage in small batches and forgets idle ones.
+//! A store being deleted is shut out first: its sessions leave the table,
+//! the batch in flight finishes, and no later change of it is kept, so
+//! nothing of it is written after storage deleted it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
@@ -77,6 +80,8 @@ struct Table {
     oldest: Option<Instant>,
     closed: bool,
     close_by: Option<Instant>,
+    /// Stores deleted (or being deleted): their sessions are not kept.
+    gone: HashSet<String>,
 }
 
 impl Table {
@@ -103,6 +108,8 @@ struct Shared {
     health: Arc<StorageHealth>,
     limits: Limits,
     table: Mutex<Table>,
+    /// Held by the writer thread while a batch is written.
+    writing: Mutex<()>,
     wake: Condvar,
     /// Woken after every batch the writer finishes (written or not).
     flushed: Notify,
@@ -143,6 +150,7 @@ impl SessionWriter {
             health,
             limits,
             table: Mutex::new(Table::default()),
+            writing: Mutex::new(()),
             wake: Condvar::new(),
             flushed: Notify::new(),
         });
@@ -168,6 +176,9 @@ impl SessionWriter {
         let now = now_secs();
         {
             let mut table = self.shared.lock();
+            if table.gone.contains(store) {
+                return Ok(None);
+            }
             if let Some(e) = table.entries.get_mut(&key) {
                 if e.expires_at > now {
                     e.used = Instant::now();
@@ -200,6 +211,10 @@ impl SessionWriter {
         let key = (store.to_owned(), id.to_owned());
         let now = Instant::now();
         let mut table = self.shared.lock();
+        if table.gone.contains(store) {
+            // The store was deleted under this request: nothing is kept.
+            return 1;
+        }
         table.entries.insert(
             key.clone(),
             Entry {
@@ -243,6 +258,10 @@ impl SessionWriter {
         };
         let now = Instant::now();
         let mut table = self.shared.lock();
+        if table.gone.contains(store) {
+            // The store was deleted under this request: nothing is kept.
+            return Ok(Ok(replaces + 1));
+        }
         let expires_at = now_secs() + self.shared.limits.ttl.as_secs();
         let version = match table.entries.get_mut(&key) {
             Some(e) if e.version != replaces => return Ok(Err(Stale)),
@@ -313,6 +332,39 @@ impl SessionWriter {
                 return Err("sessions are not being written fast enough".into());
             }
         }
+    }
+
+    /// Shuts a store out before it is deleted from storage (blocking):
+    /// drops its sessions, those not yet written included, waits for the
+    /// batch being written, and keeps none of its changes after. Answers
+    /// how many unwritten changes were dropped.
+    pub fn shut_out(&self, store: &str) -> usize {
+        let dropped = {
+            let mut table = self.shared.lock();
+            table.gone.insert(store.to_owned());
+            table.entries.retain(|(s, _), _| s != store);
+            let before = table.dirty.len();
+            table.dirty.retain(|(s, _)| s != store);
+            let dropped = before - table.dirty.len();
+            table.recompute_oldest();
+            dropped
+        };
+        // A batch taken before holds this store's sessions: let it finish,
+        // so storage deletes what it wrote.
+        drop(
+            self.shared
+                .writing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        self.shared.flushed.notify_waiters();
+        dropped
+    }
+
+    /// Lets a store's sessions in again (it was created again, or its
+    /// deletion failed).
+    pub fn let_in(&self, store: &str) {
+        self.shared.lock().gone.remove(store);
     }
 
     /// Sessions changed and not yet written, and the age of the oldest change.
@@ -420,6 +472,7 @@ fn write_loop(shared: &Shared) -> usize {
                 Ok(())
             }
         } else {
+            let _writing = shared.writing.lock().unwrap_or_else(|e| e.into_inner());
             write(shared, batch, taken_at)
         };
         match result {
@@ -647,6 +700,49 @@ mod tests {
         ) -> Result<(), StorageError> {
             self.inner.put_access(store, access)
         }
+    }
+
+    #[test]
+    fn a_store_shut_out_keeps_none_of_its_sessions_not_even_the_batch_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Slow {
+            inner: Embedded::open(dir.path()).unwrap(),
+            delay: Duration::from_millis(300),
+        });
+        let writer = writer(storage.clone());
+        writer.insert_new("gone", "a", session("x"));
+        writer.insert_new("kept", "k", session("x"));
+        // The batch holding both is being written (it takes 300 ms) ...
+        std::thread::sleep(Duration::from_millis(100));
+        // ... when another change comes, then the store is deleted.
+        writer.insert_new("gone", "b", session("y"));
+        let dropped = writer.shut_out("gone");
+        assert!(
+            (1..=2).contains(&dropped),
+            "b, and a unless written: {dropped}"
+        );
+        storage.delete_store("gone").unwrap();
+        // A request that was under way when the store went: nothing is kept.
+        writer.insert_new("gone", "c", session("z"));
+        assert_eq!(writer.commit("gone", "a", session("w"), 1).unwrap(), Ok(2));
+        assert!(writer.get("gone", "a").unwrap().is_none());
+        assert_eq!(writer.close(Instant::now() + Duration::from_secs(5)), 0);
+        for id in ["a", "b", "c"] {
+            assert_eq!(storage.session("gone", id).unwrap(), None, "{id}");
+        }
+        assert!(storage.session("kept", "k").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_store_let_in_again_keeps_its_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Embedded::open(dir.path()).unwrap());
+        let writer = writer(storage.clone());
+        writer.shut_out("shop");
+        writer.let_in("shop");
+        writer.insert_new("shop", "s", session("x"));
+        assert_eq!(writer.close(Instant::now() + Duration::from_secs(5)), 0);
+        assert!(storage.session("shop", "s").unwrap().is_some());
     }
 
     #[test]

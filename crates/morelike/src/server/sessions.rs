@@ -240,6 +240,17 @@ impl Sessions {
         })
     }
 
+    /// Drops a store's sessions before the store is deleted (blocking; see
+    /// `SessionWriter::shut_out`); answers how many unwritten changes went.
+    pub fn store_deleted(&self, store: &str) -> usize {
+        self.writer.shut_out(store)
+    }
+
+    /// Keeps a store's sessions again (created anew, or not deleted after all).
+    pub fn store_kept(&self, store: &str) {
+        self.writer.let_in(store);
+    }
+
     /// Writes every pending session and stops the writer, giving up at `by`
     /// (blocking). Answers how many sessions stay unwritten.
     pub fn close(&self, by: Instant) -> usize {

@@ -92,13 +92,16 @@ impl StoreWriter {
         self.state
             .health
             .record(storage.put_settings(&self.name, &store.settings))?;
+        self.state.sessions.store_kept(&self.name);
         self.state.replace(store);
         self.state.store(&self.name)
     }
 
     /// Deletes the store and everything in it: products, settings, keys,
-    /// sessions. It leaves memory first, so no new change starts; then
-    /// storage deletes it. If storage fails, the store is put back.
+    /// sessions (those not yet written too). It leaves memory first, so no
+    /// new change starts; its sessions are shut out of the session writer;
+    /// then storage deletes it. If storage fails, the store is put back
+    /// (its unwritten session changes are gone).
     pub fn delete_store(&self) -> Result<(), ApiError> {
         let storage = self.state.storage.as_ref();
         let loaded = self.state.store(&self.name).ok();
@@ -110,8 +113,10 @@ impl StoreWriter {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.name);
+        let dropped = self.state.sessions.store_deleted(&self.name);
         self.state.access.changed(&self.name);
         if let Err(e) = self.state.health.record(storage.delete_store(&self.name)) {
+            self.state.sessions.store_kept(&self.name);
             if let Some(store) = loaded {
                 self.state
                     .stores
@@ -121,7 +126,7 @@ impl StoreWriter {
             }
             return Err(e.into());
         }
-        tracing::info!(store = %self.name, "store deleted");
+        tracing::info!(store = %self.name, unwritten_sessions_dropped = dropped, "store deleted");
         Ok(())
     }
 

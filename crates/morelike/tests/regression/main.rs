@@ -9,6 +9,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod a_deleted_store_left_its_unwritten_sessions_behind;
 mod expired_sessions_are_purged_only_at_start;
 mod resume_answers_the_wrong_page;
 mod shutdown_hangs_on_a_client_that_never_reads;
