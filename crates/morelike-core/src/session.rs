@@ -52,6 +52,9 @@ pub enum SessionError {
     /// Nothing to undo.
     #[error("there is no vote to undo")]
     NothingToUndo,
+    /// Nothing to undo on this product.
+    #[error("there is no vote on product '{0}' to undo")]
+    NoVoteOn(String),
     /// The catalog refused the request.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
@@ -133,6 +136,20 @@ impl Session {
         let last = self.votes.last().ok_or(SessionError::NothingToUndo)?.round;
         let at = self.votes.partition_point(|v| v.round < last);
         Ok(self.votes.split_off(at))
+    }
+
+    /// Takes back every vote on one product, whatever round it was cast in
+    /// (the shopper's "undo" on one liked product); the other votes keep
+    /// their rounds and order.
+    pub fn undo_product(&mut self, product: &str) -> Result<Vec<VoteRecord>, SessionError> {
+        let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.votes)
+            .into_iter()
+            .partition(|v| v.product == product);
+        self.votes = kept;
+        if taken.is_empty() {
+            return Err(SessionError::NoVoteOn(product.to_owned()));
+        }
+        Ok(taken)
     }
 
     /// Forgets every vote and everything shown; keeps the seed.

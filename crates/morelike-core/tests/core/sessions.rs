@@ -136,6 +136,33 @@ fn undo_takes_back_the_latest_round_of_votes() {
 }
 
 #[test]
+fn undo_of_one_product_takes_back_its_votes_from_any_round_and_keeps_the_rest() {
+    let catalog = &fashion().catalog;
+    let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
+    session.next_page(catalog, &Rocchio::default(), 1).unwrap();
+    session.vote(catalog, &[("39386".into(), Vote::Up)]);
+    session.next_page(catalog, &Rocchio::default(), 1).unwrap();
+    session.vote(
+        catalog,
+        &[("5342".into(), Vote::Down), ("59365".into(), Vote::Up)],
+    );
+    let undone = session.undo_product("39386").unwrap();
+    assert_eq!(undone.len(), 1);
+    assert_eq!((undone[0].vote, undone[0].round), (Vote::Up, 1));
+    let left: Vec<(&str, u32)> = session
+        .votes
+        .iter()
+        .map(|v| (v.product.as_str(), v.round))
+        .collect();
+    assert_eq!(left, [("5342", 2), ("59365", 2)]);
+    assert_eq!(
+        session.undo_product("39386").unwrap_err(),
+        SessionError::NoVoteOn("39386".into())
+    );
+    assert_eq!(session.votes.len(), 2, "a refused undo changes nothing");
+}
+
+#[test]
 fn an_explanation_adds_up_by_view_and_by_vote() {
     let catalog = &fashion().catalog;
     let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();

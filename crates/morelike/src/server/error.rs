@@ -64,6 +64,9 @@ pub enum ApiError {
     /// `undo` with no vote to take back.
     #[error("there is no vote to undo")]
     NothingToUndo,
+    /// `undo` of one product the session has no vote on.
+    #[error("there is no vote on product '{0}' to undo: undo takes back a vote this session cast")]
+    NoVoteOn(String),
     /// A mapping that cannot be used.
     #[error("{0}")]
     BadMapping(String),
@@ -178,7 +181,7 @@ impl ApiError {
             ApiError::FrameTooLarge { .. } => "frame_too_large",
             ApiError::BodyTooLarge(_) => "body_too_large",
             ApiError::BadFilter(_) => "bad_filter",
-            ApiError::NothingToUndo => "nothing_to_undo",
+            ApiError::NothingToUndo | ApiError::NoVoteOn(_) => "nothing_to_undo",
             ApiError::BadMapping(_) => "bad_mapping",
             ApiError::BadImport(_) => "bad_import",
             ApiError::Conflict(_) => "conflict",
@@ -222,6 +225,7 @@ impl ApiError {
             | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoSession
             | ApiError::NothingToUndo
+            | ApiError::NoVoteOn(_)
             | ApiError::Conflict(_)
             | ApiError::TooManyStores(_)
             | ApiError::SessionFull(_) => StatusCode::CONFLICT,
@@ -368,6 +372,7 @@ impl From<SessionError> for ApiError {
             SessionError::UnknownSeed(id) => ApiError::UnknownProduct(id),
             e @ SessionError::BadK(_) => ApiError::field("k", e.to_string()),
             SessionError::NothingToUndo => ApiError::NothingToUndo,
+            SessionError::NoVoteOn(id) => ApiError::NoVoteOn(id),
             SessionError::Catalog(c) => c.into(),
         }
     }

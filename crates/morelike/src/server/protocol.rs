@@ -141,6 +141,14 @@ struct ResumeRequest {
     session: String,
 }
 
+/// `undo`: without `product`, the latest round's votes; with it, every
+/// vote on that product, whatever its round.
+#[derive(Deserialize)]
+struct UndoRequest {
+    #[serde(default)]
+    product: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct ExplainRequest {
     product: String,
@@ -155,8 +163,8 @@ pub enum Request {
     Vote(Vec<(String, Vote)>),
     /// The next page without votes.
     More,
-    /// Take back the latest round's votes.
-    Undo,
+    /// Take back the latest round's votes, or every vote on one product.
+    Undo(Option<String>),
     /// Forget every vote and everything shown.
     Reset,
     /// Continue a stored session.
@@ -234,7 +242,7 @@ pub fn parse(text: &str) -> Result<(Option<Value>, Request), Rejected> {
             .and_then(VoteRequest::into_votes)
             .map(Request::Vote),
         "more" => Ok(Request::More),
-        "undo" => Ok(Request::Undo),
+        "undo" => fields::<UndoRequest>(body).map(|r| Request::Undo(r.product)),
         "reset" => Ok(Request::Reset),
         "resume" => fields::<ResumeRequest>(body).map(|r| Request::Resume(r.session)),
         "explain" => fields::<ExplainRequest>(body).map(|r| Request::Explain(r.product)),

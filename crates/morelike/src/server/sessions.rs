@@ -206,12 +206,21 @@ impl Sessions {
         })
     }
 
-    /// Takes back the latest round's votes and serves a page without them.
-    pub async fn undo(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+    /// Takes back the latest round's votes — or, given a product, every
+    /// vote on it whatever its round — and serves a page without them.
+    pub async fn undo(
+        &self,
+        store: &Store,
+        id: &str,
+        product: Option<&str>,
+    ) -> Result<PageBody, ApiError> {
         self.admit().await?;
         self.next(store, id, |session, _| {
             self.caps.session_room(session, 0)?;
-            session.undo()?;
+            match product {
+                Some(product) => session.undo_product(product)?,
+                None => session.undo()?,
+            };
             Ok(Vec::new())
         })
     }

@@ -114,7 +114,7 @@ impl Connection {
                 match other {
                     Request::Vote(votes) => sessions.vote(&store, id, &votes).await?,
                     Request::More => sessions.more(&store, id).await?,
-                    Request::Undo => sessions.undo(&store, id).await?,
+                    Request::Undo(product) => sessions.undo(&store, id, product.as_deref()).await?,
                     Request::Reset => sessions.reset(&store, id).await?,
                     Request::Explain(product) => {
                         return Ok(ReplyBody::Explanation(

@@ -160,3 +160,78 @@ async fn undo_takes_back_the_last_votes_and_explain_names_them() {
     );
     app.stop().await;
 }
+
+fn examples(explained: &Value) -> Vec<String> {
+    explained["explanation"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["product"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn undo_of_one_product_takes_back_its_vote_from_an_earlier_round_and_keeps_the_later_ones() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    let first = ws
+        .page(json!({"type": "start", "seed": BLACK_TSHIRT}))
+        .await;
+    let early = ids(&first)[0].clone();
+    let second = ws
+        .page(json!({"type": "vote", "product": early, "vote": "up"}))
+        .await;
+    let late = ids(&second)[0].clone();
+    ws.page(json!({"type": "vote", "product": late, "vote": "up"}))
+        .await;
+
+    let undone = ws
+        .page(json!({"type": "undo", "id": "u", "product": early}))
+        .await;
+    assert_eq!(
+        (undone["id"].clone(), undone["round"].clone()),
+        (json!("u"), json!(4))
+    );
+    let explained = ws
+        .send(json!({"type": "explain", "product": ids(&undone)[0]}))
+        .await;
+    assert_eq!(examples(&explained), [BLACK_TSHIRT, late.as_str()]);
+
+    let again = ws
+        .send(json!({"type": "undo", "id": 7, "product": early}))
+        .await;
+    assert_eq!(
+        (again["type"].clone(), again["code"].clone()),
+        (json!("error"), json!("nothing_to_undo"))
+    );
+    assert!(
+        again["message"].as_str().unwrap().contains(&early),
+        "{again}"
+    );
+    let bad = ws.send(json!({"type": "undo", "product": 12})).await;
+    assert_eq!(
+        (bad["code"].clone(), bad["field"].clone()),
+        (json!("bad_field"), json!("product"))
+    );
+
+    // The HTTP twin: POST …/undo?product=…
+    let session = undone["session"].as_str().unwrap();
+    let base = format!("/v1/stores/demo/sessions/{session}");
+    let (status, err) = app
+        .http("POST", &format!("{base}/undo?product={early}"), None)
+        .await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (409, json!("nothing_to_undo"))
+    );
+    let (status, page) = app
+        .http("POST", &format!("{base}/undo?product={late}"), None)
+        .await;
+    assert_eq!((status, page["round"].clone()), (200, json!(5)));
+    let explained = ws
+        .send(json!({"type": "explain", "product": ids(&page)[0]}))
+        .await;
+    assert_eq!(examples(&explained), [BLACK_TSHIRT]);
+    app.stop().await;
+}

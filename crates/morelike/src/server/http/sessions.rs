@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use axum::extract::{Path, State};
 use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{ExplanationBody, PageBody, StartRequest, VoteRequest};
@@ -104,24 +106,38 @@ pub async fn more(
     Ok(timed(started, page))
 }
 
-/// Takes back the latest round's votes and serves a page without them.
+/// Which votes an undo takes back.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UndoParams {
+    /// Every vote on this product, whatever its round; without it, the
+    /// latest round's votes.
+    pub product: Option<String>,
+}
+
+/// Takes back the latest round's votes (or every vote on `product`) and
+/// serves a page without them.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/undo", tag = "sessions",
-    params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id"), UndoParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
-        (status = 409, description = "There is no vote to undo", body = ErrorBody),
+        (status = 409, description = "There is no vote to undo (on `product`, when given)", body = ErrorBody),
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
     caller: Caller,
     Path((store, session)): Path<(String, String)>,
+    ApiQuery(params): ApiQuery<UndoParams>,
 ) -> Result<Json<PageBody>, ApiError> {
     caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
-    let page = state.sessions.undo(&store, &session).await?;
+    let page = state
+        .sessions
+        .undo(&store, &session, params.product.as_deref())
+        .await?;
     Ok(timed(started, page))
 }
 
