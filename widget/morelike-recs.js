@@ -5,29 +5,63 @@
 //
 // It opens a WebSocket to the morelike server, shows a grid of products
 // similar to `product`, and on each card offers "More Like This" and
-// "Not My Style"; the next page comes from every vote so far. When the socket
-// drops it reconnects and resumes the session. It emits DOM events for the
-// merchant's own analytics: morelike:vote, morelike:click, morelike:page,
-// morelike:error.
+// "Not My Style"; the next page comes from every vote so far. A toolbar
+// offers Undo, Start over and More; what the shopper liked stays in a
+// "You liked" strip, each with its own undo. The session id is kept per
+// store, product and filters in sessionStorage, so a reload resumes it; when
+// the socket drops, votes are disabled until it is back (reconnecting with
+// back-off). It emits DOM events for the merchant's own analytics:
+// morelike:vote, morelike:click, morelike:page, morelike:error.
 //
 // It never builds HTML from catalog data: names, ids and prices go in as text
-// and attributes, and only http(s) image URLs are loaded. When the server
-// refuses the key, the page's origin or the store, the widget says so and
-// stops retrying.
+// and attributes, colours come from its own table (never from catalog text),
+// links only as http(s), and only http(s) image URLs are loaded. When the
+// server refuses the key, the page's origin or the store, the widget says so
+// and stops retrying.
+
+// ---------------------------------------------------------------------------
+// Placeholders: a shape per kind of product, filled with its colour.
 
 const COLOURS = {
-  black: '#1f1f1f', white: '#f4f4f4', grey: '#8a8a8a', gray: '#8a8a8a', silver: '#c0c0c0',
+  black: '#1f1f1f', white: '#f8f8f8', grey: '#8a8a8a', gray: '#8a8a8a', silver: '#c0c0c0',
   charcoal: '#36454f', navy: '#1f2f5c', 'navy blue': '#1f2f5c', blue: '#2f6fd0', 'turquoise blue': '#30b5c8',
   teal: '#22808a', green: '#2f8f4e', 'sea green': '#2e8b57', olive: '#73772f', 'lime green': '#7ccd3c',
-  'fluorescent green': '#8df24a', yellow: '#f2c431', 'mustard': '#d1a12a', gold: '#d4af37', orange: '#f07c2a',
-  'rust': '#b7410e', red: '#d03b3b', maroon: '#7a1f2b', 'burgundy': '#800020', pink: '#f08cb4', magenta: '#c8307e',
-  'rose': '#e8a0a8', purple: '#7a3fa0', lavender: '#b9a6e0', 'mauve': '#b784a7', beige: '#e3d3b4', cream: '#f3ead3',
+  'fluorescent green': '#8df24a', yellow: '#f2c431', mustard: '#d1a12a', gold: '#d4af37', orange: '#f07c2a',
+  rust: '#b7410e', red: '#d03b3b', maroon: '#7a1f2b', burgundy: '#800020', pink: '#f08cb4', magenta: '#c8307e',
+  rose: '#e8a0a8', purple: '#7a3fa0', lavender: '#b9a6e0', mauve: '#b784a7', beige: '#e3d3b4', cream: '#f3ead3',
   'off white': '#f1ede4', khaki: '#b8a76b', brown: '#7b4a2a', 'coffee brown': '#5a3a22', tan: '#c49a6c',
-  'skin': '#e8c0a0', nude: '#e3bc9a', peach: '#f5b38d', copper: '#b87333', bronze: '#a97142', 'steel': '#7b8a99',
-  'metallic': '#a8a9ad', 'taupe': '#8b7d6b', 'mushroom brown': '#9b8469', 'grey melange': '#a3a3a3',
+  skin: '#e8c0a0', nude: '#e3bc9a', peach: '#f5b38d', copper: '#b87333', bronze: '#a97142', steel: '#7b8a99',
+  metallic: '#a8a9ad', taupe: '#8b7d6b', 'mushroom brown': '#9b8469', 'grey melange': '#a3a3a3',
 };
+const MULTI = new Set(['multi', 'multicolour', 'multicolor', 'multi colour', 'assorted']);
 const COLOUR_FIELDS = ['baseColour', 'colour', 'color', 'Colour', 'Color'];
-const KIND_FIELDS = ['articleType', 'aisle', 'subCategory', 'category', 'type', 'department'];
+const KIND_FIELDS = ['articleType', 'kind', 'aisle', 'subCategory', 'category', 'type', 'department'];
+
+// Shapes on a 100 × 100 box; the first pattern that matches the kind wins.
+const SHAPES = [
+  ['top', /shirt|tee|top|kurta|tunic|sweater|jacket|blazer|hoodie|jersey|waistcoat|camisole|shrug|nightdress|innerwear vest|bra/,
+    'M30 14 L42 10 Q50 18 58 10 L70 14 L90 32 L79 45 L71 38 L71 90 L29 90 L29 38 L21 45 L10 32 Z'],
+  ['dress', /dress|skirt|saree|lehenga|gown|dupatta/, 'M40 10 L60 10 L58 32 L82 90 L18 90 L42 32 Z'],
+  ['bottom', /jean|trouser|pant|short|legging|capri|jegging|track|salwar|churidar|boxer|brief|trunk|patiala/,
+    'M27 10 L73 10 L80 90 L57 90 L50 40 L43 90 L20 90 Z'],
+  ['shoe', /shoe|sandal|flip flop|heel|flat|sneaker|boot|slipper|floater|footwear|loafer/,
+    'M8 62 L10 38 L34 40 Q44 56 64 58 L88 64 Q94 68 92 78 L8 78 Z'],
+  ['bag', /bag|backpack|wallet|clutch|purse|pouch|luggage|trolley|rucksack|duffel/,
+    'M18 36 L82 36 L88 90 L12 90 Z M36 36 Q36 14 50 14 Q64 14 64 36 L58 36 Q58 20 50 20 Q42 20 42 36 Z'],
+  ['watch', /watch/, 'M40 6 L60 6 L60 28 A24 24 0 0 1 60 72 L60 94 L40 94 L40 72 A24 24 0 0 1 40 28 Z'],
+  ['glasses', /sunglass|eyewear|spectacle|frame/,
+    'M8 44 L92 44 L92 52 L86 52 A16 16 0 0 1 56 56 L44 56 A16 16 0 0 1 14 52 L8 52 Z'],
+  ['jewellery', /ring|earring|necklace|pendant|bracelet|bangle|jewel|chain|anklet|cufflink/,
+    'M50 14 L72 36 L50 88 L28 36 Z'],
+  ['cap', /cap|hat|helmet|beanie|headband/, 'M14 66 Q14 26 50 26 Q86 26 86 66 L96 72 L14 72 Z'],
+  ['bottle', /perfume|deodorant|fragrance|lotion|cream|shampoo|wash|oil|gel|lipstick|nail|serum|spray|milk|juice|water|soda|beverage|drink|wine|beer|sauce|dressing|yogurt|dairy/,
+    'M42 8 L58 8 L58 24 Q72 32 72 46 L72 90 L28 90 L28 46 Q28 32 42 24 Z'],
+  ['produce', /fruit|vegetable|produce|apple|banana|berr|herb|lettuce|potato|tomato|onion|avocado/,
+    'M50 30 Q78 18 86 48 Q90 86 50 90 Q10 86 14 48 Q22 18 50 30 Z M50 30 Q52 12 66 8 Q62 22 50 30 Z'],
+  ['loaf', /bread|bakery|bagel|bun|roll|muffin|cake|cookie|cracker|biscuit|pastr/,
+    'M12 48 Q12 24 50 24 Q88 24 88 48 Q80 52 80 58 L80 84 L20 84 L20 58 Q20 52 12 48 Z'],
+  ['tag', /./, 'M14 20 L54 20 L88 54 L54 88 L14 54 Z M28 34 A6 6 0 1 0 28.1 34 Z'],
+];
 
 function hashHue(text) {
   let h = 0;
@@ -35,25 +69,138 @@ function hashHue(text) {
   return h % 360;
 }
 
-function placeholderColour(attributes) {
-  for (const f of COLOUR_FIELDS) {
-    const v = attributes[f];
-    if (v && COLOURS[v.toLowerCase()]) return COLOURS[v.toLowerCase()];
+const firstOf = (attributes, fields) => fields.map((f) => attributes[f]).find((v) => typeof v === 'string' && v) || '';
+
+/** The product's kind (its article type, aisle, …) as the catalog names it, or ''. */
+export function kindOf(attributes) { return firstOf(attributes || {}, KIND_FIELDS); }
+
+/**
+ * The fill of a product's placeholder: a colour from the widget's own table
+ * for a known colour name, a hue hashed from an unknown one, 'multi' for
+ * many colours. Catalog text never reaches CSS or SVG as is.
+ */
+export function placeholderColour(attributes) {
+  const name = firstOf(attributes || {}, COLOUR_FIELDS).toLowerCase().trim();
+  if (MULTI.has(name)) return 'multi';
+  if (COLOURS[name]) return COLOURS[name];
+  const basis = name || kindOf(attributes);
+  return basis ? `hsl(${hashHue(basis)} 45% 58%)` : '#b9b9b9';
+}
+
+/** The shape drawn for a kind: its name and SVG path. */
+export function shapeOf(kind) {
+  const k = String(kind).toLowerCase();
+  const [name, , path] = SHAPES.find(([, pattern]) => pattern.test(k)) || SHAPES.at(-1);
+  return { name, path };
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+let gradients = 0;
+
+/** An inline SVG of the product's kind in its colour, built with DOM calls only. */
+export function placeholderSvg(attributes) {
+  const kind = kindOf(attributes);
+  const shape = shapeOf(kind);
+  const colour = placeholderColour(attributes);
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 100 100');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.classList.add('shape');
+  svg.dataset.shape = shape.name;
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', shape.path);
+  path.setAttribute('fill-rule', 'evenodd');
+  if (colour === 'multi') {
+    const id = `morelike-multi-${++gradients}`;
+    const defs = document.createElementNS(SVG, 'defs');
+    const gradient = document.createElementNS(SVG, 'linearGradient');
+    gradient.id = id;
+    ['#d03b3b', '#f2c431', '#2f8f4e', '#2f6fd0', '#7a3fa0'].forEach((c, i, all) => {
+      const stop = document.createElementNS(SVG, 'stop');
+      stop.setAttribute('offset', String(i / (all.length - 1)));
+      stop.setAttribute('stop-color', c);
+      gradient.append(stop);
+    });
+    defs.append(gradient);
+    svg.append(defs);
+    path.setAttribute('fill', `url(#${id})`);
+    svg.dataset.fill = 'multi';
+  } else {
+    path.setAttribute('fill', colour);
+    svg.dataset.fill = colour;
   }
-  const kind = KIND_FIELDS.map((f) => attributes[f]).find(Boolean) || '';
-  return `hsl(${hashHue(kind)} 45% 62%)`;
+  path.setAttribute('stroke', 'rgba(0,0,0,.35)');
+  path.setAttribute('stroke-width', '1.5');
+  svg.append(path);
+  return svg;
 }
 
-function kindOf(attributes) {
-  return KIND_FIELDS.map((f) => attributes[f]).find(Boolean) || '';
+// ---------------------------------------------------------------------------
+// Merchant attributes: filters and links.
+
+/** Reads the `filters` attribute: `{filters}` or `{error}` saying what to fix. */
+export function parseFilters(text) {
+  if (text == null || text.trim() === '') return { filters: null };
+  let value;
+  try { value = JSON.parse(text); } catch (e) {
+    return { error: `the filters attribute is not valid JSON (${e.message}); write it like filters='{"in_stock":true}'` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { error: 'the filters attribute must be a JSON object, like {"in_stock":true}' };
+  }
+  const known = ['in_stock', 'attributes', 'price_min', 'price_max'];
+  for (const [name, v] of Object.entries(value)) {
+    if (!known.includes(name)) return { error: `filters: unknown key "${name}" (use ${known.join(', ')})` };
+    if (name === 'in_stock' && typeof v !== 'boolean') return { error: 'filters: in_stock must be true or false' };
+    if ((name === 'price_min' || name === 'price_max') && !(typeof v === 'number' && Number.isFinite(v))) {
+      return { error: `filters: ${name} must be a number` };
+    }
+    if (name === 'attributes') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'filters: attributes must be an object of field → list of values' };
+      for (const [field, values] of Object.entries(v)) {
+        if (!Array.isArray(values) || !values.every((x) => typeof x === 'string')) {
+          return { error: `filters: attributes.${field} must be a list of strings` };
+        }
+      }
+    }
+  }
+  return { filters: value };
 }
 
-function readableOn(colour) {
-  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
-  if (!m) return '#1b1b1b';
-  const [r, g, b] = m.slice(1).map((x) => parseInt(x, 16));
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? '#1b1b1b' : '#ffffff';
+/** An http(s) URL resolved against the page, or null (never javascript:, data:, …). */
+function safeHttp(url) {
+  if (typeof url !== 'string' || !url) return null;
+  try {
+    const parsed = new URL(url, location.href);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
+  } catch (_) {
+    return null;
+  }
 }
+
+/** An image URL the widget will load: http(s) only (never javascript: or data:). */
+export function safeImage(url) { return safeHttp(url); }
+
+/**
+ * A product's link from the `href` template: `{id}` and `{field}` (any of
+ * the item's attributes) are replaced by their URL-encoded values; the
+ * result must be an http(s) URL, else there is no link. Without a template,
+ * the item's own `url` when it carries one.
+ */
+export function productLink(template, item) {
+  if (template) {
+    const filled = template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name) => {
+      const value = name === 'id' ? item.id : name === 'name' ? item.name : (item.attributes || {})[name];
+      return encodeURIComponent(value == null ? '' : String(value));
+    });
+    return safeHttp(filled);
+  }
+  return safeHttp(item.url);
+}
+
+// ---------------------------------------------------------------------------
+// Styles.
 
 const STYLE = `
 :host {
@@ -63,13 +210,42 @@ const STYLE = `
   --_accent: var(--morelike-accent, #2f5bd3);
   --_radius: var(--morelike-radius, 12px);
   --_bg: var(--morelike-card-bg, #ffffff);
+  --_muted: var(--morelike-muted, #666);
 }
-.status { font-size: .85rem; color: var(--morelike-muted, #666); min-height: 1.2em; margin: 0 0 .5rem; }
+.bar { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: 0 0 .6rem; }
+.bar .status { flex: 1 1 12rem; margin: 0; }
+.status { font-size: .85rem; color: var(--_muted); min-height: 1.2em; margin: 0 0 .5rem; }
+.tools { display: flex; gap: .4rem; flex-wrap: wrap; }
+button.tool {
+  font: inherit; font-size: .8rem; padding: .4rem .75rem; min-height: 2.2rem; border-radius: 999px; cursor: pointer;
+  border: 1px solid color-mix(in srgb, var(--_accent) 45%, transparent); background: var(--_bg); color: var(--_accent);
+}
+button.tool:hover:not([disabled]) { background: color-mix(in srgb, var(--_accent) 8%, var(--_bg)); }
+button.tool[disabled] { opacity: .45; cursor: not-allowed; }
+.liked { margin: 0 0 .75rem; }
+.liked[hidden] { display: none; }
+.liked h3 { font-size: .8rem; font-weight: 650; margin: 0 0 .35rem; color: var(--_muted); text-transform: uppercase; letter-spacing: .04em; }
+.liked ul { list-style: none; margin: 0; padding: 0 0 .2rem; display: flex; gap: .45rem; overflow-x: auto; }
+.liked li {
+  display: flex; align-items: center; gap: .4rem; flex: 0 0 auto; max-width: 15rem;
+  background: var(--_bg); border-radius: 999px; padding: .2rem .25rem .2rem .2rem;
+  box-shadow: 0 1px 2px rgba(0,0,0,.14);
+}
+.liked .thumb { width: 2rem; height: 2rem; border-radius: 50%; overflow: hidden; flex: 0 0 auto; background: #f1f1ef; display: grid; place-items: center; }
+.liked .thumb img { width: 100%; height: 100%; object-fit: cover; }
+.liked .thumb svg { width: 80%; height: 80%; }
+.liked .label { font-size: .78rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.liked button.unlike {
+  font: inherit; font-size: .75rem; border: 0; border-radius: 999px; cursor: pointer; padding: .3rem .55rem;
+  background: color-mix(in srgb, var(--_accent) 10%, transparent); color: var(--_accent); flex: 0 0 auto;
+}
+.liked button.unlike[disabled] { opacity: .45; cursor: not-allowed; }
 .grid {
   display: grid; gap: var(--morelike-gap, 14px);
   grid-template-columns: repeat(auto-fill, minmax(var(--morelike-card-min, 160px), 1fr));
   list-style: none; margin: 0; padding: 0;
 }
+.grid[aria-busy="true"] { opacity: .75; transition: opacity .2s; }
 .card {
   background: var(--_bg); border-radius: var(--_radius); overflow: hidden;
   box-shadow: 0 1px 3px rgba(0,0,0,.12), 0 1px 2px rgba(0,0,0,.08);
@@ -81,17 +257,28 @@ const STYLE = `
 .card:nth-child(6) { animation-delay: .15s } .card:nth-child(7) { animation-delay: .18s }
 .card:nth-child(8) { animation-delay: .21s }
 @keyframes enter { from { opacity: 0; transform: translateY(10px) scale(.98) } to { opacity: 1; transform: none } }
-@media (prefers-reduced-motion: reduce) { .card { animation: none } }
 .picture {
-  aspect-ratio: 4 / 5; display: flex; align-items: flex-end; justify-content: flex-start;
-  background-size: cover; background-position: center; border: 0; padding: .6rem; margin: 0;
-  font: inherit; font-size: .8rem; font-weight: 600; letter-spacing: .02em; text-transform: uppercase;
-  cursor: pointer; text-align: left; width: 100%;
+  aspect-ratio: 4 / 5; display: flex; flex-direction: column; align-items: stretch; justify-content: flex-end;
+  border: 0; padding: 0; margin: 0; position: relative; overflow: hidden;
+  font: inherit; font-size: .72rem; font-weight: 600; letter-spacing: .03em; text-transform: uppercase;
+  cursor: pointer; text-align: left; width: 100%; color: #3a3a3a; text-decoration: none;
+  background: linear-gradient(160deg, #f4f4f1, #e6e6e1);
 }
-.picture img { width: 100%; height: 100%; object-fit: cover; }
-.picture.has-image { padding: 0; }
+.picture svg.shape { position: absolute; inset: 12% 16% 22%; width: 68%; height: 66%; filter: drop-shadow(0 2px 3px rgba(0,0,0,.15)); }
+.picture .kind { position: relative; padding: .45rem .6rem; background: linear-gradient(transparent, rgba(255,255,255,.85) 40%); }
+.picture img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; opacity: 0; transition: opacity .25s; }
+.picture.loaded img { opacity: 1; }
+.picture.loading::before {
+  content: ""; position: absolute; inset: 0;
+  background: linear-gradient(100deg, transparent 30%, rgba(255,255,255,.65) 50%, transparent 70%) #e9e9e5;
+  background-size: 220% 100%; animation: shimmer 1.1s linear infinite;
+}
+@keyframes shimmer { from { background-position: 120% 0 } to { background-position: -120% 0 } }
+@media (prefers-reduced-motion: reduce) { .card { animation: none } .picture.loading::before { animation: none } }
 .body { padding: .6rem .7rem .7rem; display: flex; flex-direction: column; gap: .35rem; flex: 1; }
 .name { font-size: .9rem; line-height: 1.25; margin: 0; flex: 1; }
+.name a { color: inherit; text-decoration: none; }
+.name a:hover { text-decoration: underline; }
 .price { font-weight: 650; font-size: .9rem; }
 .actions { display: grid; grid-template-columns: 1fr 1fr; gap: .4rem; }
 button.vote {
@@ -101,13 +288,25 @@ button.vote {
 }
 button.vote.up { background: var(--_accent); color: var(--morelike-accent-fg, #fff); }
 button.vote:hover { filter: brightness(1.08); }
-button:focus-visible, .picture:focus-visible { outline: 3px solid var(--morelike-focus, #f2a900); outline-offset: 2px; }
-button.vote[disabled] { opacity: .55; cursor: progress; }
-.status.refused {
+button:focus-visible, a:focus-visible, .picture:focus-visible { outline: 3px solid var(--morelike-focus, #f2a900); outline-offset: 2px; }
+button.vote[disabled] { opacity: .55; cursor: not-allowed; }
+:host([data-state="busy"]) button.vote[disabled] { cursor: progress; }
+.notice {
+  border-radius: calc(var(--_radius) / 1.5); padding: .6rem .75rem; margin: 0 0 .6rem; font-size: .85rem;
+}
+.notice[hidden] { display: none; }
+.notice.reconnecting { background: #fff6db; color: #5c4400; display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; }
+.notice.reconnecting button { font: inherit; font-size: .8rem; border: 1px solid currentColor; border-radius: 999px; background: transparent; color: inherit; padding: .2rem .6rem; cursor: pointer; }
+.notice.empty { background: #f1f1ef; color: var(--morelike-fg, #1b1b1b); padding: 1.2rem 1rem; text-align: center; }
+.notice.empty strong { display: block; font-size: 1rem; margin-bottom: .25rem; }
+.status.refused, .notice.problem {
   color: var(--morelike-error, #8c1d18); background: var(--morelike-error-bg, #fdecea);
   border-radius: calc(var(--_radius) / 1.5); padding: .6rem .75rem;
 }
 `;
+
+// ---------------------------------------------------------------------------
+// What the server's answers mean to a shopper.
 
 // Codes with which the server refuses this page, key or store: retrying cannot help.
 const REFUSALS = new Set(['unauthorized', 'forbidden', 'origin_not_allowed', 'unknown_store']);
@@ -117,74 +316,125 @@ const REFUSAL_TEXT = {
   unauthorized: 'Recommendations are not available: the store key is missing or no longer valid.',
   forbidden: 'Recommendations are not available: this key does not belong to the store.',
   unknown_store: 'Recommendations are not available: the store does not exist.',
+  bad_filter: 'Recommendations are not available: the widget\'s filters do not fit this store.',
+  bad_filters: 'Recommendations are not available: the widget\'s filters attribute is not valid.',
+  bad_href: 'The widget\'s href attribute does not make an http(s) link; products are shown without links.',
 };
 
-/** An image URL the widget will load: http(s) only (never javascript: or data:). */
-export function safeImage(url) {
-  if (typeof url !== 'string' || !url) return null;
-  try {
-    const parsed = new URL(url, location.href);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
-  } catch (_) {
-    return null;
-  }
-}
+const ERROR_TEXT = {
+  rate_limited: 'Too many requests just now; wait a moment and try again.',
+  storage_unavailable: 'Your vote could not be saved just now; try again in a little while.',
+  session_full: 'This session is full: press Start over to keep going.',
+  too_many_sessions: 'The store is very busy; try again later.',
+  nothing_to_undo: 'There is nothing to undo.',
+  internal: 'Something went wrong on the server; try again.',
+};
 
-const RECONNECT_MS = [250, 500, 1000, 2000, 4000];
+const RECONNECT_MS = [250, 500, 1000, 2000, 4000, 8000, 15000];
+const LIKED_MAX = 24;
 
 export class MorelikeRecs extends HTMLElement {
-  static get observedAttributes() { return ['store', 'product', 'k', 'server', 'key']; }
+  static get observedAttributes() { return ['store', 'product', 'k', 'server', 'key', 'filters', 'href']; }
 
   constructor() {
     super();
     this.attachShadow({ mode: 'open' });
     const style = document.createElement('style');
     style.textContent = STYLE;
-    this._status = document.createElement('p');
-    this._status.className = 'status';
-    this._status.setAttribute('role', 'status');
-    this._status.setAttribute('aria-live', 'polite');
-    this._grid = document.createElement('ul');
-    this._grid.className = 'grid';
-    this._grid.setAttribute('aria-label', 'Recommended products');
-    this.shadowRoot.append(style, this._status, this._grid);
+    const el = (tag, cls, attrs = {}) => {
+      const e = document.createElement(tag);
+      if (cls) e.className = cls;
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      return e;
+    };
+    this._notice = el('div', 'notice', { hidden: '' });
+    const bar = el('div', 'bar');
+    this._status = el('p', 'status', { role: 'status', 'aria-live': 'polite' });
+    const tools = el('div', 'tools', { role: 'toolbar', 'aria-label': 'Recommendations' });
+    this._tools = {};
+    for (const [name, label, title] of [
+      ['undo', 'Undo', 'Take back your last vote'],
+      ['reset', 'Start over', 'Forget every vote and start again from this product'],
+      ['more', 'More', 'Show more products without voting'],
+    ]) {
+      const b = el('button', `tool ${name}`, { type: 'button', title });
+      b.dataset.tool = name;
+      b.textContent = label;
+      b.disabled = true;
+      b.addEventListener('click', () => this._tool(name));
+      tools.append(b);
+      this._tools[name] = b;
+    }
+    bar.append(this._status, tools);
+    this._likedBox = el('section', 'liked', { 'aria-label': 'You liked', hidden: '' });
+    const likedTitle = el('h3');
+    likedTitle.textContent = 'You liked';
+    this._likedList = el('ul');
+    this._likedBox.append(likedTitle, this._likedList);
+    this._grid = el('ul', 'grid', { 'aria-label': 'Recommended products' });
+    this.shadowRoot.append(style, this._notice, bar, this._likedBox, this._grid);
+
     this._socket = null;
     this._session = null;
+    this._round = 0;
+    this._votes = []; // every vote this widget knows the session holds: {id, vote, round}
+    this._liked = []; // the liked products, for the strip: {id, name, image, attributes}
     this._pending = new Map();
     this._nextId = 1;
+    this._epoch = 0; // bumped when the product changes: answers of older epochs are dropped
     this._attempt = 0;
     this._closed = true;
-    this._busy = false;
+    this._online = false;
     this._refused = null;
+    this._empty = false;
     this._dormant = false;
+    this._queued = null;
+    this._retryTimer = null;
+    this._loaded = [null, null];
     // After an idle close, the next sign of the shopper reconnects.
     const wake = () => this._wake();
     for (const type of ['pointerenter', 'focusin', 'touchstart']) this.addEventListener(type, wake, { passive: true });
     this._onVisible = () => { if (document.visibilityState === 'visible') this._wake(); };
+    this._onOnline = () => this._retryNow();
   }
 
   connectedCallback() {
     this._closed = false;
     document.addEventListener('visibilitychange', this._onVisible);
-    this._connect();
+    window.addEventListener('online', this._onOnline);
+    this._switch();
   }
 
   disconnectedCallback() {
     this._closed = true;
     document.removeEventListener('visibilitychange', this._onVisible);
-    if (this._socket) this._socket.close();
+    window.removeEventListener('online', this._onOnline);
+    clearTimeout(this._retryTimer);
+    const socket = this._socket;
+    this._socket = null;
+    this._online = false;
+    if (socket) socket.close();
   }
 
   attributeChangedCallback(name, old, value) {
-    if (old === value || !this.isConnected) return;
-    if (name === 'product') this.restart();
-    else if (name === 'store' || name === 'server' || name === 'key') {
-      this._session = null;
+    // While the element is parsed or upgraded, connectedCallback reads
+    // every attribute; later, only a real change loads another session.
+    if (old === value || this._closed) return;
+    if (name === 'href') { this._relink(); return; }
+    const [connection, session] = this._identity();
+    if (connection !== this._loaded[0]) {
       const wasRefused = this._refused;
       this._clearRefusal();
-      if (this._socket) this._socket.close();
-      else if (wasRefused) this._connect();
+      this._switch({ reconnect: true, wasRefused });
+    } else if (session !== this._loaded[1]) {
+      this._switch();
     }
+  }
+
+  /** What a socket depends on, and what a session depends on. */
+  _identity() {
+    const read = (names) => JSON.stringify(names.map((a) => this.getAttribute(a)));
+    return [read(['store', 'server', 'key']), read(['product', 'filters', 'k'])];
   }
 
   /** The refusal the server answered with (`{code, message}`), or null. */
@@ -193,18 +443,96 @@ export class MorelikeRecs extends HTMLElement {
   /** The current session id (keep it to resume elsewhere). */
   get session() { return this._session; }
 
-  /** Starts a new session from the `product` attribute. */
+  /** Starts a new session from the `product` attribute (the stored one is forgotten). */
   restart() {
-    this._session = null;
     this._forget();
-    if (this._socket && this._socket.readyState === WebSocket.OPEN) this._start();
-    else if (!this._socket) this._connect();
+    this._switch();
   }
 
-  _storageKey() { return `morelike:${this.getAttribute('store')}:${this.getAttribute('product')}`; }
-  _remember() { try { sessionStorage.setItem(this._storageKey(), this._session); } catch (_) { /* private mode */ } }
+  // --- the session for the current attributes -------------------------------
+
+  _storageKey() {
+    const parts = ['store', 'product', 'filters', 'k'].map((a) => this.getAttribute(a) || '');
+    return `morelike:${parts.join(':')}`;
+  }
+
+  _remember() {
+    const saved = { session: this._session, votes: this._votes, liked: this._liked };
+    try { sessionStorage.setItem(this._storageKey(), JSON.stringify(saved)); } catch (_) { /* private mode, full */ }
+  }
+
   _forget() { try { sessionStorage.removeItem(this._storageKey()); } catch (_) { /* private mode */ } }
-  _recall() { try { return sessionStorage.getItem(this._storageKey()); } catch (_) { return null; } }
+
+  _recall() {
+    let text = null;
+    try { text = sessionStorage.getItem(this._storageKey()); } catch (_) { return null; }
+    if (!text) return null;
+    try {
+      const saved = JSON.parse(text);
+      if (saved && typeof saved.session === 'string') {
+        return {
+          session: saved.session,
+          votes: Array.isArray(saved.votes) ? saved.votes : [],
+          liked: Array.isArray(saved.liked) ? saved.liked : [],
+        };
+      }
+    } catch (_) { /* an id saved by an older widget */ }
+    return { session: text, votes: [], liked: [] };
+  }
+
+  /** Loads the session for the current product and filters: resumed when one is stored, else started. */
+  _switch({ reconnect = false, wasRefused = false } = {}) {
+    if (this._closed) return;
+    this._loaded = this._identity();
+    this._epoch += 1;
+    this._pending.clear();
+    this._queued = null;
+    this._empty = false;
+    this._items = null;
+    if (this._refused && this._refused.code.startsWith('bad_filter')) this._clearRefusal();
+    this._hideNotice();
+    delete this.dataset.state;
+    const saved = this._recall();
+    this._session = saved ? saved.session : null;
+    this._votes = saved ? saved.votes : [];
+    this._liked = saved ? saved.liked : [];
+    this._round = 0;
+    this._renderLiked();
+    this._grid.replaceChildren();
+    const parsed = parseFilters(this.getAttribute('filters'));
+    this._filters = parsed.filters;
+    if (parsed.error) {
+      console.error(`<morelike-recs>: ${parsed.error}`);
+      this._refuse({ code: 'bad_filters', message: parsed.error });
+      return;
+    }
+    this._checkHref();
+    if (reconnect && this._socket) {
+      // Another store, server or key: a new socket (the old one's close is no loss).
+      const old = this._socket;
+      this._socket = null;
+      this._online = false;
+      old.close();
+    }
+    if (this._socket && this._socket.readyState === WebSocket.OPEN) this._open();
+    else if (!this._socket || wasRefused) this._connect();
+  }
+
+  /** The socket is open: resume the stored session, or start one. */
+  _open() {
+    this._setBusy(false);
+    if (this._session) this._send({ type: 'resume', session: this._session });
+    else this._start();
+  }
+
+  _start() {
+    const k = parseInt(this.getAttribute('k') || '8', 10);
+    const message = { type: 'start', seed: this.getAttribute('product'), k: Number.isFinite(k) ? k : 8 };
+    if (this._filters) message.filters = this._filters;
+    this._send(message);
+  }
+
+  // --- the socket -----------------------------------------------------------
 
   _url() {
     const store = encodeURIComponent(this.getAttribute('store') || 'demo');
@@ -219,13 +547,23 @@ export class MorelikeRecs extends HTMLElement {
   _wake() {
     if (!this._dormant || this._closed) return;
     this._dormant = false;
+    this._waking = true;
     if (!this._socket) this._connect();
   }
 
+  _retryNow() {
+    if (this._closed || this._refused || this._socket || this._dormant) return;
+    clearTimeout(this._retryTimer);
+    this._retryTimer = null;
+    this._connect();
+  }
+
   _connect() {
-    if (this._closed || this._refused || !this.getAttribute('product')) return;
+    clearTimeout(this._retryTimer);
+    this._retryTimer = null;
+    if (this._closed || this._refused || this._empty || !this.getAttribute('product')) return;
     this._dormant = false;
-    this._say(this._attempt ? 'Reconnecting…' : 'Loading…');
+    if (!this._attempt) this._say('Loading…');
     let socket;
     try {
       socket = new WebSocket(this._url());
@@ -236,14 +574,19 @@ export class MorelikeRecs extends HTMLElement {
     this._socket = socket;
     socket.onopen = () => {
       this._attempt = 0;
-      const known = this._session || this._recall();
-      if (known) this._send({ type: 'resume', session: known });
-      else this._start();
+      this._online = true;
+      this._waking = false;
+      this._hideNotice();
+      this._open();
     };
     socket.onmessage = (event) => this._receive(event.data);
     socket.onclose = (event) => {
       if (this._socket !== socket) return;
       this._socket = null;
+      this._online = false;
+      this._waking = false;
+      // Votes sent but not answered: the resumed page tells whether they counted.
+      this._unanswered = [...this._pending.values()].filter((r) => r.type === 'vote' && r.epoch === this._epoch);
       this._pending.clear();
       this._setBusy(false);
       if (this._closed || this._refused) return;
@@ -252,32 +595,33 @@ export class MorelikeRecs extends HTMLElement {
         this._refuse({ code: event.reason || 'forbidden', message: '' });
         return;
       }
+      if (this._empty) return;
       if (event.code === 1000 && event.reason === 'idle') {
-        // Closed for silence: reconnect when the shopper is back.
+        // Closed for silence: reconnect when the shopper is back. Votes stay
+        // enabled; a click wakes the socket and is sent once the session is back.
         this._dormant = true;
         this._attempt = 0;
+        this._setBusy(false);
         return;
       }
-      const wait = RECONNECT_MS[Math.min(this._attempt, RECONNECT_MS.length - 1)];
+      const wait = RECONNECT_MS[Math.min(this._attempt, RECONNECT_MS.length - 1)] * (0.8 + Math.random() * 0.4);
       this._attempt += 1;
-      this._say('Connection lost; reconnecting…');
-      setTimeout(() => this._connect(), wait);
+      this._queued = null; // a vote is never sent later behind the shopper's back
+      this._showReconnecting(wait);
+      this._retryTimer = setTimeout(() => this._connect(), wait);
     };
-  }
-
-  _start() {
-    const k = parseInt(this.getAttribute('k') || '8', 10);
-    this._send({ type: 'start', seed: this.getAttribute('product'), k });
   }
 
   _send(message) {
     if (!this._socket || this._socket.readyState !== WebSocket.OPEN) return null;
     const id = this._nextId++;
-    this._pending.set(id, { type: message.type, sent: performance.now() });
+    this._pending.set(id, { ...message, epoch: this._epoch, sent: performance.now(), round: this._round });
     this._socket.send(JSON.stringify({ v: 1, id, ...message }));
     this._setBusy(true);
     return id;
   }
+
+  // --- answers --------------------------------------------------------------
 
   _receive(text) {
     let reply;
@@ -285,89 +629,207 @@ export class MorelikeRecs extends HTMLElement {
     const request = this._pending.get(reply.id);
     this._pending.delete(reply.id);
     if (this._pending.size === 0) this._setBusy(false);
-    const rtt = request ? performance.now() - request.sent : null;
-    if (reply.type === 'page') {
-      this._session = reply.session;
-      this._remember();
-      this._render(reply.items);
-      this._say(reply.items.length ? '' : 'No more products to show.');
-      if (this._queued && this._pending.size === 0) {
-        const queued = this._queued;
-        this._queued = null;
-        this._send(queued);
-      }
-      this._emit('morelike:page', {
-        session: reply.session, round: reply.round, items: reply.items,
-        took_us: reply.took_us, rtt_ms: rtt, resumed: !!reply.resumed, request: request && request.type,
-      });
-    } else if (reply.type === 'error') {
-      if (REFUSALS.has(reply.code) && reply.id == null) {
-        this._refuse(reply);
-        return;
-      }
-      if (request && request.type === 'resume') {
-        // The session expired or belongs elsewhere: start afresh.
-        this._session = null;
-        this._forget();
-        this._start();
-        return;
-      }
-      this._say(reply.message);
-      this._emit('morelike:error', { code: reply.code, message: reply.message });
+    if (reply.type === 'error' && REFUSALS.has(reply.code) && reply.id == null) {
+      this._refuse(reply);
+      return;
+    }
+    if (!request || request.epoch !== this._epoch) return; // an answer for another product
+    const rtt = performance.now() - request.sent;
+    if (reply.type === 'page') this._page(reply, request, rtt);
+    else if (reply.type === 'error') this._error(reply, request);
+  }
+
+  _page(reply, request, rtt) {
+    this._session = reply.session;
+    this._round = reply.round;
+    if (request.type === 'resume' && this._unanswered) {
+      // A vote whose answer the dropped socket lost counted if the session went on past it.
+      for (const lost of this._unanswered) if (reply.round > lost.round) this._confirm(reply, lost);
+    }
+    this._unanswered = null;
+    this._confirm(reply, request);
+    this._remember();
+    this._render(reply.items);
+    this._renderLiked();
+    this._hideNotice();
+    const n = reply.items.length;
+    const what = {
+      resume: 'Welcome back: your session goes on where you left it.',
+      undo: 'Vote taken back.',
+      reset: 'Started over.',
+    }[request.type] || '';
+    const shown = n ? `${n} product${n === 1 ? '' : 's'} shown.` : 'No more products to show.';
+    this._say(what ? `${what} ${shown}` : shown);
+    this._emit('morelike:page', {
+      session: reply.session, round: reply.round, items: reply.items,
+      took_us: reply.took_us, rtt_ms: rtt, resumed: !!reply.resumed, request: request.type,
+    });
+    if (this._queued && this._pending.size === 0) {
+      const queued = this._queued;
+      this._queued = null;
+      this._castVote(queued.item, queued.vote);
     }
   }
 
+  /** What the answered request changed in the votes the widget keeps. */
+  _confirm(reply, request) {
+    if (request.type === 'vote') {
+      const { item, vote, round } = request.cast;
+      this._votes = this._votes.filter((v) => !(v.id === item.id && v.round === round));
+      this._votes.push({ id: item.id, vote, round });
+      this._liked = this._liked.filter((l) => l.id !== item.id);
+      if (vote === 'up') {
+        this._liked.push({ id: item.id, name: item.name, image: item.image || null, attributes: item.attributes || {} });
+        if (this._liked.length > LIKED_MAX) this._liked.shift();
+      }
+    } else if (request.type === 'undo') {
+      let gone;
+      if (request.product) gone = (v) => v.id === request.product;
+      else {
+        const last = Math.max(...this._votes.map((v) => v.round));
+        gone = (v) => v.round === last;
+      }
+      const taken = new Set(this._votes.filter(gone).map((v) => v.id));
+      this._votes = this._votes.filter((v) => !gone(v));
+      const stillUp = new Set(this._votes.filter((v) => v.vote === 'up').map((v) => v.id));
+      this._liked = this._liked.filter((l) => !taken.has(l.id) || stillUp.has(l.id));
+    } else if (request.type === 'reset' || request.type === 'start') {
+      this._votes = [];
+      this._liked = [];
+    }
+  }
+
+  _error(reply, request) {
+    this._emit('morelike:error', { code: reply.code, message: reply.message });
+    if (request.type === 'resume' && reply.code === 'unknown_session') {
+      // The session expired or belongs elsewhere: start afresh.
+      this._forget();
+      this._session = null;
+      this._votes = [];
+      this._liked = [];
+      this._renderLiked();
+      this._start();
+      return;
+    }
+    if (request.type === 'start' && reply.code === 'unknown_product') {
+      this._showEmpty();
+      return;
+    }
+    if (request.type === 'start' && reply.code === 'bad_filter') {
+      console.error(`<morelike-recs>: ${reply.message}`);
+      this._refuse({ code: 'bad_filter', message: reply.message });
+      return;
+    }
+    if (request.type === 'undo' && reply.code === 'nothing_to_undo') {
+      // The session holds no such vote (undone in another tab): the widget agrees.
+      this._confirm({}, request.product ? request : { type: 'reset' });
+      this._remember();
+      this._renderLiked();
+    }
+    this._say(ERROR_TEXT[reply.code] || `Something went wrong (${reply.code}); try again.`);
+    this._setBusy(false);
+  }
+
+  // --- the shopper's actions -------------------------------------------------
+
   _vote(item, vote) {
-    if (this._busy) return;
+    if (this._busy || this._refused) return;
     // Disabling the buttons drops focus: remember to give it back on the next page.
-    this._refocus = this.shadowRoot.activeElement != null;
-    this._emit('morelike:vote', { product: item.id, vote, session: this._session, name: item.name });
-    const message = { type: 'vote', product: item.id, vote };
-    if (!this._send(message)) {
-      // Asleep or reconnecting: the vote goes once the session is back.
-      this._queued = message;
+    this._refocus = this.shadowRoot.activeElement != null ? 'vote' : null;
+    if (!this._castVote(item, vote) && (this._dormant || this._waking)) {
+      // Asleep after an idle close, or waking up: the vote goes once the
+      // session is back (and is reported only then).
+      this._queued = { item, vote };
+      this._say('Sending your vote…');
       this._wake();
     }
   }
 
+  /** Sends a vote; true only when it went out on an open socket. */
+  _castVote(item, vote) {
+    const sent = this._send({ type: 'vote', product: item.id, vote });
+    if (sent == null) return false;
+    this._pending.get(sent).cast = { item, vote, round: this._round };
+    this._emit('morelike:vote', { product: item.id, vote, session: this._session, name: item.name });
+    return true;
+  }
+
+  _tool(name) {
+    if (this._busy || !this._online || this._refused || this._empty) return;
+    this._refocus = this.shadowRoot.activeElement != null ? name : null;
+    if (name === 'undo') this._send({ type: 'undo' });
+    else if (name === 'reset') this._send({ type: 'reset' });
+    else if (name === 'more') this._send({ type: 'more' });
+  }
+
+  _unlike(product) {
+    if (this._busy || !this._online) return;
+    this._refocus = this.shadowRoot.activeElement != null ? 'unlike' : null;
+    const id = this._send({ type: 'undo', product });
+    if (id != null) this._pending.get(id).product = product;
+  }
+
+  // --- drawing --------------------------------------------------------------
+
   _render(items) {
     const grid = this._grid;
-    const hadFocus = this._refocus || this.shadowRoot.activeElement != null;
-    this._refocus = false;
+    this._items = items;
+    const refocus = this._refocus;
+    this._refocus = null;
     grid.replaceChildren();
     for (const item of items) grid.append(this._card(item));
-    // Keyboard shoppers stay on the grid: focus the new page's first button.
-    const first = grid.querySelector('button.vote');
-    if (first && hadFocus) first.focus();
+    this._setBusy(this._busy);
+    // Keyboard shoppers stay where they were: the new page's first vote, or the tool they used.
+    if (refocus === 'vote') {
+      const first = grid.querySelector('button.vote');
+      if (first) first.focus();
+    } else if (refocus && this._tools[refocus]) {
+      this._tools[refocus].focus();
+    }
   }
 
   _card(item) {
     const li = document.createElement('li');
     li.className = 'card';
     li.dataset.product = item.id;
-    const picture = document.createElement('button');
-    picture.className = 'picture';
-    picture.type = 'button';
-    picture.setAttribute('aria-label', `Open ${item.name}`);
     const attributes = item.attributes || {};
+    const link = productLink(this.getAttribute('href'), item);
+    const picture = document.createElement(link ? 'a' : 'button');
+    picture.className = 'picture';
+    if (link) picture.href = link; else picture.type = 'button';
+    picture.setAttribute('aria-label', `Open ${item.name}`);
     const image = safeImage(item.image);
     if (image) {
-      picture.classList.add('has-image');
+      picture.classList.add('has-image', 'loading');
       const img = document.createElement('img');
-      img.src = image;
       img.alt = item.name;
       img.loading = 'lazy';
-      img.onerror = () => { img.remove(); picture.classList.remove('has-image'); this._paint(picture, attributes); };
+      img.decoding = 'async';
+      img.onload = () => { picture.classList.remove('loading'); picture.classList.add('loaded'); };
+      img.onerror = () => {
+        img.remove();
+        picture.classList.remove('has-image', 'loading');
+        this._paint(picture, attributes);
+      };
+      img.src = image;
       picture.append(img);
     } else {
       this._paint(picture, attributes);
     }
-    picture.addEventListener('click', () => this._emit('morelike:click', { product: item.id, name: item.name, session: this._session }));
+    picture.addEventListener('click', () => this._emit('morelike:click', { product: item.id, name: item.name, session: this._session, href: link }));
     const body = document.createElement('div');
     body.className = 'body';
     const name = document.createElement('p');
     name.className = 'name';
-    name.textContent = item.name;
+    if (link) {
+      const a = document.createElement('a');
+      a.href = link;
+      a.textContent = item.name;
+      a.tabIndex = -1; // the picture is the link for keyboards; one stop per card
+      name.append(a);
+    } else {
+      name.textContent = item.name;
+    }
     body.append(name);
     if (item.price != null) {
       const price = document.createElement('span');
@@ -392,11 +854,62 @@ export class MorelikeRecs extends HTMLElement {
     return li;
   }
 
+  /** A placeholder: the kind's shape in the product's colour, and the kind as text. */
   _paint(picture, attributes) {
-    const colour = placeholderColour(attributes);
-    picture.style.background = `linear-gradient(160deg, ${colour}, color-mix(in srgb, ${colour} 70%, #000))`;
-    picture.style.color = readableOn(colour);
-    picture.textContent = kindOf(attributes);
+    const svg = placeholderSvg(attributes);
+    const label = document.createElement('span');
+    label.className = 'kind';
+    const colour = firstOf(attributes, COLOUR_FIELDS);
+    label.textContent = [colour, kindOf(attributes)].filter(Boolean).join(' · ');
+    picture.append(svg, label);
+  }
+
+  _renderLiked() {
+    const list = this._likedList;
+    list.replaceChildren();
+    for (const item of this._liked) {
+      const li = document.createElement('li');
+      li.dataset.product = item.id;
+      const thumb = document.createElement('span');
+      thumb.className = 'thumb';
+      const image = safeImage(item.image);
+      if (image) {
+        const img = document.createElement('img');
+        img.src = image;
+        img.alt = '';
+        img.onerror = () => img.replaceWith(placeholderSvg(item.attributes || {}));
+        thumb.append(img);
+      } else {
+        thumb.append(placeholderSvg(item.attributes || {}));
+      }
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = item.name;
+      label.title = item.name;
+      const undo = document.createElement('button');
+      undo.type = 'button';
+      undo.className = 'unlike';
+      undo.textContent = 'Undo';
+      undo.setAttribute('aria-label', `Undo your like of ${item.name}`);
+      undo.addEventListener('click', () => this._unlike(item.id));
+      li.append(thumb, label, undo);
+      list.append(li);
+    }
+    this._likedBox.hidden = this._liked.length === 0;
+    this._setBusy(this._busy);
+  }
+
+  /** The `href` template changed: draw the cards on show again with the new links. */
+  _relink() {
+    this._checkHref();
+    if (this._items) this._render(this._items);
+  }
+
+  _checkHref() {
+    const template = this.getAttribute('href');
+    if (template && !productLink(template, { id: 'x', name: 'x', attributes: {} })) {
+      console.error(`<morelike-recs>: href="${template}" does not make an http(s) link; products are shown without links`);
+    }
   }
 
   _price(value) {
@@ -408,18 +921,77 @@ export class MorelikeRecs extends HTMLElement {
     } catch (_) { return String(value); }
   }
 
+  /** Enables what the shopper may press now: nothing while busy or offline. */
   _setBusy(busy) {
     this._busy = busy;
-    for (const b of this.shadowRoot.querySelectorAll('button.vote')) b.disabled = busy;
+    const usable = !busy && !this._refused && !this._empty && (this._online || this._dormant || this._waking);
+    for (const b of this.shadowRoot.querySelectorAll('button.vote')) b.disabled = !usable;
+    const live = usable && this._online;
+    this._tools.undo.disabled = !live || this._votes.length === 0;
+    this._tools.reset.disabled = !live || this._round === 0 || (this._round <= 1 && this._votes.length === 0);
+    this._tools.more.disabled = !live || this._round === 0;
+    for (const b of this._likedList.querySelectorAll('button.unlike')) b.disabled = !live;
+    this._grid.setAttribute('aria-busy', String(busy));
+    if (this._refused) this.dataset.state = 'refused';
+    else if (this._empty) this.dataset.state = 'empty';
+    else if (!this._online && !this._dormant && !this._closed && this._attempt > 0) this.dataset.state = 'reconnecting';
+    else if (busy) this.dataset.state = 'busy';
+    else if (this._dormant) this.dataset.state = 'asleep';
+    else if (this._online) this.dataset.state = 'ready';
+    else delete this.dataset.state;
+  }
+
+  _showReconnecting(wait) {
+    const notice = this._notice;
+    notice.className = 'notice reconnecting';
+    notice.setAttribute('role', 'status');
+    const text = document.createElement('span');
+    text.textContent = `Connection lost: reconnecting in ${Math.max(1, Math.round(wait / 1000))} s… Votes are paused until it is back.`;
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.textContent = 'Retry now';
+    retry.addEventListener('click', () => this._retryNow());
+    notice.replaceChildren(text, retry);
+    notice.hidden = false;
+    this._say('Reconnecting…');
+    this._setBusy(false);
+  }
+
+  _showEmpty() {
+    this._empty = true;
+    this._forget();
+    this._session = null;
+    this._votes = [];
+    this._liked = [];
+    this._round = 0;
+    this._grid.replaceChildren();
+    this._renderLiked();
+    const notice = this._notice;
+    notice.className = 'notice empty';
+    notice.setAttribute('role', 'status');
+    const title = document.createElement('strong');
+    title.textContent = 'No recommendations for this product';
+    const text = document.createElement('span');
+    text.textContent = `The store has no product “${this.getAttribute('product')}”, so there is nothing similar to show.`;
+    notice.replaceChildren(title, text);
+    notice.hidden = false;
+    this._say('');
+    this._setBusy(false);
+  }
+
+  _hideNotice() {
+    if (this._empty) return;
+    this._notice.hidden = true;
+    this._notice.replaceChildren();
   }
 
   _refuse({ code, message }) {
     this._refused = { code, message };
     this._grid.replaceChildren();
     this._status.classList.add('refused');
-    this.dataset.state = 'refused';
     const headline = REFUSAL_TEXT[code] || 'Recommendations are not available.';
     this._status.textContent = message ? `${headline} (${code}: ${message})` : `${headline} (${code})`;
+    this._setBusy(false);
     this._emit('morelike:error', { code, message });
   }
 

@@ -1,7 +1,8 @@
 //! The widget and the demo page in a real headless Chromium, against a real
-//! `morelike serve`: runs `widget/tests/demo.e2e.mjs` and
-//! `widget/tests/security.e2e.mjs` (playwright-core) and fails loudly when
-//! Node.js, the npm packages or Chromium are missing.
+//! `morelike serve`: runs `widget/tests/demo.e2e.mjs`,
+//! `widget/tests/security.e2e.mjs` and `widget/tests/steer.e2e.mjs`
+//! (playwright-core) and fails loudly when Node.js, the npm packages or
+//! Chromium are missing.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,6 +15,12 @@ fn the_widget_and_the_demo_page_work_in_a_real_browser() {
 #[test]
 fn the_widget_embeds_from_an_allowed_origin_refuses_others_and_hostile_data_never_executes() {
     run("widget/tests/security.e2e.mjs");
+}
+
+#[test]
+fn the_shopper_steers_with_undo_start_over_more_and_likes_and_the_widget_survives_reloads_outages_and_bad_input(
+) {
+    run("widget/tests/steer.e2e.mjs");
 }
 
 fn run(script: &str) {
