@@ -39,8 +39,10 @@ const KIND_FIELDS = ['articleType', 'kind', 'aisle', 'subCategory', 'category', 
 
 // Shapes on a 100 × 100 box; the first pattern that matches the kind wins.
 const SHAPES = [
-  ['top', /shirt|tee|top|kurta|tunic|sweater|jacket|blazer|hoodie|jersey|waistcoat|camisole|shrug|nightdress|innerwear vest|bra/,
+  ['tee', /t-?shirt|sweatshirt|tee|top|kurta|tunic|sweater|jacket|blazer|hoodie|jersey|waistcoat|camisole|shrug|nightdress|innerwear vest|bra/,
     'M30 14 L42 10 Q50 18 58 10 L70 14 L90 32 L79 45 L71 38 L71 90 L29 90 L29 38 L21 45 L10 32 Z'],
+  ['shirt', /shirt|blouse/,
+    'M30 14 L41 9 L50 26 L59 9 L70 14 L90 32 L79 45 L71 38 L71 90 L29 90 L29 38 L21 45 L10 32 Z M49 32 L51 32 L51 86 L49 86 Z'],
   ['dress', /dress|skirt|saree|lehenga|gown|dupatta/, 'M40 10 L60 10 L58 32 L82 90 L18 90 L42 32 Z'],
   ['bottom', /jean|trouser|pant|short|legging|capri|jegging|track|salwar|churidar|boxer|brief|trunk|patiala/,
     'M27 10 L73 10 L80 90 L57 90 L50 40 L43 90 L20 90 Z'],
