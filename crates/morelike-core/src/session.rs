@@ -179,7 +179,8 @@ impl Session {
             .collect()
     }
 
-    /// Serves the next page and records it as shown.
+    /// Serves the next page and records it as shown. `rng_seed` is the
+    /// session's randomness; each page gets its own, mixed with the round.
     pub fn next_page(
         &mut self,
         catalog: &Catalog,
@@ -195,7 +196,7 @@ impl Session {
             &filter,
             &exclude,
             &votes,
-            rng_seed ^ u64::from(self.round),
+            crate::hash::mix(rng_seed ^ crate::hash::mix(u64::from(self.round) + 1)),
         );
         let hits = strategy.page(&cx);
         self.round += 1;

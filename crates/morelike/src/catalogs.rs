@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use morelike_core::import::{ImportReport, Importer, Lookup};
-use morelike_core::{Catalog, Change, Format, Mapping, Product};
+use morelike_core::{Catalog, Change, Format, Mapping, Precision, Product};
 use serde::Serialize;
 
 use crate::store::{Storage, StoreSettings};
@@ -28,6 +28,23 @@ pub fn read_mapping(path: &Path) -> anyhow::Result<(Mapping, Vec<Lookup>)> {
         })
         .collect::<anyhow::Result<_>>()?;
     Ok((mapping, lookups))
+}
+
+/// Reads a catalog file through a mapping file into a catalog, in file
+/// order, without a store (what `morelike eval` plays on; no page depends
+/// on the order, so the server, which loads a store in id order, serves
+/// the same pages).
+pub fn from_file(catalog: &Path, mapping: &Path) -> anyhow::Result<Catalog> {
+    let (mapping, lookups) = read_mapping(mapping)?;
+    let format = mapping
+        .format
+        .or_else(|| Format::from_file_name(&catalog.to_string_lossy()))
+        .context("cannot tell the catalog's format from its name")?;
+    let file = File::open(catalog).with_context(|| format!("cannot open {}", catalog.display()))?;
+    let (products, _) = Importer::new(&mapping, &lookups)
+        .read_all(format, std::io::BufReader::new(file))
+        .with_context(|| format!("cannot import {}", catalog.display()))?;
+    Ok(Catalog::build(mapping, products, Precision::default()))
 }
 
 /// Builds a store's catalog from its settings and stored products.

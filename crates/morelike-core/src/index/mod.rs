@@ -18,7 +18,8 @@ pub use point::Point;
 pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
 
-use crate::product::{Product, ProductId};
+use crate::hash::product_key;
+use crate::product::{normalized_name, Product, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 
 /// How dense rows are stored and scanned.
@@ -56,6 +57,10 @@ pub struct Index {
     /// one field across every row (vectorizable).
     columns: Vec<Vec<u32>>,
     ids: Vec<ProductId>,
+    /// Per row, the product's stable key (ties are broken by it).
+    keys: Vec<u64>,
+    /// Per row, a hash of the product's normalized name (copies share it).
+    names: Vec<u64>,
     rows: HashMap<ProductId, u32>,
     live: RowSet,
     free: Vec<u32>,
@@ -107,6 +112,8 @@ impl Index {
             codes: Vec::new(),
             columns: Vec::new(),
             ids: Vec::new(),
+            keys: Vec::new(),
+            names: Vec::new(),
             rows: HashMap::new(),
             live: RowSet::default(),
             free: Vec::new(),
@@ -158,6 +165,20 @@ impl Index {
     /// The product id of a row.
     pub fn id(&self, row: u32) -> &str {
         &self.ids[row as usize]
+    }
+
+    /// A row's stable key (a hash of its product id): exact ties between
+    /// scores go to the smaller key, so no page depends on row order.
+    #[inline]
+    pub fn key(&self, row: u32) -> u64 {
+        self.keys[row as usize]
+    }
+
+    /// A hash of a row's normalized name: two rows with the same one look
+    /// like copies to a shopper.
+    #[inline]
+    pub fn name_key(&self, row: u32) -> u64 {
+        self.names[row as usize]
     }
 
     /// Whether a row holds a product.
@@ -213,6 +234,8 @@ impl Index {
                 let row = self.free.pop().unwrap_or(self.ids.len() as u32);
                 if row as usize == self.ids.len() {
                     self.ids.push(String::new());
+                    self.keys.push(0);
+                    self.names.push(0);
                     self.prices.push(f32::NAN);
                     self.codes.resize(self.codes.len() + e.codes.len(), MISSING);
                     match &mut self.dense {
@@ -221,6 +244,7 @@ impl Index {
                     }
                 }
                 self.ids[row as usize] = product.id.clone();
+                self.keys[row as usize] = product_key(&product.id);
                 self.rows.insert(product.id.clone(), row);
                 row
             }
@@ -262,6 +286,7 @@ impl Index {
             }
             column[r] = code;
         }
+        self.names[r] = product_key(&normalized_name(&product.name));
         self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
         if product.in_stock {
             self.in_stock.insert(row);
@@ -401,7 +426,9 @@ impl Index {
         mut score: impl FnMut(u32) -> f32,
     ) -> Vec<Hit> {
         let mut top = TopK::new(k);
-        self.each_candidate(exclude, filter, |row| top.push(row, score(row)));
+        self.each_candidate(exclude, filter, |row| {
+            top.push(row, score(row), self.key(row))
+        });
         top.into_hits()
     }
 
@@ -461,8 +488,8 @@ impl Index {
                 .zip(&query.tables)
                 .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
                 .sum();
-            if cats + dense_bound > top.threshold() {
-                top.push(row, cats + dense(r));
+            if cats + dense_bound >= top.threshold() {
+                top.push(row, cats + dense(r), self.keys[r]);
             }
         };
         match &self.dense {
@@ -478,11 +505,22 @@ impl Index {
         top.into_hits()
     }
 
-    /// Live rows that pass a filter and are not excluded (for random pages).
-    pub fn candidates(&self, exclude: &RowSet, filter: &CompiledFilter) -> Vec<u32> {
-        let mut rows = Vec::with_capacity(self.rows.len());
-        self.each_candidate(exclude, filter, |row| rows.push(row));
-        rows
+    /// `k` rows drawn at random (for a given `draw`) among the live rows
+    /// that pass a filter and are not excluded: the rows whose keys, mixed
+    /// with `draw`, are smallest. Like every scan, it does not depend on
+    /// row order.
+    pub fn sample(
+        &self,
+        k: usize,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        draw: u64,
+    ) -> Vec<Hit> {
+        let mut top = TopK::new(k);
+        self.each_candidate(exclude, filter, |row| {
+            top.push(row, 0.0, crate::hash::mix(self.keys[row as usize] ^ draw))
+        });
+        top.into_hits()
     }
 }
 

@@ -3,9 +3,6 @@
 //! (average_vector, best_score, sum_scores, each with the seed counted as an
 //! upvote), plus its diversity option (MMR over average_vector).
 
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-
 use super::{Context, Strategy};
 use crate::index::{Hit, Point};
 
@@ -17,16 +14,7 @@ impl Strategy for Random {
         "random"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
-        let candidates = cx.index.candidates(cx.exclude, cx.filter);
-        let mut rng = StdRng::seed_from_u64(cx.rng_seed);
-        let k = cx.k.min(candidates.len());
-        rand::seq::index::sample(&mut rng, candidates.len(), k)
-            .into_iter()
-            .map(|i| Hit {
-                row: candidates[i],
-                score: 0.0,
-            })
-            .collect()
+        cx.index.sample(cx.k, cx.exclude, cx.filter, cx.rng_seed)
     }
 }
 

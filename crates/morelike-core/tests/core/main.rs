@@ -4,4 +4,5 @@ mod eval;
 mod helpers;
 mod import;
 mod properties;
+mod row_order;
 mod sessions;

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod catalog_changes;
+mod eval_matches_server;
 mod helpers;
 mod http_api;
 mod persistence;

@@ -203,14 +203,14 @@ pub fn build(
         // What the row could score in each pool, at most: the pool of view v
         // leaves v out, and takes only rows that changed it.
         // Without branches on the data: `|` and `&` on bools, not `||`/`&&`.
-        let mut could_enter = best > near_threshold;
+        let mut could_enter = best >= near_threshold;
         for &(v, wv, gap, categorical) in &varied {
             let (eligible, drop) = if categorical {
                 (s[v] < gap, wv * s[v])
             } else {
                 (true, wv * 1.01)
             };
-            could_enter |= eligible & (best - drop > thresholds[v]);
+            could_enter |= eligible & (best - drop >= thresholds[v]);
         }
         if !could_enter {
             return;
@@ -219,7 +219,7 @@ pub fn build(
             index.view_sims_in(&a, row, &dense, &mut s);
         }
         let total: f32 = active.iter().map(|&v| w[v] * s[v]).sum();
-        near.push(row, total);
+        near.push(row, total, index.key(row));
         near_threshold = near.threshold();
         for &(v, wv, gap, _) in &varied {
             if s[v] < gap {
@@ -227,7 +227,7 @@ pub fn build(
                 // changes v the most comes first (a tie-break by design; the
                 // evaluation showed it matters: fashion explore SR@10 0.51
                 // with ties broken by row order, 0.88 with this).
-                pools[v].push(row, total - wv * s[v] - TIE_BREAK * s[v]);
+                pools[v].push(row, total - wv * s[v] - TIE_BREAK * s[v], index.key(row));
                 thresholds[v] = pools[v].threshold();
             }
         }
