@@ -33,7 +33,9 @@ impl TopK {
     /// anything strictly below it cannot.
     #[inline]
     pub fn threshold(&self) -> f32 {
-        if self.hits.len() < self.k {
+        if self.k == 0 {
+            f32::INFINITY
+        } else if self.hits.len() < self.k {
             f32::NEG_INFINITY
         } else {
             self.hits[self.k - 1].0.score
@@ -94,6 +96,14 @@ mod tests {
         };
         assert_eq!(best(&mut offers.iter()), [3, 1, 4]);
         assert_eq!(best(&mut offers.iter().rev()), [3, 1, 4]);
+    }
+
+    #[test]
+    fn nothing_gets_into_an_empty_top() {
+        let mut top = TopK::new(0);
+        assert_eq!(top.threshold(), f32::INFINITY);
+        top.push(0, 1.0, 0);
+        assert!(top.is_empty());
     }
 
     #[test]

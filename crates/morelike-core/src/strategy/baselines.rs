@@ -10,7 +10,7 @@ use crate::index::{Hit, Point};
 pub struct Random;
 
 impl Strategy for Random {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "random"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -22,7 +22,7 @@ impl Strategy for Random {
 pub struct SeedOnly;
 
 impl Strategy for SeedOnly {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "seed_only"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -49,7 +49,7 @@ fn average_vector_query(cx: &Context<'_>) -> Point {
 pub struct AverageVector;
 
 impl Strategy for AverageVector {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "average_vector"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -90,7 +90,7 @@ fn per_example(cx: &Context<'_>, combine: impl Fn(&[f32], &[f32]) -> f32) -> Vec
 pub struct BestScore;
 
 impl Strategy for BestScore {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "best_score"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -110,7 +110,7 @@ impl Strategy for BestScore {
 pub struct SumScores;
 
 impl Strategy for SumScores {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "sum_scores"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -138,7 +138,7 @@ impl Default for Mmr {
 }
 
 impl Strategy for Mmr {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "mmr"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {

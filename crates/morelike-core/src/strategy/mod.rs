@@ -3,8 +3,10 @@
 //! them side by side on the same vectors.
 
 mod baselines;
+mod matches;
 mod probe;
 mod rocchio;
+mod steer;
 
 use crate::index::{CompiledFilter, Hit, Index, Point, RowSet};
 use crate::session::Vote;
@@ -12,6 +14,7 @@ use crate::session::Vote;
 pub use baselines::{AverageVector, BestScore, Mmr, Random, SeedOnly, SumScores};
 pub use probe::{Evidence, Probe};
 pub use rocchio::Rocchio;
+pub use steer::Steer;
 
 /// A vote resolved to an index row.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,7 +91,7 @@ impl Context<'_> {
 /// A way of choosing the next page.
 pub trait Strategy: Send + Sync {
     /// The name used in reports and settings.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     /// The next page: at most `cx.k` rows, none excluded, all passing the filter.
     fn page(&self, cx: &Context<'_>) -> Vec<Hit>;
 }
@@ -100,6 +103,7 @@ pub const DEFAULT: &str = "probe";
 pub fn all() -> Vec<Box<dyn Strategy>> {
     vec![
         Box::new(Probe::default()),
+        Box::new(Steer::default()),
         Box::new(Rocchio::default()),
         Box::new(Random),
         Box::new(SeedOnly),
@@ -115,7 +119,53 @@ pub fn by_name(name: &str) -> Option<Box<dyn Strategy>> {
     all().into_iter().find(|s| s.name() == name)
 }
 
-/// The names of every strategy.
+/// A strategy named in an evaluation: a name, or `steer:` and knobs to
+/// try (`steer:first_near=6/pool=64`), to compare variants side by side.
+pub fn parse(spec: &str) -> Result<Box<dyn Strategy>, String> {
+    match spec.split_once(':') {
+        Some(("steer", knobs)) => Ok(Box::new(Steer::with_knobs(knobs)?)),
+        Some((name, _)) => Err(format!(
+            "strategy '{name}' takes no knobs; only steer does (steer:pool=64/first_near=6)"
+        )),
+        None => {
+            by_name(spec).ok_or_else(|| format!("no strategy '{spec}'; choose from {:?}", names()))
+        }
+    }
+}
+
+/// The names of every strategy, in the order of [`all`].
 pub fn names() -> Vec<&'static str> {
-    all().iter().map(|s| s.name()).collect()
+    vec![
+        "probe",
+        "steer",
+        "rocchio",
+        "random",
+        "seed_only",
+        "average_vector",
+        "best_score",
+        "sum_scores",
+        "mmr",
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_list_every_strategy_in_order() {
+        let built: Vec<String> = all().iter().map(|s| s.name().to_owned()).collect();
+        assert_eq!(built, names());
+    }
+
+    #[test]
+    fn a_variant_of_the_default_is_named_by_its_knobs() {
+        let s = parse("steer:first_near=6/pool=64").unwrap();
+        assert_eq!(s.name(), "steer:first_near=6/pool=64");
+        let error = |spec: &str| parse(spec).err().unwrap_or_default();
+        assert!(error("steer:nope=1").contains("no knob 'nope'"));
+        assert!(error("steer:pool=many").contains("not NAME=NUMBER"));
+        assert!(error("rocchio:up=2").contains("takes no knobs"));
+        assert!(error("nothing").contains("no strategy 'nothing'"));
+    }
 }

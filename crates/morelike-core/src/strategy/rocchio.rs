@@ -51,7 +51,7 @@ impl Rocchio {
 }
 
 impl Strategy for Rocchio {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "rocchio"
     }
 

@@ -67,7 +67,7 @@ impl Scripted {
 }
 
 impl Strategy for Scripted {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "scripted"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {

@@ -4,5 +4,6 @@ mod eval;
 mod helpers;
 mod import;
 mod properties;
+mod regression;
 mod row_order;
 mod sessions;

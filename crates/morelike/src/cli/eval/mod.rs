@@ -40,7 +40,9 @@ pub struct EvalArgs {
     /// Protocol seeds (repeat for several: the table shows mean ± spread).
     #[arg(long, default_values_t = [42])]
     pub seed: Vec<u64>,
-    /// Only these strategies (comma-separated names; default: all).
+    /// Only these strategies (comma-separated names; default: all). A
+    /// variant of the default with some knobs changed is named
+    /// `steer:knob=value/knob=value`.
     #[arg(long, value_delimiter = ',')]
     pub strategies: Vec<String>,
     /// Override view weights: `name=1.5,colour=2`; `uniform` sets every
@@ -142,11 +144,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     } else {
         args.strategies
             .iter()
-            .map(|name| {
-                strategy::by_name(name).with_context(|| {
-                    format!("no strategy '{name}'; choose from {:?}", strategy::names())
-                })
-            })
+            .map(|spec| strategy::parse(spec).map_err(anyhow::Error::msg))
             .collect::<anyhow::Result<_>>()?
     };
     if args.shoppers == 0 || args.rounds == 0 {

@@ -1,0 +1,352 @@
+//! Building one page from the gathered candidates: first the anchor's
+//! nearest, as many as the evidence allows, then one varied product per
+//! slot (slots go to views by share, D'Hondt order), then whatever is left.
+//! A candidate is skipped when it repeats a rejection, has the name of a
+//! product already shown or on the page, or (a varied one) shows nothing
+//! new. The page is ordered best first: by similarity to the anchor.
+
+use super::evidence::{Evidence, Rejection};
+use super::gather::{gather, Plan};
+use super::Steer;
+use crate::index::{Hit, Index, Point};
+use crate::strategy::Context;
+use crate::views::ViewKind;
+
+/// Which views get the varying slots, in order (largest share first, then
+/// by highest averages, as in D'Hondt seat allocation).
+pub fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
+    let mut given = vec![0u32; shares.len()];
+    let mut order = Vec::with_capacity(slots);
+    for _ in 0..slots {
+        let best = (0..shares.len())
+            .filter(|&v| shares[v] > 0.0)
+            .max_by(|&a, &b| {
+                let qa = shares[a] / (given[a] + 1) as f32;
+                let qb = shares[b] / (given[b] + 1) as f32;
+                qa.total_cmp(&qb).then(b.cmp(&a))
+            });
+        let Some(v) = best else { break };
+        given[v] += 1;
+        order.push(v);
+    }
+    order
+}
+
+/// What a candidate varies around the anchor.
+#[derive(Clone, Copy, Debug)]
+enum Varying {
+    /// One view.
+    View(usize),
+    /// The kind (a jump).
+    Kind,
+}
+
+/// How far the last-resort search looks when the gathered candidates cannot
+/// fill a page.
+const FALLBACK: usize = 512;
+
+/// Orders jump candidates so that those bringing the most values never
+/// shown (view by view) come first, each group in pool order.
+fn novel_first(picker: &Picker<'_>, pool: &[Hit]) -> Vec<Hit> {
+    let index = picker.index;
+    let value = |row: u32, fields: &std::ops::Range<usize>| -> Vec<u32> {
+        fields.clone().map(|f| index.code(row, f)).collect()
+    };
+    let seen: Vec<std::collections::HashSet<Vec<u32>>> = picker
+        .kinds
+        .iter()
+        .map(|fields| {
+            picker
+                .shown
+                .iter()
+                .map(|(r, _)| value(*r, fields))
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<(usize, usize)> = pool
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let new = picker
+                .kinds
+                .iter()
+                .zip(&seen)
+                .filter(|(fields, seen)| !seen.contains(&value(h.row, fields)))
+                .count();
+            (i, new)
+        })
+        .collect();
+    order.sort_by_key(|&(i, new)| (std::cmp::Reverse(new), i));
+    order.into_iter().map(|(i, _)| pool[i]).collect()
+}
+
+/// Decides which candidates may go on the page.
+struct Picker<'a> {
+    index: &'a Index,
+    /// The weighted categorical views, with their fields.
+    kinds: Vec<std::ops::Range<usize>>,
+    rejections: Vec<(u32, Vec<std::ops::Range<usize>>)>,
+    names: Vec<u64>,
+    shown: Vec<(u32, Option<Point>)>,
+    sames: &'a [f32],
+    sims: Vec<f32>,
+    page: Vec<Hit>,
+    novel_kind: bool,
+}
+
+impl<'a> Picker<'a> {
+    fn new(cx: &'a Context<'_>, evidence: &Evidence, sames: &'a [f32]) -> Self {
+        let index = cx.index;
+        let layout = index.layout();
+        let kind_views: Vec<usize> = (0..layout.views.len())
+            .filter(|&v| layout.views[v].kind == ViewKind::Categorical && cx.weights[v] > 0.0)
+            .collect();
+        let kinds = kind_views
+            .iter()
+            .map(|&v| layout.views[v].fields.clone())
+            .collect();
+        let rejections = evidence
+            .rejections
+            .iter()
+            .map(|Rejection { row, changed }| {
+                let mut views: Vec<usize> =
+                    kind_views.iter().copied().filter(|&v| changed[v]).collect();
+                if views.is_empty() {
+                    views.clone_from(&kind_views);
+                }
+                let fields = views.iter().map(|&v| layout.views[v].fields.clone());
+                (*row, fields.collect())
+            })
+            .collect();
+        let shown: Vec<u32> = (0..cx.exclude.words())
+            .flat_map(|w| {
+                let bits = cx.exclude.word(w);
+                (0..64)
+                    .filter(move |b| bits & (1 << b) != 0)
+                    .map(move |b| (w * 64 + b) as u32)
+            })
+            .filter(|&r| index.is_live(r))
+            .collect();
+        Picker {
+            index,
+            kinds,
+            rejections,
+            names: shown.iter().map(|&r| index.name_key(r)).collect(),
+            shown: shown.into_iter().map(|r| (r, None)).collect(),
+            sames,
+            sims: vec![0.0; layout.views.len()],
+            page: Vec::with_capacity(cx.k),
+            novel_kind: false,
+        }
+    }
+
+    fn same_fields(&self, a: u32, b: u32, fields: &std::ops::Range<usize>) -> bool {
+        fields
+            .clone()
+            .all(|f| self.index.code(a, f) == self.index.code(b, f))
+    }
+
+    /// Whether `row` makes a change the shopper rejected (or, for a
+    /// rejected product that changed nothing, is of its kind).
+    fn rejected(&self, row: u32) -> bool {
+        self.rejections
+            .iter()
+            .any(|(d, views)| views.iter().all(|f| self.same_fields(row, *d, f)))
+    }
+
+    /// Whether `row`, varying view `v` (or jumping to another kind, `None`),
+    /// shows nothing new: a product shown or on the page has its kind and
+    /// (for a dense `v`) its value of `v`.
+    fn repeats(&mut self, row: u32, v: Option<usize>) -> bool {
+        let index = self.index;
+        let Some(v) = v else {
+            return self
+                .page
+                .iter()
+                .map(|h| h.row)
+                .chain(self.shown.iter().map(|s| s.0))
+                .any(|s| {
+                    self.kinds
+                        .iter()
+                        .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
+                });
+        };
+        let dense = index.layout().views[v].kind != ViewKind::Categorical;
+        let on_page: Vec<u32> = self.page.iter().map(|h| h.row).collect();
+        if self.novel_kind && dense {
+            let kinds = &self.kinds;
+            let kind_on_page = on_page.iter().any(|&s| {
+                kinds
+                    .iter()
+                    .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
+            });
+            if kind_on_page {
+                return true;
+            }
+        }
+        let kinds = &self.kinds;
+        let same_kind = |s: u32| {
+            kinds
+                .iter()
+                .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
+        };
+        for &s in &on_page {
+            if same_kind(s) {
+                if !dense {
+                    return true;
+                }
+                index.view_sims_in(&index.point(s), row, &[v], &mut self.sims);
+                if self.sims[v] >= self.sames[v] {
+                    return true;
+                }
+            }
+        }
+        for (s, point) in &mut self.shown {
+            if !same_kind(*s) {
+                continue;
+            }
+            if !dense {
+                return true;
+            }
+            let p = point.get_or_insert_with(|| index.point(*s));
+            index.view_sims_in(p, row, &[v], &mut self.sims);
+            if self.sims[v] >= self.sames[v] {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Puts `hit` on the page unless it is there, repeats a name or a
+    /// rejection, or (varying) shows nothing new.
+    fn offer(&mut self, hit: Hit, varying: Option<Varying>) -> bool {
+        let name = self.index.name_key(hit.row);
+        if self.page.iter().any(|h| h.row == hit.row)
+            || self.names.contains(&name)
+            || self.rejected(hit.row)
+            || varying.is_some_and(|v| {
+                self.repeats(
+                    hit.row,
+                    match v {
+                        Varying::View(v) => Some(v),
+                        Varying::Kind => None,
+                    },
+                )
+            })
+        {
+            return false;
+        }
+        self.names.push(name);
+        self.page.push(hit);
+        true
+    }
+}
+
+/// The page around `anchor`.
+pub fn build(
+    steer: &Steer,
+    cx: &Context<'_>,
+    anchor: u32,
+    evidence: &Evidence,
+    gaps: &[f32],
+) -> Vec<Hit> {
+    let index = cx.index;
+    let shares = steer.shares(cx, evidence);
+    let sames = steer.sames(cx);
+    let near_slots = steer.near_slots(evidence).min(cx.k);
+    let jump_slots = steer.jump_slots(evidence, cx.k - near_slots);
+    let varied: Vec<usize> = (0..shares.len()).filter(|&v| shares[v] > 0.0).collect();
+    let kept: Vec<usize> = (0..shares.len())
+        .filter(|&v| cx.weights[v] > 0.0 && evidence.rejected[v] > 0)
+        .collect();
+    let plan = Plan {
+        anchor,
+        near: (near_slots + cx.k) * 4,
+        pool: steer.pool,
+        varied: &varied,
+        gaps,
+        jump: if jump_slots > 0 { steer.pool } else { 0 },
+        kept: &kept,
+        kind_first: steer.kind_first,
+        tally: steer.popular,
+        salt: index.key(anchor) ^ u64::from(cx.round),
+    };
+    let gathered = gather(cx, &plan);
+    let mut picker = Picker::new(cx, evidence, &sames);
+    picker.novel_kind = steer.novel_kind;
+    let mut near = gathered.near.iter().copied();
+    while picker.page.len() < near_slots {
+        let Some(hit) = near.next() else { break };
+        picker.offer(hit, None);
+    }
+    let mut jumps = novel_first(&picker, &gathered.jumps).into_iter();
+    let jumped = picker.page.len() + jump_slots;
+    while picker.page.len() < jumped {
+        let Some(hit) = jumps.next() else { break };
+        picker.offer(hit, Some(Varying::Kind));
+    }
+    let pools: Vec<Vec<Hit>> = gathered
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(v, pool)| {
+            let popular = &gathered.popular[v];
+            let rest = pool
+                .iter()
+                .filter(|h| !popular.iter().any(|p| p.row == h.row));
+            popular.iter().chain(rest).copied().collect::<Vec<Hit>>()
+        })
+        .collect();
+    let mut next = vec![0usize; shares.len()];
+    for v in allocate(&shares, cx.k - picker.page.len()) {
+        while let Some(&hit) = pools[v].get(next[v]) {
+            next[v] += 1;
+            if picker.offer(hit, Some(Varying::View(v))) {
+                break;
+            }
+        }
+    }
+    let leftovers = pools
+        .iter()
+        .zip(&next)
+        .flat_map(|(pool, &n)| pool.iter().skip(n).copied());
+    for hit in near.chain(jumps).chain(leftovers) {
+        if picker.page.len() >= cx.k {
+            break;
+        }
+        picker.offer(hit, None);
+    }
+    if picker.page.len() < cx.k {
+        // Everything gathered repeats a name or a rejection: look further.
+        let query = index.prepare(&index.point(anchor), cx.weights);
+        for hit in index.search(&query, FALLBACK, cx.exclude, cx.filter) {
+            if picker.page.len() >= cx.k {
+                break;
+            }
+            picker.offer(hit, None);
+        }
+    }
+    let mut page = picker.page;
+    // Best first: the most like the anchor (every view weighted).
+    let query = index.prepare(&index.point(anchor), cx.weights);
+    for hit in &mut page {
+        hit.score = index.score(&query, hit.row);
+    }
+    page.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(index.key(a.row).cmp(&index.key(b.row)))
+    });
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allocate;
+
+    #[test]
+    fn slots_follow_shares_largest_first() {
+        assert_eq!(allocate(&[1.0, 2.0, 0.0, 1.0], 5), [1, 0, 1, 3, 1]);
+        assert_eq!(allocate(&[0.0, 0.0], 3), Vec::<usize>::new());
+    }
+}
