@@ -56,6 +56,8 @@ pub struct Index {
     /// The same codes by field (`columns[f][row]`), for scans that compare
     /// one field across every row (vectorizable).
     columns: Vec<Vec<u32>>,
+    /// Per field, how many live rows have each code.
+    value_counts: Vec<Vec<u32>>,
     ids: Vec<ProductId>,
     /// Per row, the product's stable key (ties are broken by it).
     keys: Vec<u64>,
@@ -111,6 +113,7 @@ impl Index {
             dense,
             codes: Vec::new(),
             columns: Vec::new(),
+            value_counts: Vec::new(),
             ids: Vec::new(),
             keys: Vec::new(),
             names: Vec::new(),
@@ -179,6 +182,11 @@ impl Index {
     #[inline]
     pub fn name_key(&self, row: u32) -> u64 {
         self.names[row as usize]
+    }
+
+    /// The rows that hold a product.
+    pub fn live_rows(&self) -> &RowSet {
+        &self.live
     }
 
     /// Whether a row holds a product.
@@ -278,6 +286,9 @@ impl Index {
             self.max_norms[v] = self.max_norms[v].max(norm);
         }
         let f = e.codes.len();
+        if self.live.contains(row) {
+            self.count_values(r, false);
+        }
         self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
         self.columns.resize_with(f, Vec::new);
         for (column, &code) in self.columns.iter_mut().zip(&e.codes) {
@@ -286,6 +297,7 @@ impl Index {
             }
             column[r] = code;
         }
+        self.count_values(r, true);
         self.names[r] = product_key(&normalized_name(&product.name));
         self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
         if product.in_stock {
@@ -300,11 +312,38 @@ impl Index {
     /// Removes a product; returns the row it had.
     pub fn remove(&mut self, id: &str) -> Option<u32> {
         let row = self.rows.remove(id)?;
+        self.count_values(row as usize, false);
         self.live.remove(row);
         self.in_stock.remove(row);
         self.ids[row as usize].clear();
         self.free.push(row);
         Some(row)
+    }
+
+    /// Counts a row's categorical values in (or out of) the store's tallies.
+    fn count_values(&mut self, r: usize, add: bool) {
+        let f = self.layout().fields.len();
+        self.value_counts.resize_with(f, Vec::new);
+        for (field, counts) in self.value_counts.iter_mut().enumerate() {
+            let code = self.codes[r * f + field];
+            if code == MISSING {
+                continue;
+            }
+            if counts.len() <= code as usize {
+                counts.resize(code as usize + 1, 0);
+            }
+            let n = &mut counts[code as usize];
+            *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        }
+    }
+
+    /// How many live products have `code` in categorical field `field`.
+    pub fn value_count(&self, field: usize, code: u32) -> u32 {
+        self.value_counts
+            .get(field)
+            .and_then(|c| c.get(code as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A row's point (dense part de-quantized).
@@ -526,4 +565,35 @@ impl Index {
 
 fn norm(v: &[f32]) -> f32 {
     v.iter().map(|x| x * x).sum::<f32>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::mapping::Mapping;
+    use crate::product::Product;
+    use crate::{Catalog, Precision};
+
+    #[test]
+    fn value_counts_follow_upserts_replacements_and_deletes() {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
+        )
+        .unwrap();
+        let p = |id: &str, c: &str| Product::new(id, id).with_attribute("colour", c);
+        let mut catalog = Catalog::build(
+            mapping,
+            vec![p("1", "red"), p("2", "red"), p("3", "blue")],
+            Precision::F32,
+        );
+        let count = |c: &Catalog, colour: &str| {
+            let code = c.index().dictionary(0).code(colour).unwrap();
+            c.index().value_count(0, code)
+        };
+        assert_eq!((count(&catalog, "red"), count(&catalog, "blue")), (2, 1));
+        catalog.upsert(p("2", "blue"));
+        assert_eq!((count(&catalog, "red"), count(&catalog, "blue")), (1, 2));
+        catalog.upsert(p("4", "green"));
+        catalog.delete("3");
+        assert_eq!((count(&catalog, "blue"), count(&catalog, "green")), (1, 1));
+    }
 }

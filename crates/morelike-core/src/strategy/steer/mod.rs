@@ -25,6 +25,8 @@ pub struct Steer {
     pub label: String,
     /// Candidates kept per varied view from the scan.
     pub pool: usize,
+    /// Near candidates kept per slot that may take one.
+    pub near_pool: usize,
     /// A dense view "changed" when its similarity to the anchor is below this.
     pub dense_gap: f32,
     /// Two products show "the same" dense value above this similarity.
@@ -44,8 +46,6 @@ pub struct Steer {
     /// Share of the other slots that jump to other kinds once the shopper
     /// rejected the anchor's own kind.
     pub jump_share: f32,
-    /// Whether varied values come most common first (else closest first).
-    pub popular: bool,
     /// Whether a downvote blames only the coarsest view it changed.
     pub blame_coarsest: bool,
     /// A dense view's share of varying slots against a categorical view's.
@@ -54,17 +54,36 @@ pub struct Steer {
     pub novel_kind: bool,
     /// Pages without an upvote after which some slots jump to other kinds.
     pub jump_after: u32,
-    /// Whether near products of the anchor's kind come first.
-    pub kind_first: bool,
     /// Near slots given back to variety per confirmation after the first.
     pub confirm_decay: usize,
+    /// Share of the other slots that jump while nothing was ever upvoted.
+    pub searching_jump_share: f32,
+    /// A jump keeps a rejected view when at least this share of the shown
+    /// products that changed it were downvoted.
+    pub keep_ratio: f32,
+    /// Whether a jump keeps the coarsest view when no view is kept.
+    pub keep_coarsest: bool,
+    /// The fair sample of the jump region the jumps are chosen from.
+    pub jump_pool: usize,
+    /// Whether jumps bringing values never shown come first.
+    pub jump_novelty: bool,
+    /// A variation keeps the views whose changes were rejected this often.
+    pub keep_after: u32,
+    /// Near slots lost per this many products of the anchor's kind shown
+    /// (0: none): the shopper has seen plenty of it and kept going.
+    pub fatigue: usize,
+    /// A product leaves the page when values the shopper downvoted twice
+    /// (and never upvoted) make up this share of its kind (rarer values
+    /// weigh more; above 1: never).
+    pub rejected_share: f32,
 }
 
 impl Default for Steer {
     fn default() -> Self {
         Steer {
             label: "steer".to_owned(),
-            pool: 128,
+            pool: 16,
+            near_pool: 4,
             dense_gap: 0.6,
             dense_same: 0.5,
             rejected_factor: 0.3,
@@ -74,13 +93,19 @@ impl Default for Steer {
             confirmed_near: 6,
             quiet_loss: 2,
             jump_share: 0.5,
-            popular: true,
             blame_coarsest: true,
             dense_share: 0.25,
             novel_kind: true,
             jump_after: 2,
-            kind_first: true,
             confirm_decay: 2,
+            searching_jump_share: 1.0,
+            keep_ratio: 0.34,
+            keep_coarsest: true,
+            jump_pool: 512,
+            jump_novelty: false,
+            keep_after: 2,
+            fatigue: 4,
+            rejected_share: 0.35,
         }
     }
 }
@@ -101,6 +126,7 @@ impl Steer {
             let k = k.trim();
             match k {
                 "pool" => s.pool = f as usize,
+                "near_pool" => s.near_pool = f as usize,
                 "dense_gap" => s.dense_gap = f,
                 "dense_same" => s.dense_same = f,
                 "rejected_factor" => s.rejected_factor = f,
@@ -112,11 +138,17 @@ impl Steer {
                 "quiet_loss" => s.quiet_loss = f as usize,
                 "jump_share" => s.jump_share = f,
                 "jump_after" => s.jump_after = f as u32,
-                "popular" => s.popular = f > 0.0,
                 "blame_coarsest" => s.blame_coarsest = f > 0.0,
                 "dense_share" => s.dense_share = f,
                 "novel_kind" => s.novel_kind = f > 0.0,
-                "kind_first" => s.kind_first = f > 0.0,
+                "searching_jump_share" => s.searching_jump_share = f,
+                "keep_ratio" => s.keep_ratio = f,
+                "keep_coarsest" => s.keep_coarsest = f > 0.0,
+                "jump_pool" => s.jump_pool = f as usize,
+                "jump_novelty" => s.jump_novelty = f > 0.0,
+                "keep_after" => s.keep_after = f as u32,
+                "fatigue" => s.fatigue = f as usize,
+                "rejected_share" => s.rejected_share = f,
                 _ => return Err(format!("steer has no knob '{k}'")),
             }
         }
@@ -162,32 +194,44 @@ impl Steer {
     }
 
     /// How many of the page's products are the anchor's nearest.
-    pub fn near_slots(&self, e: &Evidence) -> usize {
-        if !e.upvoted {
-            return if e.quiet == 0 {
-                self.first_near
-            } else {
-                self.searching_near
-            };
-        }
-        let fresh = if e.confirmed > 0 {
-            self.confirmed_near
-                .saturating_sub(self.confirm_decay * (e.confirmed as usize - 1))
-        } else if e.kind_changed {
-            self.changed_near
+    pub fn near_slots(&self, e: &Evidence, seen_of_kind: usize) -> usize {
+        // Once the shopper rejected the anchor's kind, none of it.
+        let floor = if e.anchor_rejected {
+            0
         } else {
             self.searching_near
         };
-        fresh
-            .saturating_sub(self.quiet_loss * e.quiet as usize)
-            .max(self.searching_near)
+        let fresh = if !e.upvoted {
+            if e.quiet == 0 {
+                self.first_near
+            } else {
+                floor
+            }
+        } else {
+            let fresh = if e.confirmed > 0 {
+                self.confirmed_near
+                    .saturating_sub(self.confirm_decay * (e.confirmed as usize - 1))
+            } else if e.kind_changed {
+                self.changed_near
+            } else {
+                self.searching_near
+            };
+            fresh.saturating_sub(self.quiet_loss * e.quiet as usize)
+        };
+        let tired = seen_of_kind.checked_div(self.fatigue).unwrap_or(0);
+        fresh.saturating_sub(tired).max(floor)
     }
 
     /// How many of `free` slots jump to other kinds.
     pub fn jump_slots(&self, e: &Evidence, free: usize) -> usize {
         let stuck = e.quiet >= self.jump_after && self.jump_after > 0;
         if (e.anchor_rejected || stuck) && e.confirmed == 0 {
-            (self.jump_share * free as f32).round() as usize
+            let share = if e.upvoted {
+                self.jump_share
+            } else {
+                self.searching_jump_share
+            };
+            (share * free as f32).round() as usize
         } else {
             0
         }

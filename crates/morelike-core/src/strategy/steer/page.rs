@@ -10,7 +10,7 @@ use super::gather::{gather, Plan};
 use super::Steer;
 use crate::index::{Hit, Index, Point};
 use crate::strategy::Context;
-use crate::views::ViewKind;
+use crate::views::{ViewKind, MISSING};
 
 /// Which views get the varying slots, in order (largest share first, then
 /// by highest averages, as in D'Hondt seat allocation).
@@ -45,9 +45,11 @@ enum Varying {
 /// fill a page.
 const FALLBACK: usize = 512;
 
-/// Orders jump candidates so that those bringing the most values never
-/// shown (view by view) come first, each group in pool order.
-fn novel_first(picker: &Picker<'_>, pool: &[Hit]) -> Vec<Hit> {
+/// Orders jump candidates: by how many of their values were never shown
+/// (view by view) when `novelty`, then by how common their kind is in the
+/// pool (a fair sample of the region the jump explores: the most common
+/// kinds first), then in pool order.
+fn novel_first(picker: &Picker<'_>, pool: &[Hit], novelty: bool) -> Vec<Hit> {
     let index = picker.index;
     let value = |row: u32, fields: &std::ops::Range<usize>| -> Vec<u32> {
         fields.clone().map(|f| index.code(row, f)).collect()
@@ -63,21 +65,36 @@ fn novel_first(picker: &Picker<'_>, pool: &[Hit]) -> Vec<Hit> {
                 .collect()
         })
         .collect();
-    let mut order: Vec<(usize, usize)> = pool
+    let kind = |row: u32| -> Vec<u32> {
+        picker
+            .kinds
+            .iter()
+            .flat_map(|fields| value(row, fields))
+            .collect()
+    };
+    let mut count: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
+    for h in pool {
+        *count.entry(kind(h.row)).or_default() += 1;
+    }
+    let mut order: Vec<(usize, usize, usize)> = pool
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let new = picker
-                .kinds
-                .iter()
-                .zip(&seen)
-                .filter(|(fields, seen)| !seen.contains(&value(h.row, fields)))
-                .count();
-            (i, new)
+            let new = if novelty {
+                picker
+                    .kinds
+                    .iter()
+                    .zip(&seen)
+                    .filter(|(fields, seen)| !seen.contains(&value(h.row, fields)))
+                    .count()
+            } else {
+                0
+            };
+            (i, new, count[&kind(h.row)])
         })
         .collect();
-    order.sort_by_key(|&(i, new)| (std::cmp::Reverse(new), i));
-    order.into_iter().map(|(i, _)| pool[i]).collect()
+    order.sort_by_key(|&(i, new, n)| (std::cmp::Reverse(new), std::cmp::Reverse(n), i));
+    order.into_iter().map(|(i, ..)| pool[i]).collect()
 }
 
 /// Decides which candidates may go on the page.
@@ -86,12 +103,22 @@ struct Picker<'a> {
     /// The weighted categorical views, with their fields.
     kinds: Vec<std::ops::Range<usize>>,
     rejections: Vec<(u32, Vec<std::ops::Range<usize>>)>,
+    /// (field, code) of the kind values in at least two downvoted products
+    /// and in no upvoted one.
+    rejected_values: Vec<(usize, u32)>,
+    /// The kind fields.
+    kind_fields: Vec<usize>,
+    /// The share of a product's kind values that may be rejected ones.
+    rejected_share: f32,
     names: Vec<u64>,
     shown: Vec<(u32, Option<Point>)>,
     sames: &'a [f32],
     sims: Vec<f32>,
     page: Vec<Hit>,
     novel_kind: bool,
+    /// Fields of the views the shopper rejected changes of at least
+    /// twice, with the anchor's codes: a variation keeps them.
+    kept: Vec<(usize, usize, u32)>,
 }
 
 impl<'a> Picker<'a> {
@@ -127,8 +154,37 @@ impl<'a> Picker<'a> {
             })
             .filter(|&r| index.is_live(r))
             .collect();
+        let kind_fields: Vec<usize> = kind_views
+            .iter()
+            .flat_map(|&v| layout.views[v].fields.clone())
+            .collect();
+        let mut down: std::collections::HashMap<(usize, u32), u32> =
+            std::collections::HashMap::new();
+        for r in &evidence.rejections {
+            for &f in &kind_fields {
+                let code = index.code(r.row, f);
+                if code != MISSING {
+                    *down.entry((f, code)).or_default() += 1;
+                }
+            }
+        }
+        let liked: Vec<u32> = cx
+            .votes
+            .iter()
+            .filter(|v| v.vote == crate::session::Vote::Up)
+            .map(|v| v.row)
+            .collect();
+        let mut rejected_values: Vec<(usize, u32)> = down
+            .into_iter()
+            .filter(|&((f, code), n)| n >= 2 && !liked.iter().any(|&u| index.code(u, f) == code))
+            .map(|(value, _)| value)
+            .collect();
+        rejected_values.sort_unstable();
         Picker {
             index,
+            rejected_values,
+            kind_fields,
+            rejected_share: 1.0,
             kinds,
             rejections,
             names: shown.iter().map(|&r| index.name_key(r)).collect(),
@@ -137,6 +193,7 @@ impl<'a> Picker<'a> {
             sims: vec![0.0; layout.views.len()],
             page: Vec::with_capacity(cx.k),
             novel_kind: false,
+            kept: Vec::new(),
         }
     }
 
@@ -152,6 +209,31 @@ impl<'a> Picker<'a> {
         self.rejections
             .iter()
             .any(|(d, views)| views.iter().all(|f| self.same_fields(row, *d, f)))
+            || self.made_of_rejected(row)
+    }
+
+    /// Whether `row` is mostly made of values the shopper downvoted
+    /// repeatedly: the values' weight (rarer values weigh more) among all
+    /// of its kind values reaches the threshold.
+    fn made_of_rejected(&self, row: u32) -> bool {
+        if self.rejected_values.is_empty() {
+            return false;
+        }
+        let products = self.index.len() as f32 + 1.0;
+        let (mut rejected, mut all) = (0.0f32, 0.0f32);
+        for &f in &self.kind_fields {
+            let code = self.index.code(row, f);
+            if code == MISSING {
+                continue;
+            }
+            // A rarer value says more about a product.
+            let weight = (products / (self.index.value_count(f, code) as f32 + 1.0)).ln();
+            all += weight;
+            if self.rejected_values.contains(&(f, code)) {
+                rejected += weight;
+            }
+        }
+        rejected > 0.0 && rejected >= self.rejected_share * all
     }
 
     /// Whether `row`, varying view `v` (or jumping to another kind, `None`),
@@ -217,6 +299,14 @@ impl<'a> Picker<'a> {
         false
     }
 
+    /// Whether `row`, varying view `v`, also changes a view the shopper
+    /// kept (rejected changes of twice).
+    fn breaks_kept(&self, row: u32, v: usize) -> bool {
+        self.kept
+            .iter()
+            .any(|&(view, f, code)| view != v && self.index.code(row, f) != code)
+    }
+
     /// Puts `hit` on the page unless it is there, repeats a name or a
     /// rejection, or (varying) shows nothing new.
     fn offer(&mut self, hit: Hit, varying: Option<Varying>) -> bool {
@@ -224,6 +314,7 @@ impl<'a> Picker<'a> {
         if self.page.iter().any(|h| h.row == hit.row)
             || self.names.contains(&name)
             || self.rejected(hit.row)
+            || matches!(varying, Some(Varying::View(v)) if self.breaks_kept(hit.row, v))
             || varying.is_some_and(|v| {
                 self.repeats(
                     hit.row,
@@ -242,6 +333,67 @@ impl<'a> Picker<'a> {
     }
 }
 
+/// The views a jump keeps: those whose changes the shopper rejected more
+/// often than not among the products shown that changed them (a view
+/// changed on every page and rejected once is not kept); with none, the
+/// coarsest weighted categorical view (the store's broadest section: a
+/// gender, a department), so that a jump stays in the anchor's section.
+fn kept_views(
+    steer: &Steer,
+    cx: &Context<'_>,
+    anchor: u32,
+    evidence: &Evidence,
+    gaps: &[f32],
+) -> Vec<usize> {
+    let index = cx.index;
+    let views = index.layout().views.len();
+    let mut changed = vec![0u32; views];
+    let a = index.point(anchor);
+    let mut sims = vec![0.0; views];
+    for w in 0..cx.exclude.words() {
+        let mut bits = cx.exclude.word(w);
+        while bits != 0 {
+            let row = (w * 64) as u32 + bits.trailing_zeros();
+            bits &= bits - 1;
+            if row == anchor || !index.is_live(row) {
+                continue;
+            }
+            index.view_sims(&a, row, &mut sims);
+            for (c, (s, g)) in changed.iter_mut().zip(sims.iter().zip(gaps)) {
+                *c += u32::from(s < g);
+            }
+        }
+    }
+    let kept: Vec<usize> = (0..views)
+        .filter(|&v| {
+            let r = evidence.rejected[v];
+            cx.weights[v] > 0.0 && r > 0 && r as f32 >= steer.keep_ratio * changed[v].max(r) as f32
+        })
+        .collect();
+    if !kept.is_empty() || !steer.keep_coarsest {
+        return kept;
+    }
+    let all = vec![true; views];
+    super::evidence::blamed(cx, &all).into_iter().collect()
+}
+
+/// How many products of the anchor's kind the shopper has seen.
+fn seen_of_kind(cx: &Context<'_>, anchor: u32) -> usize {
+    let mut n = 0;
+    for w in 0..cx.exclude.words() {
+        let mut bits = cx.exclude.word(w);
+        while bits != 0 {
+            let row = (w * 64) as u32 + bits.trailing_zeros();
+            bits &= bits - 1;
+            if row != anchor && cx.index.is_live(row) && super::evidence::same_kind(cx, anchor, row)
+            {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// The page around `anchor`.
 pub fn build(
     steer: &Steer,
@@ -253,33 +405,44 @@ pub fn build(
     let index = cx.index;
     let shares = steer.shares(cx, evidence);
     let sames = steer.sames(cx);
-    let near_slots = steer.near_slots(evidence).min(cx.k);
+    let seen_of_kind = seen_of_kind(cx, anchor);
+    let near_slots = steer.near_slots(evidence, seen_of_kind).min(cx.k);
     let jump_slots = steer.jump_slots(evidence, cx.k - near_slots);
     let varied: Vec<usize> = (0..shares.len()).filter(|&v| shares[v] > 0.0).collect();
-    let kept: Vec<usize> = (0..shares.len())
-        .filter(|&v| cx.weights[v] > 0.0 && evidence.rejected[v] > 0)
+    let kept: Vec<usize> = kept_views(steer, cx, anchor, evidence, gaps)
+        .into_iter()
+        .filter(|&v| index.layout().views[v].kind == ViewKind::Categorical)
         .collect();
     let plan = Plan {
         anchor,
-        near: (near_slots + cx.k) * 4,
+        near: (near_slots + cx.k) * steer.near_pool,
         pool: steer.pool,
         varied: &varied,
         gaps,
-        jump: if jump_slots > 0 { steer.pool } else { 0 },
+        jump: if jump_slots > 0 { steer.jump_pool } else { 0 },
         kept: &kept,
-        kind_first: steer.kind_first,
-        tally: steer.popular,
         salt: index.key(anchor) ^ u64::from(cx.round),
     };
     let gathered = gather(cx, &plan);
     let mut picker = Picker::new(cx, evidence, &sames);
     picker.novel_kind = steer.novel_kind;
+    picker.rejected_share = steer.rejected_share;
+    let layout = index.layout();
+    picker.kept = (0..layout.views.len())
+        .filter(|&v| {
+            layout.views[v].kind == ViewKind::Categorical
+                && cx.weights[v] > 0.0
+                && evidence.rejected[v] >= steer.keep_after
+        })
+        .flat_map(|v| layout.views[v].fields.clone().map(move |f| (v, f)))
+        .map(|(v, f)| (v, f, index.code(anchor, f)))
+        .collect();
     let mut near = gathered.near.iter().copied();
     while picker.page.len() < near_slots {
         let Some(hit) = near.next() else { break };
         picker.offer(hit, None);
     }
-    let mut jumps = novel_first(&picker, &gathered.jumps).into_iter();
+    let mut jumps = novel_first(&picker, &gathered.jumps, steer.jump_novelty).into_iter();
     let jumped = picker.page.len() + jump_slots;
     while picker.page.len() < jumped {
         let Some(hit) = jumps.next() else { break };
