@@ -41,6 +41,72 @@ enum Dense {
 /// View weights, one per view of the layout.
 pub type Weights = [f32];
 
+/// Products grouped by their categorical values: one *kind* per distinct
+/// combination, with its rows ordered by product key. Strategies work on
+/// kinds (a few thousand) where they would otherwise visit every row.
+#[derive(Default)]
+struct Kinds {
+    ids: HashMap<Box<[u32]>, u32>,
+    codes: Vec<Box<[u32]>>,
+    rows: Vec<Vec<u32>>,
+    /// Per row, its kind (`u32::MAX` for a row without a product).
+    of: Vec<u32>,
+    /// While the index is built, rows are appended and sorted once at the end.
+    building: bool,
+}
+
+impl Kinds {
+    /// Orders every kind's rows by product key (after a build).
+    fn sort(&mut self, keys: &[u64]) {
+        for rows in &mut self.rows {
+            rows.sort_unstable_by_key(|&r| keys[r as usize]);
+        }
+        self.building = false;
+    }
+
+    /// Files a row (of product key `key`) under the kind of `codes`.
+    fn put(&mut self, row: u32, codes: &[u32], key: u64, keys: &[u64]) {
+        let kind = match self.ids.get(codes) {
+            Some(&kind) => kind,
+            None => {
+                let kind = self.codes.len() as u32;
+                self.ids.insert(codes.into(), kind);
+                self.codes.push(codes.into());
+                self.rows.push(Vec::new());
+                kind
+            }
+        };
+        let rows = &mut self.rows[kind as usize];
+        if self.building {
+            rows.push(row);
+        } else {
+            let at = rows.partition_point(|&r| keys[r as usize] < key);
+            rows.insert(at, row);
+        }
+        if self.of.len() <= row as usize {
+            self.of.resize(row as usize + 1, u32::MAX);
+        }
+        self.of[row as usize] = kind;
+    }
+
+    /// Takes a row out of its kind.
+    fn take(&mut self, row: u32) {
+        let Some(kind) = self
+            .of
+            .get(row as usize)
+            .copied()
+            .filter(|&k| k != u32::MAX)
+        else {
+            return;
+        };
+        let rows = &mut self.rows[kind as usize];
+        if let Some(at) = rows.iter().position(|&r| r == row) {
+            rows.remove(at);
+        }
+        self.of[row as usize] = u32::MAX;
+    }
+}
+
 /// A query ready for the scan: weights and quantization scales folded in.
 pub struct Prepared {
     dense: Vec<f32>,
@@ -65,6 +131,8 @@ pub struct Index {
     names: Vec<u64>,
     rows: HashMap<ProductId, u32>,
     live: RowSet,
+    /// Products that share every categorical value: a *kind* each.
+    kinds: Kinds,
     free: Vec<u32>,
     in_stock: RowSet,
     prices: Vec<f32>,
@@ -119,14 +187,17 @@ impl Index {
             names: Vec::new(),
             rows: HashMap::new(),
             live: RowSet::default(),
+            kinds: Kinds::default(),
             free: Vec::new(),
             in_stock: RowSet::default(),
             prices: Vec::new(),
             max_norms: Vec::new(),
         };
+        index.kinds.building = true;
         for (product, e) in encoded {
             index.put(product, e);
         }
+        index.kinds.sort(&index.keys);
         index
     }
 
@@ -288,6 +359,7 @@ impl Index {
         let f = e.codes.len();
         if self.live.contains(row) {
             self.count_values(r, false);
+            self.kinds.take(row);
         }
         self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
         self.columns.resize_with(f, Vec::new);
@@ -298,6 +370,7 @@ impl Index {
             column[r] = code;
         }
         self.count_values(r, true);
+        self.kinds.put(row, &e.codes, self.keys[r], &self.keys);
         self.names[r] = product_key(&normalized_name(&product.name));
         self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
         if product.in_stock {
@@ -313,6 +386,7 @@ impl Index {
     pub fn remove(&mut self, id: &str) -> Option<u32> {
         let row = self.rows.remove(id)?;
         self.count_values(row as usize, false);
+        self.kinds.take(row);
         self.live.remove(row);
         self.in_stock.remove(row);
         self.ids[row as usize].clear();
@@ -335,6 +409,26 @@ impl Index {
             let n = &mut counts[code as usize];
             *n = if add { *n + 1 } else { n.saturating_sub(1) };
         }
+    }
+
+    /// How many kinds the index has told apart (some may have no product left).
+    pub fn kind_count(&self) -> usize {
+        self.kinds.codes.len()
+    }
+
+    /// A kind's categorical codes, one per field.
+    pub fn kind_codes(&self, kind: u32) -> &[u32] {
+        &self.kinds.codes[kind as usize]
+    }
+
+    /// A kind's rows, smallest product key first.
+    pub fn kind_rows(&self, kind: u32) -> &[u32] {
+        &self.kinds.rows[kind as usize]
+    }
+
+    /// The kind of a live row.
+    pub fn kind_of(&self, row: u32) -> u32 {
+        self.kinds.of[row as usize]
     }
 
     /// How many live products have `code` in categorical field `field`.
@@ -595,5 +689,43 @@ mod tests {
         catalog.upsert(p("4", "green"));
         catalog.delete("3");
         assert_eq!((count(&catalog, "blue"), count(&catalog, "green")), (1, 1));
+    }
+
+    #[test]
+    fn kinds_group_live_rows_by_their_values_smallest_key_first() {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\"]\n",
+        )
+        .unwrap();
+        let p = |id: &str, c: &str| {
+            Product::new(id, id)
+                .with_attribute("colour", c)
+                .with_attribute("type", "shirt")
+        };
+        let mut catalog = Catalog::build(
+            mapping,
+            (0..20)
+                .map(|i| p(&i.to_string(), if i % 2 == 0 { "red" } else { "blue" }))
+                .collect(),
+            Precision::F32,
+        );
+        catalog.upsert(p("3", "red"));
+        catalog.delete("4");
+        let index = catalog.index();
+        let red = index.kind_of(index.row("0").unwrap());
+        let rows = index.kind_rows(red);
+        assert_eq!(rows.len(), 10, "ten even ids, less 4, plus 3");
+        assert!(rows.contains(&index.row("3").unwrap()));
+        assert!(!rows.iter().any(|&r| index.id(r) == "4"));
+        let keys: Vec<u64> = rows.iter().map(|&r| index.key(r)).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "smallest key first");
+        let blue = index.kind_of(index.row("1").unwrap());
+        assert_ne!(red, blue);
+        assert_eq!(index.kind_rows(blue).len(), 9);
+        assert_eq!(
+            index.kind_codes(blue)[1],
+            index.kind_codes(red)[1],
+            "same type"
+        );
     }
 }

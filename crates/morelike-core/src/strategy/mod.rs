@@ -97,13 +97,13 @@ pub trait Strategy: Send + Sync {
 }
 
 /// The strategy served when none is named.
-pub const DEFAULT: &str = "probe";
+pub const DEFAULT: &str = "steer";
 
 /// Every strategy, the default first.
 pub fn all() -> Vec<Box<dyn Strategy>> {
     vec![
-        Box::new(Probe::default()),
         Box::new(Steer::default()),
+        Box::new(Probe::default()),
         Box::new(Rocchio::default()),
         Box::new(Random),
         Box::new(SeedOnly),
@@ -136,8 +136,8 @@ pub fn parse(spec: &str) -> Result<Box<dyn Strategy>, String> {
 /// The names of every strategy, in the order of [`all`].
 pub fn names() -> Vec<&'static str> {
     vec![
-        "probe",
         "steer",
+        "probe",
         "rocchio",
         "random",
         "seed_only",

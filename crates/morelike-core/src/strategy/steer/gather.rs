@@ -1,121 +1,56 @@
 //! Gathering a page's candidates. Each kind of candidate is "the best rows
 //! for a prepared query, under the filter and the shown-exclusion":
 //! - **near**: the rows most like the anchor: those of its kind first (equal
-//!   on more of the weighted categorical views, the kind views), then by
+//!   on more of the weighted categorical views, the *kind views*), then by
 //!   similarity (every view weighted);
 //! - **vary v**, for each view v that gets slots: the rows that change v and
 //!   keep the rest of the kind where they can, then closest on every other
 //!   view, ties going to the bigger change of v; for a categorical v also
-//!   the values of v among the rows that change only v, most common first;
-//! - **jump**: a fair draw of rows of another kind that keep the views the
-//!   shopper kept (the rows' order is a hash of their id with a salt).
+//!   the values of v among the products that change only v (then only v and
+//!   one more view), most common first;
+//! - **jump**: the most common kinds that keep the views the shopper kept.
 //!
 //! An approximate index can serve each search on its own: near is the
 //! anchor's query with the kind views weighted up; vary v is the same with
 //! v's weight set slightly negative and a filter "differs from the anchor on
-//! v"; jump is a filter on the kept values and a random order.
+//! v"; the popular values and jumps are counts over the index's kinds.
 //!
-//! Here they share an exact scan in two passes. The first counts, per
-//! number of kind views matched (a row's *level*), the rows each search
-//! could take; a search then needs no row below the level at which it
-//! fills up, since the kind comes first. The second pass computes dense
-//! similarities (the text dot, the costly part) only for rows at or above
-//! some search's level.
+//! Here the work is done over the index's kinds (products that share every
+//! categorical value: a few thousand where there are tens of thousands of
+//! products). A kind's *level* is how many kind views it matches in full;
+//! a search that ranks by level first needs no row below the level at which
+//! it fills up, and only a fair sample of the rows at that level. Only rows
+//! that a search may still take get the dense part (the text dot).
 
-use super::super::{matches, Context};
+use super::super::Context;
 use crate::hash::mix;
-use crate::index::{Hit, TopK};
+use crate::index::{Hit, Index, TopK};
 use crate::views::{ViewKind, MISSING};
 
 /// How much more a vary pool prefers a bigger change of its view, between
 /// rows that are otherwise equal: far below any weight, it only breaks ties.
 pub const TIE_BREAK: f32 = 1e-3;
 
-/// Which kind views a row matches in full, a bit each.
+/// Which kind views a kind matches in full, a bit each.
 type Mask = u16;
 
 /// The most kind views a scan tells apart (one bit each); further
 /// categorical views still weigh in every score but do not rank by kind.
 const MAX_KINDS: usize = 12;
 
-/// How a row matches the anchor on the kind views.
-struct KindMatches<'a> {
-    /// Per kind view: what one matching field adds to the score (weight ×
-    /// field share), its fields, and per row how many of them match (for a
-    /// view of one field, the column and the anchor's code instead).
-    views: Vec<(f32, usize, Matched<'a>)>,
-}
+/// The most views varied at once (a bit each in a row's pool set).
+const MAX_VARIED: usize = 64;
 
-enum Matched<'a> {
-    One { column: &'a [u32], code: u32 },
-    Many(Vec<u16>),
-}
+/// A search ranks at most this many rows per row it keeps at its boundary
+/// level (a fair sample of them when there are more); rows above that
+/// level always count.
+const BOUNDARY_SAMPLE: usize = 8;
 
-impl<'a> KindMatches<'a> {
-    fn new(index: &'a crate::index::Index, anchor: u32, kinds: &[usize], w: &[f32]) -> Self {
-        let layout = index.layout();
-        let views = kinds
-            .iter()
-            .map(|&v| {
-                let fields = layout.views[v].fields.clone();
-                let factor = w[v] * layout.field_share(v);
-                let matched = if fields.len() == 1 {
-                    Matched::One {
-                        column: index.column(fields.start),
-                        code: index.code(anchor, fields.start),
-                    }
-                } else {
-                    Matched::Many(
-                        matches::count(index, anchor, &[v])
-                            .pop()
-                            .expect("a categorical view")
-                            .counts,
-                    )
-                };
-                (factor, fields.len(), matched)
-            })
-            .collect();
-        KindMatches { views }
-    }
+/// Salts the boundary sample's hash.
+const BOUNDARY_SALT: u64 = 0x626f_756e_6461_7279;
 
-    /// Every row's mask (one pass per kind view, vectorizable).
-    fn mask(&self, rows: usize) -> Vec<Mask> {
-        let mut mask = vec![0 as Mask; rows];
-        for (b, (_, fields, matched)) in self.views.iter().enumerate() {
-            match matched {
-                Matched::One { column, code } => {
-                    for (m, &c) in mask.iter_mut().zip(column.iter()) {
-                        *m |= Mask::from(c == *code && c != MISSING) << b;
-                    }
-                }
-                Matched::Many(counts) => {
-                    let full = *fields as u16;
-                    for (m, &c) in mask.iter_mut().zip(counts) {
-                        *m |= Mask::from(c == full) << b;
-                    }
-                }
-            }
-        }
-        mask
-    }
-
-    /// How many fields of kind view `b` row `r` shares with the anchor.
-    #[inline]
-    fn count(&self, b: usize, r: usize) -> u16 {
-        match &self.views[b].2 {
-            Matched::One { column, code } => u16::from(column[r] == *code && *code != MISSING),
-            Matched::Many(counts) => counts[r],
-        }
-    }
-
-    /// A row's weighted similarity on the kind views.
-    #[inline]
-    fn score(&self, r: usize) -> f32 {
-        (0..self.views.len())
-            .map(|b| self.views[b].0 * f32::from(self.count(b, r)))
-            .sum()
-    }
-}
+/// Kinds kept per varied value list and for jumps, most common first.
+const POPULAR: usize = 64;
 
 /// What to gather.
 pub struct Plan<'a> {
@@ -129,13 +64,13 @@ pub struct Plan<'a> {
     pub varied: &'a [usize],
     /// Per view, below which similarity to the anchor it counts as changed.
     pub gaps: &'a [f32],
-    /// How many rows to draw that change the anchor's kind but keep the
-    /// `kept` views (0: none).
-    pub jump: usize,
+    /// Whether to gather jumps: kinds that change the anchor's kind but
+    /// keep the `kept` views.
+    pub jump: bool,
     /// The categorical views a jump keeps.
     pub kept: &'a [usize],
-    /// Orders jump rows, which mostly tie: a hash of the product's key with
-    /// this salt, so the draw is fair and the same for every replay.
+    /// Breaks ties between equally common kinds (a hash of the kind's
+    /// values with this salt), so the order is fair and replays the same.
     pub salt: u64,
 }
 
@@ -145,39 +80,23 @@ pub struct Gathered {
     pub near: Vec<Hit>,
     /// Per view (empty where the view is not varied).
     pub pools: Vec<Vec<Hit>>,
-    /// Rows of another kind that keep the kept views.
+    /// One row per kind of another kind that keeps the kept views, the
+    /// most common kinds first.
     pub jumps: Vec<Hit>,
-    /// Per categorical view that is varied: its values among the rows that
-    /// change only it of the kind views, most common first, each as the
-    /// closest such row.
+    /// Per categorical view that is varied: one row per value among the
+    /// products that change only it of the kind views (then only it and
+    /// one more), most common first.
     pub popular: Vec<Vec<Hit>>,
 }
 
-/// One value of a varied view: how many rows show it, and the closest.
+/// A kind as this page sees it.
 #[derive(Clone, Copy)]
-struct Tally {
-    count: u32,
-    best: Hit,
-    key: u64,
-}
-
-impl Tally {
-    const NONE: Tally = Tally {
-        count: 0,
-        best: Hit {
-            row: u32::MAX,
-            score: f32::NEG_INFINITY,
-        },
-        key: u64::MAX,
-    };
-
-    fn offer(&mut self, row: u32, score: f32, key: u64) {
-        self.count += 1;
-        if score > self.best.score || (score == self.best.score && key < self.key) {
-            self.best = Hit { row, score };
-            self.key = key;
-        }
-    }
+struct KindState {
+    mask: Mask,
+    /// The weighted similarity of its kind views to the anchor's.
+    score: f32,
+    /// Its products that may go on the page.
+    candidates: u32,
 }
 
 /// A varied view and what its search needs.
@@ -189,30 +108,9 @@ struct Varied {
     bit: Option<u32>,
     /// The rows it may take have at least this level.
     level: u32,
-}
-
-/// Calls `visit` for every row below the index's row count that is not a
-/// candidate when the filter is open: deleted rows and excluded ones.
-fn each_non_candidate(
-    index: &crate::index::Index,
-    exclude: &crate::index::RowSet,
-    mut visit: impl FnMut(u32),
-) {
-    let rows = index.row_count();
-    for w in 0..rows.div_ceil(64) {
-        let live = index.live_rows().word(w);
-        let valid = if (w + 1) * 64 <= rows {
-            u64::MAX
-        } else {
-            (1u64 << (rows - w * 64)) - 1
-        };
-        let mut bits = (!live | exclude.word(w)) & valid;
-        while bits != 0 {
-            let row = (w * 64) as u32 + bits.trailing_zeros();
-            bits &= bits - 1;
-            visit(row);
-        }
-    }
+    /// Rows at exactly that level are taken when their sampling hash is
+    /// below this (all of them when few).
+    cut: u64,
 }
 
 /// The lowest level at which the rows at or above it number at least `k`
@@ -228,252 +126,270 @@ fn level_for(histogram: &[u32], k: usize) -> u32 {
     0
 }
 
-/// Scans the catalog for a plan.
+/// The hash below which a fair sample of about `wanted` rows out of
+/// `count` falls (every row when `count` is not more than `wanted`).
+fn cut(count: u32, wanted: usize) -> u64 {
+    if count as usize <= wanted {
+        u64::MAX
+    } else {
+        (u64::MAX / u64::from(count)).saturating_mul(wanted as u64)
+    }
+}
+
+/// The first row of a kind (smallest product key) that may go on the page.
+fn first_candidate(cx: &Context<'_>, kind: u32) -> Option<u32> {
+    cx.index
+        .kind_rows(kind)
+        .iter()
+        .copied()
+        .find(|&row| !cx.exclude.contains(row) && cx.filter.accepts(cx.index, row))
+}
+
+/// A kind's values hashed, for fair tie-breaks that do not depend on the
+/// order kinds were first seen in.
+fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
+    index
+        .kind_codes(kind)
+        .iter()
+        .fold(salt, |h, &c| mix(h ^ u64::from(c)))
+}
+
+/// Gathers a plan's candidates.
 pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let index = cx.index;
     let layout = index.layout();
     let views = layout.views.len();
     let w = cx.weights;
-    let rows = index.row_count();
     let is_categorical = |v: usize| layout.views[v].kind == ViewKind::Categorical;
     // The kind views (weighted categorical ones), a bit each.
-    let kinds: Vec<usize> = (0..views)
+    let kind_views: Vec<usize> = (0..views)
         .filter(|&v| w[v] > 0.0 && is_categorical(v))
         .take(MAX_KINDS)
         .collect();
-    let bit = |v: usize| kinds.iter().position(|&k| k == v).map(|b| b as u32);
-    let dense: Vec<usize> = (0..views)
-        .filter(|&v| !is_categorical(v) && (w[v] > 0.0 || plan.varied.contains(&v)))
-        .collect();
-    // Per row: which kind views it matches in full (a bit each).
-    let kind_matches = KindMatches::new(index, plan.anchor, &kinds, w);
-    let mask = kind_matches.mask(rows);
-    let all_kinds: Mask = ((1u32 << kinds.len()) - 1) as Mask;
+    let bit = |v: usize| kind_views.iter().position(|&k| k == v).map(|b| b as u32);
+    let all_bits: Mask = ((1u32 << kind_views.len()) - 1) as Mask;
     let kept_bits: Mask = plan
         .kept
         .iter()
         .filter_map(|&v| bit(v))
         .fold(0, |m: Mask, b| m | 1 << b);
+    let dense: Vec<usize> = (0..views)
+        .filter(|&v| !is_categorical(v) && (w[v] > 0.0 || plan.varied.contains(&v)))
+        .collect();
+    // Every weighted categorical view (kind views and any beyond the cap),
+    // with what one matching field adds to a score.
+    let scored: Vec<(usize, f32)> = (0..views)
+        .filter(|&v| w[v] > 0.0 && is_categorical(v))
+        .map(|v| (v, w[v] * layout.field_share(v)))
+        .collect();
+    let anchor_codes = index.codes(plan.anchor).to_vec();
+    let matching = |codes: &[u32], v: usize| -> u16 {
+        layout.views[v]
+            .fields
+            .clone()
+            .filter(|&f| codes[f] == anchor_codes[f] && codes[f] != MISSING)
+            .count() as u16
+    };
+    // Per categorical field: its view's place among `scored`, and its kind
+    // bit (if its view is a kind view); per scored view: its field count.
+    let field_view: Vec<Option<usize>> = (0..layout.fields.len())
+        .map(|f| scored.iter().position(|&(v, _)| v == layout.fields[f].1))
+        .collect();
+    let fields_of: Vec<u16> = scored
+        .iter()
+        .map(|&(v, _)| layout.views[v].fields.len() as u16)
+        .collect();
+    let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
+    // Each kind against the anchor: one pass over its codes.
+    let mut counts = vec![0u16; scored.len()];
+    let mut kinds: Vec<KindState> = (0..index.kind_count() as u32)
+        .map(|k| {
+            let codes = index.kind_codes(k);
+            counts.iter_mut().for_each(|c| *c = 0);
+            for (f, (&code, &anchor)) in codes.iter().zip(&anchor_codes).enumerate() {
+                if let Some(i) = field_view[f] {
+                    counts[i] += u16::from(code == anchor && code != MISSING);
+                }
+            }
+            let mut mask: Mask = 0;
+            let mut score = 0.0;
+            for (i, &n) in counts.iter().enumerate() {
+                score += scored[i].1 * f32::from(n);
+                if let Some(b) = bit_of[i] {
+                    mask |= Mask::from(n == fields_of[i]) << b;
+                }
+            }
+            KindState {
+                mask,
+                score,
+                candidates: index.kind_rows(k).len() as u32,
+            }
+        })
+        .collect();
+    // Take back the rows that may not go on the page: shown, or refused by
+    // the filter (a pass over the rows only when there is a filter).
+    if cx.filter.is_open() {
+        for word in 0..cx.exclude.words() {
+            let mut bits = cx.exclude.word(word) & index.live_rows().word(word);
+            while bits != 0 {
+                let row = (word * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                kinds[index.kind_of(row) as usize].candidates -= 1;
+            }
+        }
+    } else {
+        for k in &mut kinds {
+            k.candidates = 0;
+        }
+        index.each_candidate(cx.exclude, cx.filter, |row| {
+            kinds[index.kind_of(row) as usize].candidates += 1;
+        });
+    }
     let mut varied: Vec<Varied> = plan
         .varied
         .iter()
+        .take(MAX_VARIED)
         .map(|&v| Varied {
             view: v,
             weight: w[v],
             gap: plan.gaps[v],
             bit: bit(v),
             level: 0,
+            cut: u64::MAX,
         })
         .collect();
-    // Per varied categorical view: the field that names its values (its
-    // finest), and their tallies.
-    let mut tallies: Vec<Option<(usize, Vec<[Tally; 2]>)>> = varied
-        .iter()
-        .map(|v| {
-            v.bit.map(|_| {
-                let field = layout.views[v.view]
-                    .fields
-                    .clone()
-                    .max_by_key(|&f| (index.dictionary(f).len(), f))
-                    .expect("a categorical view has a field");
-                (field, vec![[Tally::NONE; 2]; index.dictionary(field).len()])
-            })
-        })
-        .collect();
-    // First pass: how many rows show each combination of matched kind
-    // views; from it, how many each search could take, by level.
-    let combinations = 1usize << kinds.len();
-    let levels = kinds.len() + 1;
     let eligible = |v: &Varied, m: Mask| v.bit.is_none_or(|b| m & (1 << b) == 0);
-    let mut by_mask = vec![0u32; combinations];
-    if cx.filter.is_open() {
-        // Every row, then take back the rows that are not candidates
-        // (deleted or shown: few), in tight loops.
-        for &m in &mask {
-            by_mask[m as usize] += 1;
-        }
-        each_non_candidate(index, cx.exclude, |row| {
-            by_mask[mask[row as usize] as usize] -= 1;
-        });
-    } else {
-        index.each_candidate(cx.exclude, cx.filter, |row| {
-            by_mask[mask[row as usize] as usize] += 1;
-        });
-    }
+    // How many rows each search could take, by level.
+    let levels = kind_views.len() + 1;
     let mut near_histogram = vec![0u32; levels];
     let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
-    for (m, &n) in by_mask.iter().enumerate() {
-        let m = m as Mask;
-        let level = m.count_ones() as usize;
-        near_histogram[level] += n;
+    for k in &kinds {
+        let level = k.mask.count_ones() as usize;
+        near_histogram[level] += k.candidates;
         for (h, v) in pool_histograms.iter_mut().zip(&varied) {
             // A dense view's change shows only in the dense part: count
             // every row (a lower level, never a wrong one).
-            h[level] += if eligible(v, m) { n } else { 0 };
+            if eligible(v, k.mask) {
+                h[level] += k.candidates;
+            }
         }
     }
     let near_level = level_for(&near_histogram, plan.near);
+    let near_cut = cut(
+        near_histogram[near_level as usize],
+        plan.near * BOUNDARY_SAMPLE,
+    );
     for (v, h) in varied.iter_mut().zip(&pool_histograms) {
         v.level = level_for(h, plan.pool);
+        v.cut = cut(h[v.level as usize], plan.pool * BOUNDARY_SAMPLE);
     }
-    let tier = kinds.len() as u32 - u32::from(!kinds.is_empty());
-    // What a row with a given combination of matched kind views is for.
-    const WANTED: u8 = 1;
-    const TIER: u8 = 2;
-    const JUMP: u8 = 4;
-    let has_tallies = tallies.iter().any(Option::is_some);
-    let classes: Vec<u8> = (0..combinations)
-        .map(|m| {
-            let m = m as Mask;
-            let level = m.count_ones();
-            let wanted =
-                level >= near_level || varied.iter().any(|v| eligible(v, m) && level >= v.level);
-            let tier = has_tallies && level + 1 >= tier && level <= tier;
-            let jump = plan.jump > 0 && m & kept_bits == kept_bits && m != all_kinds;
-            (u8::from(wanted) * WANTED) | (u8::from(tier) * TIER) | (u8::from(jump) * JUMP)
-        })
-        .collect();
-    // Second pass: sort the rows into what they are for (a tight loop).
-    let mut wanted: Vec<u32> = Vec::new();
-    let mut tier_rows: Vec<u32> = Vec::new();
-    let mut draw: Vec<(u64, u32)> = Vec::new();
-    let mut sort = |row: u32, class: u8| {
-        if class & WANTED != 0 {
-            wanted.push(row);
-        }
-        if class & TIER != 0 {
-            tier_rows.push(row);
-        }
-        if class & JUMP != 0 {
-            draw.push((mix(index.key(row) ^ plan.salt), row));
-        }
-    };
-    if cx.filter.is_open() {
-        // Most rows are for nothing: look at the table first.
-        for (r, &m) in mask.iter().enumerate() {
-            let class = classes[m as usize];
-            let row = r as u32;
-            if class != 0 && index.is_live(row) && !cx.exclude.contains(row) {
-                sort(row, class);
-            }
-        }
-    } else {
-        index.each_candidate(cx.exclude, cx.filter, |row| {
-            sort(row, classes[mask[row as usize] as usize]);
-        });
-    }
-    // Jumps: the draw's smallest hashes.
-    let jumps: Vec<Hit> = {
-        let n = plan.jump.min(draw.len());
-        if n > 0 && n < draw.len() {
-            draw.select_nth_unstable(n - 1);
-        }
-        draw.truncate(n);
-        draw.sort_unstable();
-        draw.iter()
-            .map(|&(_, row)| Hit { row, score: 0.0 })
+    // The values of each varied categorical view: kinds that change only
+    // it of the kind views (nearness 0), or it and one more (nearness 1).
+    let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
+    let popular = popular_values(cx, &kinds, &varied, tier, plan.salt);
+    // Jumps: the most common other kinds that keep the kept views.
+    let jumps = if plan.jump {
+        let mut region: Vec<(u32, u64, u32)> = kinds
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| {
+                k.candidates > 0 && k.mask & kept_bits == kept_bits && k.mask != all_bits
+            })
+            .map(|(i, k)| {
+                (
+                    k.candidates,
+                    kind_hash(index, i as u32, plan.salt),
+                    i as u32,
+                )
+            })
+            .collect();
+        region.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        region
+            .into_iter()
+            .take(POPULAR)
+            .filter_map(|(_, _, kind)| first_candidate(cx, kind))
+            .map(|row| Hit { row, score: 0.0 })
             .collect()
+    } else {
+        Vec::new()
     };
-    // A row that changes only view v of the kind counts for v's values (a
-    // row that changes one more view counts apart, for values no row of
-    // the first kind shows); the closest of a value by the categorical
-    // views (no dense part: there can be thousands of such rows).
-    for &row in &tier_rows {
-        let r = row as usize;
-        let m = mask[r];
-        let key = index.key(row);
-        for (v, tally) in varied.iter().zip(&mut tallies) {
-            if let (Some(b), Some((field, tallies))) = (v.bit, tally.as_mut()) {
-                if m & (1 << b) == 0 {
-                    let s_v =
-                        layout.field_share(v.view) * f32::from(kind_matches.count(b as usize, r));
-                    let score = kind_matches.score(r) - v.weight * s_v;
-                    let nearness = (tier - m.count_ones()) as usize;
-                    if let Some(t) = tallies.get_mut(index.code(row, *field) as usize) {
-                        t[nearness].offer(row, score, key);
-                    }
-                }
-            }
-        }
-    }
-    // Near and vary searches over the rows at or above their levels.
+    // Near and vary searches over the rows of kinds at or above their
+    // levels (a fair sample at the boundary level).
     let a = index.point(plan.anchor);
     // A dense similarity is at most 1 (a little more after quantization).
     let dense_best: f32 = dense.iter().map(|&v| w[v] * 1.01).sum();
+    let bonus = w.iter().sum::<f32>() * 1.01 + 1.0;
     let mut near = TopK::new(plan.near);
     let mut pools: Vec<TopK> = varied.iter().map(|_| TopK::new(plan.pool)).collect();
-    let bonus = w.iter().sum::<f32>() * 1.01 + 1.0;
     let mut s = vec![0.0f32; views];
-    for &row in &wanted {
-        let r = row as usize;
-        let m = mask[r];
-        let level = m.count_ones();
-        for (b, &v) in kinds.iter().enumerate() {
-            s[v] = f32::from(kind_matches.count(b, r)) * layout.field_share(v);
-        }
-        let categorical = kind_matches.score(r);
-        // Rows at a search's boundary level enter only if they can beat it.
-        let rank = bonus * level as f32;
-        let best = categorical + dense_best + rank;
-        let mut could_enter = level > near_level || best >= near.threshold();
-        for (v, pool) in varied.iter().zip(&pools) {
-            if !eligible(v, m) {
-                continue;
-            }
-            let drop = if v.bit.is_some() {
-                v.weight * s[v.view]
-            } else {
-                0.0
-            };
-            could_enter |= level >= v.level && best - drop >= pool.threshold();
-        }
-        if !could_enter {
+    let mut own: Vec<f32> = Vec::with_capacity(varied.len());
+    for (i, k) in kinds.iter().enumerate() {
+        if k.candidates == 0 {
             continue;
         }
-        index.view_sims_in(&a, row, &dense, &mut s);
-        let total = categorical + dense.iter().map(|&v| w[v] * s[v]).sum::<f32>();
-        let key = index.key(row);
-        if level >= near_level {
-            near.push(row, total + rank, key);
+        let level = k.mask.count_ones();
+        let near_may = level >= near_level;
+        let pools_may = varied
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| eligible(v, k.mask) && level >= v.level)
+            .fold(0u64, |bits, (i, _)| bits | 1 << i);
+        if !near_may && pools_may == 0 {
+            continue;
         }
-        for (v, pool) in varied.iter().zip(&mut pools) {
-            let changed = match v.bit {
-                Some(b) => m & (1 << b) == 0,
-                None => s[v.view] < v.gap,
-            };
-            if changed && level >= v.level {
-                let score = total - v.weight * s[v.view];
-                pool.push(row, score - TIE_BREAK * s[v.view] + rank, key);
+        let codes = index.kind_codes(i as u32);
+        // A varied categorical view's own similarity (a partial match of
+        // its fields; the pool takes only kinds that change it).
+        own.clear();
+        own.extend(varied.iter().map(|v| match v.bit {
+            Some(_) => f32::from(matching(codes, v.view)) * layout.field_share(v.view),
+            None => 0.0,
+        }));
+        let rank = bonus * level as f32;
+        let best = k.score + dense_best + rank;
+        for &row in index.kind_rows(i as u32) {
+            if cx.exclude.contains(row) || !cx.filter.accepts(index, row) {
+                continue;
+            }
+            let key = index.key(row);
+            let sample = mix(key ^ BOUNDARY_SALT);
+            let near_takes =
+                near_may && (level > near_level || sample < near_cut) && best >= near.threshold();
+            let mut takes = 0u64;
+            let mut may = pools_may;
+            while may != 0 {
+                let j = may.trailing_zeros() as usize;
+                may &= may - 1;
+                let v = &varied[j];
+                if (level > v.level || sample < v.cut)
+                    && best - v.weight * own[j] >= pools[j].threshold()
+                {
+                    takes |= 1 << j;
+                }
+            }
+            if !near_takes && takes == 0 {
+                continue;
+            }
+            index.view_sims_in(&a, row, &dense, &mut s);
+            let total = k.score + dense.iter().map(|&v| w[v] * s[v]).sum::<f32>();
+            if near_takes {
+                near.push(row, total + rank, key);
+            }
+            while takes != 0 {
+                let j = takes.trailing_zeros() as usize;
+                takes &= takes - 1;
+                let v = &varied[j];
+                let s_v = if v.bit.is_some() { own[j] } else { s[v.view] };
+                if v.bit.is_none() && s_v >= v.gap {
+                    continue;
+                }
+                pools[j].push(row, total - v.weight * s_v - TIE_BREAK * s_v + rank, key);
             }
         }
     }
     let mut pools_by_view = vec![Vec::new(); views];
-    let mut popular = vec![Vec::new(); views];
-    for ((v, pool), tally) in varied.iter().zip(pools).zip(tallies) {
+    for (v, pool) in varied.iter().zip(pools) {
         pools_by_view[v.view] = pool.into_hits();
-        if let Some((_, tallies)) = tally {
-            // Values that keep the rest of the kind first, then values seen
-            // only one view further away.
-            let mut values: Vec<(usize, Tally)> = tallies
-                .into_iter()
-                .filter_map(|[t0, t1]| {
-                    if t0.count > 0 {
-                        Some((0, t0))
-                    } else if t1.count > 0 {
-                        Some((1, t1))
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            values.sort_by(|(ta, a), (tb, b)| {
-                ta.cmp(tb)
-                    .then(b.count.cmp(&a.count))
-                    .then(b.best.score.total_cmp(&a.best.score))
-                    .then(a.key.cmp(&b.key))
-            });
-            popular[v.view] = values.into_iter().map(|(_, t)| t.best).collect();
-        }
     }
     Gathered {
         near: near.into_hits(),
@@ -483,9 +399,77 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     }
 }
 
+/// Per varied categorical view, one row per value, most common first:
+/// values shown by kinds that change only that view of the kind views,
+/// then values shown only by kinds that change one more view. A value's
+/// row is the first candidate of its most common kind.
+fn popular_values(
+    cx: &Context<'_>,
+    kinds: &[KindState],
+    varied: &[Varied],
+    tier: u32,
+    salt: u64,
+) -> Vec<Vec<Hit>> {
+    let index = cx.index;
+    let layout = index.layout();
+    let mut popular = vec![Vec::new(); layout.views.len()];
+    for v in varied {
+        let Some(b) = v.bit else { continue };
+        // The field that names the view's values (its finest).
+        let field = layout.views[v.view]
+            .fields
+            .clone()
+            .max_by_key(|&f| (index.dictionary(f).len(), f))
+            .expect("a categorical view has a field");
+        // Per value and nearness: (products, best kind's products, its hash, kind).
+        let mut values: Vec<[(u32, u32, u64, u32); 2]> =
+            vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
+        for (i, k) in kinds.iter().enumerate() {
+            let level = k.mask.count_ones();
+            if k.candidates == 0 || k.mask & (1 << b) != 0 || level + 1 < tier || level > tier {
+                continue;
+            }
+            let nearness = (tier - level) as usize;
+            let code = index.kind_codes(i as u32)[field];
+            if code == MISSING {
+                continue;
+            }
+            let Some(value) = values.get_mut(code as usize) else {
+                continue;
+            };
+            let hash = kind_hash(index, i as u32, salt);
+            let slot = &mut value[nearness];
+            slot.0 += k.candidates;
+            if (k.candidates, std::cmp::Reverse(hash)) > (slot.1, std::cmp::Reverse(slot.2)) {
+                *slot = (slot.0, k.candidates, hash, i as u32);
+            }
+        }
+        let mut ranked: Vec<(usize, u32, u64, u32)> = values
+            .into_iter()
+            .filter_map(|[near, far]| {
+                if near.0 > 0 {
+                    Some((0, near.0, near.2, near.3))
+                } else if far.0 > 0 {
+                    Some((1, far.0, far.2, far.3))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        popular[v.view] = ranked
+            .into_iter()
+            .take(POPULAR)
+            .filter_map(|(_, _, _, kind)| first_candidate(cx, kind))
+            .map(|row| Hit { row, score: 0.0 })
+            .collect();
+    }
+    popular
+}
+
 #[cfg(test)]
 mod tests {
-    use super::level_for;
+    use super::{cut, level_for};
 
     #[test]
     fn the_level_is_where_the_rows_above_first_fill_the_search() {
@@ -496,5 +480,13 @@ mod tests {
         assert_eq!(level_for(&histogram, 7), 2);
         assert_eq!(level_for(&histogram, 8), 1);
         assert_eq!(level_for(&histogram, 100), 0);
+    }
+
+    #[test]
+    fn a_cut_keeps_every_row_when_few_and_a_share_when_many() {
+        assert_eq!(cut(10, 16), u64::MAX);
+        let c = cut(1000, 100);
+        let share = c as f64 / u64::MAX as f64;
+        assert!((share - 0.1).abs() < 1e-3, "{share}");
     }
 }

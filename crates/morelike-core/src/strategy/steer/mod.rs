@@ -63,10 +63,6 @@ pub struct Steer {
     pub keep_ratio: f32,
     /// Whether a jump keeps the coarsest view when no view is kept.
     pub keep_coarsest: bool,
-    /// The fair sample of the jump region the jumps are chosen from.
-    pub jump_pool: usize,
-    /// Whether jumps bringing values never shown come first.
-    pub jump_novelty: bool,
     /// A variation keeps the views whose changes were rejected this often.
     pub keep_after: u32,
     /// Near slots lost per this many products of the anchor's kind shown
@@ -101,8 +97,6 @@ impl Default for Steer {
             searching_jump_share: 1.0,
             keep_ratio: 0.34,
             keep_coarsest: true,
-            jump_pool: 512,
-            jump_novelty: false,
             keep_after: 2,
             fatigue: 4,
             rejected_share: 0.35,
@@ -144,8 +138,6 @@ impl Steer {
                 "searching_jump_share" => s.searching_jump_share = f,
                 "keep_ratio" => s.keep_ratio = f,
                 "keep_coarsest" => s.keep_coarsest = f > 0.0,
-                "jump_pool" => s.jump_pool = f as usize,
-                "jump_novelty" => s.jump_novelty = f > 0.0,
                 "keep_after" => s.keep_after = f as u32,
                 "fatigue" => s.fatigue = f as usize,
                 "rejected_share" => s.rejected_share = f,

@@ -45,58 +45,6 @@ enum Varying {
 /// fill a page.
 const FALLBACK: usize = 512;
 
-/// Orders jump candidates: by how many of their values were never shown
-/// (view by view) when `novelty`, then by how common their kind is in the
-/// pool (a fair sample of the region the jump explores: the most common
-/// kinds first), then in pool order.
-fn novel_first(picker: &Picker<'_>, pool: &[Hit], novelty: bool) -> Vec<Hit> {
-    let index = picker.index;
-    let value = |row: u32, fields: &std::ops::Range<usize>| -> Vec<u32> {
-        fields.clone().map(|f| index.code(row, f)).collect()
-    };
-    let seen: Vec<std::collections::HashSet<Vec<u32>>> = picker
-        .kinds
-        .iter()
-        .map(|fields| {
-            picker
-                .shown
-                .iter()
-                .map(|(r, _)| value(*r, fields))
-                .collect()
-        })
-        .collect();
-    let kind = |row: u32| -> Vec<u32> {
-        picker
-            .kinds
-            .iter()
-            .flat_map(|fields| value(row, fields))
-            .collect()
-    };
-    let mut count: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
-    for h in pool {
-        *count.entry(kind(h.row)).or_default() += 1;
-    }
-    let mut order: Vec<(usize, usize, usize)> = pool
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let new = if novelty {
-                picker
-                    .kinds
-                    .iter()
-                    .zip(&seen)
-                    .filter(|(fields, seen)| !seen.contains(&value(h.row, fields)))
-                    .count()
-            } else {
-                0
-            };
-            (i, new, count[&kind(h.row)])
-        })
-        .collect();
-    order.sort_by_key(|&(i, new, n)| (std::cmp::Reverse(new), std::cmp::Reverse(n), i));
-    order.into_iter().map(|(i, ..)| pool[i]).collect()
-}
-
 /// Decides which candidates may go on the page.
 struct Picker<'a> {
     index: &'a Index,
@@ -419,7 +367,7 @@ pub fn build(
         pool: steer.pool,
         varied: &varied,
         gaps,
-        jump: if jump_slots > 0 { steer.jump_pool } else { 0 },
+        jump: jump_slots > 0,
         kept: &kept,
         salt: index.key(anchor) ^ u64::from(cx.round),
     };
@@ -442,7 +390,7 @@ pub fn build(
         let Some(hit) = near.next() else { break };
         picker.offer(hit, None);
     }
-    let mut jumps = novel_first(&picker, &gathered.jumps, steer.jump_novelty).into_iter();
+    let mut jumps = gathered.jumps.iter().copied();
     let jumped = picker.page.len() + jump_slots;
     while picker.page.len() < jumped {
         let Some(hit) = jumps.next() else { break };
