@@ -4,6 +4,7 @@
 //! upvote), plus its diversity option (MMR over average_vector).
 
 use super::{Context, Strategy};
+use crate::explain::{self, Explanation};
 use crate::index::{Hit, Point};
 
 /// A uniformly random page.
@@ -15,6 +16,11 @@ impl Strategy for Random {
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
         cx.index.sample(cx.k, cx.exclude, cx.filter, cx.rng_seed)
+    }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let mut e = explain::nothing(cx.index, cx.weights, cx.seed, cx.votes, row);
+        e.strategy = self.name().to_owned();
+        e
     }
 }
 
@@ -30,6 +36,17 @@ impl Strategy for SeedOnly {
             Some(seed) => cx.nearest(&cx.index.point(seed), cx.k),
             None => Random.page(cx),
         }
+    }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let mut e = match cx.seed {
+            Some(seed) => {
+                // Votes change nothing: the seed takes the whole score.
+                explain::likeness(cx.index, cx.weights, cx.seed, cx.votes, seed, Some(0), row)
+            }
+            None => explain::nothing(cx.index, cx.weights, cx.seed, cx.votes, row),
+        };
+        e.strategy = self.name().to_owned();
+        e
     }
 }
 
@@ -55,6 +72,33 @@ impl Strategy for AverageVector {
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
         cx.nearest(&average_vector_query(cx), cx.k)
     }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let (up, down) = (cx.positives(), cx.negatives());
+        let (up_coef, down_coef) = if down.is_empty() {
+            (1.0 / up.len().max(1) as f32, 0.0)
+        } else {
+            (2.0 / up.len().max(1) as f32, -1.0 / down.len() as f32)
+        };
+        let coefs = example_coefs(cx, up_coef, down_coef);
+        let mut e =
+            explain::combination(cx.index, cx.weights, cx.seed, cx.votes, &coefs, false, row);
+        e.strategy = self.name().to_owned();
+        e
+    }
+}
+
+/// Each example's coefficient (the seed first, then every vote in order)
+/// for a strategy that adds `up` times each positive and `down` times each
+/// negative.
+fn example_coefs(cx: &Context<'_>, up: f32, down: f32) -> Vec<f32> {
+    cx.seed
+        .map(|_| up)
+        .into_iter()
+        .chain(cx.votes.iter().map(|v| match v.vote {
+            crate::session::Vote::Up => up,
+            crate::session::Vote::Down => down,
+        }))
+        .collect()
 }
 
 /// σ(x) = x/(1+|x|), scaled to (0, 1) as the reference implementation does,
@@ -117,6 +161,13 @@ impl Strategy for SumScores {
         per_example(cx, |up, down| {
             up.iter().sum::<f32>() - down.iter().sum::<f32>()
         })
+    }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let coefs = example_coefs(cx, 1.0, -1.0);
+        let mut e =
+            explain::combination(cx.index, cx.weights, cx.seed, cx.votes, &coefs, false, row);
+        e.strategy = self.name().to_owned();
+        e
     }
 }
 

@@ -8,6 +8,7 @@ mod probe;
 mod rocchio;
 mod steer;
 
+use crate::explain::{self, Explanation};
 use crate::index::{CompiledFilter, Hit, Index, Point, RowSet};
 use crate::session::Vote;
 
@@ -94,6 +95,14 @@ pub trait Strategy: Send + Sync {
     fn name(&self) -> &str;
     /// The next page: at most `cx.k` rows, none excluded, all passing the filter.
     fn page(&self, cx: &Context<'_>) -> Vec<Hit>;
+    /// Why `row` scores as it does on the page this strategy serves for
+    /// `cx`: the score `page` gives it, split by view and by example. A
+    /// strategy whose score is no sum over views (best_score, mmr, probe)
+    /// explains the row against the session's Rocchio preference instead,
+    /// and says so in `strategy`.
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        explain::rocchio(cx.index, cx.weights, cx.seed, cx.votes, row)
+    }
 }
 
 /// The strategy served when none is named.

@@ -142,7 +142,7 @@ impl Sessions {
             shown_pages.min(s.k)
         };
         let scored = s.shown[s.shown.len() - last..].iter().filter_map(|id| {
-            let score = s.explain(&catalog, id).ok()?.score;
+            let score = s.explain(&catalog, store.strategy.as_ref(), id).ok()?.score;
             Some((id.clone(), score))
         });
         PageBody {
@@ -204,7 +204,9 @@ impl Sessions {
         live: &Live,
         product: &str,
     ) -> Result<ExplanationBody, ApiError> {
-        let explanation = live.session.explain(&store.read(), product)?;
+        let explanation = live
+            .session
+            .explain(&store.read(), store.strategy.as_ref(), product)?;
         Ok(ExplanationBody {
             session: live.id.clone(),
             explanation,

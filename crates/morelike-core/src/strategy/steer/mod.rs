@@ -15,6 +15,7 @@ mod page;
 pub use evidence::Evidence;
 
 use super::{Context, Strategy};
+use crate::explain::{self, Explanation};
 use crate::index::Hit;
 use crate::views::ViewKind;
 
@@ -256,5 +257,26 @@ impl Strategy for Steer {
             Some(anchor) => page::build(self, cx, anchor, &evidence, &gaps),
             None => super::Random.page(cx),
         }
+    }
+
+    /// A page is ordered by likeness to its anchor (the seed, then the
+    /// latest upvote), every view weighted: that is each product's score.
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let gaps = self.gaps(cx);
+        let evidence = Evidence::read(cx, &gaps, self.blame_coarsest);
+        let mut e = match evidence.anchor {
+            Some(anchor) => {
+                let taker = explain::anchor_example(cx.seed, cx.votes, anchor);
+                let mut e =
+                    explain::likeness(cx.index, cx.weights, cx.seed, cx.votes, anchor, taker, row);
+                // Exactly the score the page reports.
+                let query = cx.index.prepare(&cx.index.point(anchor), cx.weights);
+                e.score = cx.index.score(&query, row);
+                e
+            }
+            None => explain::nothing(cx.index, cx.weights, cx.seed, cx.votes, row),
+        };
+        e.strategy = self.label.clone();
+        e
     }
 }

@@ -58,7 +58,11 @@ struct Picker<'a> {
     kind_fields: Vec<usize>,
     /// The share of a product's kind values that may be rejected ones.
     rejected_share: f32,
+    /// Names of the products shown (the first `shown_names`) and on the page.
     names: Vec<u64>,
+    /// How many of `names` belong to products shown on earlier pages (0:
+    /// only the page's own names count).
+    shown_names: usize,
     shown: Vec<(u32, Option<Point>)>,
     sames: &'a [f32],
     sims: Vec<f32>,
@@ -136,6 +140,7 @@ impl<'a> Picker<'a> {
             kinds,
             rejections,
             names: shown.iter().map(|&r| index.name_key(r)).collect(),
+            shown_names: shown.len(),
             shown: shown.into_iter().map(|r| (r, None)).collect(),
             sames,
             sims: vec![0.0; layout.views.len()],
@@ -260,7 +265,7 @@ impl<'a> Picker<'a> {
     fn offer(&mut self, hit: Hit, varying: Option<Varying>) -> bool {
         let name = self.index.name_key(hit.row);
         if self.page.iter().any(|h| h.row == hit.row)
-            || self.names.contains(&name)
+            || self.names[self.names.len() - self.page.len() - self.shown_names..].contains(&name)
             || self.rejected(hit.row)
             || matches!(varying, Some(Varying::View(v)) if self.breaks_kept(hit.row, v))
             || varying.is_some_and(|v| {
@@ -430,7 +435,17 @@ pub fn build(
     if picker.page.len() < cx.k {
         // Everything gathered repeats a name or a rejection: look further.
         let query = index.prepare(&index.point(anchor), cx.weights);
-        for hit in index.search(&query, FALLBACK, cx.exclude, cx.filter) {
+        let further = index.search(&query, FALLBACK, cx.exclude, cx.filter);
+        for &hit in &further {
+            if picker.page.len() >= cx.k {
+                break;
+            }
+            picker.offer(hit, None);
+        }
+        // Still short (a narrow filter): a product named like one shown on
+        // an earlier page may come back; never two of a name on one page.
+        picker.shown_names = 0;
+        for &hit in &further {
             if picker.page.len() >= cx.k {
                 break;
             }
