@@ -14,22 +14,29 @@ use crate::views::{ViewKind, MISSING};
 
 /// Which views get the varying slots, in order (largest share first, then
 /// by highest averages, as in D'Hondt seat allocation).
-pub fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
+#[cfg(test)]
+fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
     let mut given = vec![0u32; shares.len()];
     let mut order = Vec::with_capacity(slots);
     for _ in 0..slots {
-        let best = (0..shares.len())
-            .filter(|&v| shares[v] > 0.0)
-            .max_by(|&a, &b| {
-                let qa = shares[a] / (given[a] + 1) as f32;
-                let qb = shares[b] / (given[b] + 1) as f32;
-                qa.total_cmp(&qb).then(b.cmp(&a))
-            });
-        let Some(v) = best else { break };
+        let Some(v) = allocate_next(shares, &given) else {
+            break;
+        };
         given[v] += 1;
         order.push(v);
     }
     order
+}
+
+/// The view that gets the next slot, given the slots each already has.
+fn allocate_next(shares: &[f32], given: &[u32]) -> Option<usize> {
+    (0..shares.len())
+        .filter(|&v| shares[v] > 0.0)
+        .max_by(|&a, &b| {
+            let qa = shares[a] / (given[a] + 1) as f32;
+            let qb = shares[b] / (given[b] + 1) as f32;
+            qa.total_cmp(&qb).then(b.cmp(&a))
+        })
 }
 
 /// What a candidate varies around the anchor.
@@ -413,13 +420,27 @@ pub fn build(
             popular.iter().chain(rest).copied().collect::<Vec<Hit>>()
         })
         .collect();
+    // Slots go to views by share; a view with nothing left to show gives
+    // its slots to the others.
     let mut next = vec![0usize; shares.len()];
-    for v in allocate(&shares, cx.k - picker.page.len()) {
+    let mut open = shares.clone();
+    let mut given = vec![0u32; shares.len()];
+    while picker.page.len() < cx.k {
+        let Some(v) = allocate_next(&open, &given) else {
+            break;
+        };
+        let mut placed = false;
         while let Some(&hit) = pools[v].get(next[v]) {
             next[v] += 1;
             if picker.offer(hit, Some(Varying::View(v))) {
+                placed = true;
                 break;
             }
+        }
+        if placed {
+            given[v] += 1;
+        } else {
+            open[v] = 0.0;
         }
     }
     let leftovers = pools
