@@ -7,3 +7,4 @@ mod properties;
 mod regression;
 mod row_order;
 mod sessions;
+mod steer;

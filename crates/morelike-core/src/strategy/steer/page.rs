@@ -456,7 +456,9 @@ pub fn build(
     if picker.page.len() < cx.k {
         // Everything gathered repeats a name or a rejection: look further.
         let query = index.prepare(&index.point(anchor), cx.weights);
-        let further = index.search(&query, FALLBACK, cx.exclude, cx.filter);
+        let mut further = index.search(&query, FALLBACK, cx.exclude, cx.filter);
+        // Around the anchor, everything is rejected: anywhere in the store.
+        further.extend(index.sample(FALLBACK, cx.exclude, cx.filter, plan.salt));
         for &hit in &further {
             if picker.page.len() >= cx.k {
                 break;
