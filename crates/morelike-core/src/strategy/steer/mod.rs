@@ -1,12 +1,14 @@
 //! The default strategy: "more like this" that the shopper steers. Page one
-//! leads with the seed's nearest products and spends what is left on
-//! informative variety: products that vary one view of the anchor (the
-//! seed, then the latest upvote) and keep the others close. Votes move the
-//! balance: an upvote that changes the kind earns a mix of its neighbours
-//! and variations around it; an upvote that confirms the kind fills the page
-//! with its neighbours; pages without an upvote explore more; a downvote is
-//! obeyed at once (no product making the same change, or of the same kind
-//! when it changed nothing, comes back) and its views are varied less.
+//! leads with the seed's nearest products of its kind and spends what is
+//! left on informative variety: products that vary one view of the anchor
+//! (the seed, then the latest upvote), the most common values first, and
+//! keep the rest of its kind. Votes move the balance: an upvote that
+//! changes the kind earns a mix of its neighbours and variations around it;
+//! an upvote that confirms the kind fills the page with its neighbours;
+//! pages without an upvote jump to the most common other kinds; a downvote
+//! is obeyed at once (no product making the same change, or of the same
+//! kind when it changed nothing, comes back; values downvoted twice leave)
+//! and its view is varied less, then kept. No two products of one name.
 
 mod evidence;
 mod gather;

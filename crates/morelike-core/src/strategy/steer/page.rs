@@ -1,9 +1,11 @@
 //! Building one page from the gathered candidates: first the anchor's
-//! nearest, as many as the evidence allows, then one varied product per
-//! slot (slots go to views by share, D'Hondt order), then whatever is left.
-//! A candidate is skipped when it repeats a rejection, has the name of a
-//! product already shown or on the page, or (a varied one) shows nothing
-//! new. The page is ordered best first: by similarity to the anchor.
+//! nearest, as many as the evidence allows, then jumps, then one varied
+//! product per slot (slots go to views by share, D'Hondt order; a view with
+//! nothing left gives its slots away), then whatever is left. A candidate
+//! is skipped when it repeats a rejection, is mostly made of values
+//! downvoted twice, changes a kept view, has the name of a product already
+//! shown or on the page, or (a varied one) shows nothing new. The page is
+//! ordered best first: by likeness to the anchor.
 
 use super::evidence::{Evidence, Rejection};
 use super::gather::{gather, Plan};
