@@ -399,6 +399,52 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     }
 }
 
+/// The last resort when the gathered candidates cannot fill a page: every
+/// kind with products left, those most like the anchor's first (weighted
+/// categorical views), then the others, each kind's products smallest key
+/// first. Lazy: the page takes only as many as it needs.
+pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterator<Item = Hit> + 'a {
+    let index = cx.index;
+    let layout = index.layout();
+    let anchor_codes = index.codes(anchor).to_vec();
+    let factors: Vec<(usize, f32)> = (0..layout.fields.len())
+        .map(|f| {
+            let v = layout.fields[f].1;
+            let w = cx.weights[v];
+            let categorical = layout.views[v].kind == ViewKind::Categorical;
+            (
+                f,
+                if categorical {
+                    w * layout.field_share(v)
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect();
+    let mut order: Vec<(f32, u64, u32)> = (0..index.kind_count() as u32)
+        .filter(|&k| !index.kind_rows(k).is_empty())
+        .map(|k| {
+            let codes = index.kind_codes(k);
+            let score: f32 = factors
+                .iter()
+                .filter(|&&(f, _)| codes[f] == anchor_codes[f] && codes[f] != MISSING)
+                .map(|&(_, x)| x)
+                .sum();
+            (score, kind_hash(index, k, 0), k)
+        })
+        .collect();
+    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.into_iter().flat_map(move |(_, _, k)| {
+        index
+            .kind_rows(k)
+            .iter()
+            .copied()
+            .filter(move |&row| !cx.exclude.contains(row) && cx.filter.accepts(index, row))
+            .map(|row| Hit { row, score: 0.0 })
+    })
+}
+
 /// Per varied categorical view, one row per value, most common first:
 /// values shown by kinds that change only that view of the kind views,
 /// then values shown only by kinds that change one more view. A value's

@@ -8,7 +8,7 @@
 //! ordered best first: by likeness to the anchor.
 
 use super::evidence::{Evidence, Rejection};
-use super::gather::{gather, Plan};
+use super::gather::{gather, kinds_nearest_first, Plan};
 use super::Steer;
 use crate::index::{Hit, Index, Point};
 use crate::strategy::Context;
@@ -49,10 +49,6 @@ enum Varying {
     /// The kind (a jump).
     Kind,
 }
-
-/// How far the last-resort search looks when the gathered candidates cannot
-/// fill a page.
-const FALLBACK: usize = 512;
 
 /// Decides which candidates may go on the page.
 struct Picker<'a> {
@@ -456,21 +452,20 @@ pub fn build(
         picker.offer(hit, None);
     }
     if picker.page.len() < cx.k {
-        // Everything gathered repeats a name or a rejection: look further.
-        let query = index.prepare(&index.point(anchor), cx.weights);
-        let mut further = index.search(&query, FALLBACK, cx.exclude, cx.filter);
-        // Around the anchor, everything is rejected: anywhere in the store.
-        further.extend(index.sample(FALLBACK, cx.exclude, cx.filter, plan.salt));
-        for &hit in &further {
+        // Everything gathered repeats a name or a rejection: look further,
+        // kind by kind, nearest kinds first.
+        for hit in kinds_nearest_first(cx, anchor) {
             if picker.page.len() >= cx.k {
                 break;
             }
             picker.offer(hit, None);
         }
+    }
+    if picker.page.len() < cx.k {
         // Still short (a narrow filter): a product named like one shown on
         // an earlier page may come back; never two of a name on one page.
         picker.shown_names = 0;
-        for &hit in &further {
+        for hit in kinds_nearest_first(cx, anchor) {
             if picker.page.len() >= cx.k {
                 break;
             }
