@@ -19,8 +19,11 @@
 //! categorical value: a few thousand where there are tens of thousands of
 //! products). A kind's *level* is how many kind views it matches in full;
 //! a search that ranks by level first needs no row below the level at which
-//! it fills up, and only a fair sample of the rows at that level. Only rows
-//! that a search may still take get the dense part (the text dot).
+//! it fills up, and only a fair sample of the rows at that level: the first
+//! rows of each kind, which the index keeps in product-key (hash) order.
+//! Only rows that a search may still take get the dense part (the text
+//! dot). The work is so bounded by the number of kinds plus a few hundred
+//! rows, whatever the catalog's size.
 
 use super::super::Context;
 use crate::hash::mix;
@@ -45,9 +48,6 @@ const MAX_VARIED: usize = 64;
 /// level (a fair sample of them when there are more); rows above that
 /// level always count.
 const BOUNDARY_SAMPLE: usize = 8;
-
-/// Salts the boundary sample's hash.
-const BOUNDARY_SALT: u64 = 0x626f_756e_6461_7279;
 
 /// Kinds kept per varied value list and for jumps, most common first.
 const POPULAR: usize = 64;
@@ -108,9 +108,9 @@ struct Varied {
     bit: Option<u32>,
     /// The rows it may take have at least this level.
     level: u32,
-    /// Rows at exactly that level are taken when their sampling hash is
-    /// below this (all of them when few).
-    cut: u64,
+    /// The share of a kind's rows it takes at exactly that level (all of
+    /// them when few): the first ones by product key, a fair sample.
+    share: f32,
 }
 
 /// The lowest level at which the rows at or above it number at least `k`
@@ -126,14 +126,20 @@ fn level_for(histogram: &[u32], k: usize) -> u32 {
     0
 }
 
-/// The hash below which a fair sample of about `wanted` rows out of
-/// `count` falls (every row when `count` is not more than `wanted`).
-fn cut(count: u32, wanted: usize) -> u64 {
+/// The share of `count` rows that makes about `wanted` of them (all when
+/// `count` is not more than `wanted`).
+fn share(count: u32, wanted: usize) -> f32 {
     if count as usize <= wanted {
-        u64::MAX
+        1.0
     } else {
-        (u64::MAX / u64::from(count)).saturating_mul(wanted as u64)
+        wanted as f32 / count as f32
     }
+}
+
+/// How many of a kind's `len` rows a search taking `share` of them visits
+/// (at least one).
+fn taken(len: usize, share: f32) -> usize {
+    ((len as f32 * share).ceil() as usize).clamp(1, len)
 }
 
 /// The first row of a kind (smallest product key) that may go on the page.
@@ -255,7 +261,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
             gap: plan.gaps[v],
             bit: bit(v),
             level: 0,
-            cut: u64::MAX,
+            share: 1.0,
         })
         .collect();
     let eligible = |v: &Varied, m: Mask| v.bit.is_none_or(|b| m & (1 << b) == 0);
@@ -275,13 +281,13 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         }
     }
     let near_level = level_for(&near_histogram, plan.near);
-    let near_cut = cut(
+    let near_share = share(
         near_histogram[near_level as usize],
         plan.near * BOUNDARY_SAMPLE,
     );
     for (v, h) in varied.iter_mut().zip(&pool_histograms) {
         v.level = level_for(h, plan.pool);
-        v.cut = cut(h[v.level as usize], plan.pool * BOUNDARY_SAMPLE);
+        v.share = share(h[v.level as usize], plan.pool * BOUNDARY_SAMPLE);
     }
     // The values of each varied categorical view: kinds that change only
     // it of the kind views (nearness 0), or it and one more (nearness 1).
@@ -323,6 +329,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let mut pools: Vec<TopK> = varied.iter().map(|_| TopK::new(plan.pool)).collect();
     let mut s = vec![0.0f32; views];
     let mut own: Vec<f32> = Vec::with_capacity(varied.len());
+    let mut limits: Vec<usize> = Vec::with_capacity(varied.len());
     for (i, k) in kinds.iter().enumerate() {
         if k.candidates == 0 {
             continue;
@@ -347,23 +354,50 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         }));
         let rank = bonus * level as f32;
         let best = k.score + dense_best + rank;
-        for &row in index.kind_rows(i as u32) {
+        // How far into the kind (rows by product key) each search looks:
+        // every row above its level, a fair first share at it.
+        let rows = index.kind_rows(i as u32);
+        let reach = |above: bool, share: f32| {
+            if above {
+                rows.len()
+            } else {
+                taken(rows.len(), share)
+            }
+        };
+        let near_reach = if near_may {
+            reach(level > near_level, near_share)
+        } else {
+            0
+        };
+        limits.clear();
+        limits.extend(varied.iter().enumerate().map(|(j, v)| {
+            if pools_may & (1 << j) != 0 {
+                reach(level > v.level, v.share)
+            } else {
+                0
+            }
+        }));
+        let visit = limits.iter().copied().max().unwrap_or(0).max(near_reach);
+        // Rows shown or filtered out do not count toward the sample.
+        let mut at = 0;
+        for &row in rows {
+            if at >= visit {
+                break;
+            }
             if cx.exclude.contains(row) || !cx.filter.accepts(index, row) {
                 continue;
             }
+            at += 1;
+            let at = at - 1;
             let key = index.key(row);
-            let sample = mix(key ^ BOUNDARY_SALT);
-            let near_takes =
-                near_may && (level > near_level || sample < near_cut) && best >= near.threshold();
+            let near_takes = at < near_reach && best >= near.threshold();
             let mut takes = 0u64;
             let mut may = pools_may;
             while may != 0 {
                 let j = may.trailing_zeros() as usize;
                 may &= may - 1;
                 let v = &varied[j];
-                if (level > v.level || sample < v.cut)
-                    && best - v.weight * own[j] >= pools[j].threshold()
-                {
+                if at < limits[j] && best - v.weight * own[j] >= pools[j].threshold() {
                     takes |= 1 << j;
                 }
             }
@@ -515,7 +549,7 @@ fn popular_values(
 
 #[cfg(test)]
 mod tests {
-    use super::{cut, level_for};
+    use super::{level_for, share, taken};
 
     #[test]
     fn the_level_is_where_the_rows_above_first_fill_the_search() {
@@ -529,10 +563,11 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_keeps_every_row_when_few_and_a_share_when_many() {
-        assert_eq!(cut(10, 16), u64::MAX);
-        let c = cut(1000, 100);
-        let share = c as f64 / u64::MAX as f64;
-        assert!((share - 0.1).abs() < 1e-3, "{share}");
+    fn a_search_takes_every_row_when_few_and_a_share_when_many() {
+        assert_eq!(share(10, 16), 1.0);
+        assert!((share(1000, 100) - 0.1).abs() < 1e-6);
+        assert_eq!(taken(95, 0.1), 10);
+        assert_eq!(taken(3, 0.01), 1);
+        assert_eq!(taken(40, 1.0), 40);
     }
 }
