@@ -9,6 +9,11 @@
 // drops it reconnects and resumes the session. It emits DOM events for the
 // merchant's own analytics: morelike:vote, morelike:click, morelike:page,
 // morelike:error.
+//
+// It never builds HTML from catalog data: names, ids and prices go in as text
+// and attributes, and only http(s) image URLs are loaded. When the server
+// refuses the key, the page's origin or the store, the widget says so and
+// stops retrying.
 
 const COLOURS = {
   black: '#1f1f1f', white: '#f4f4f4', grey: '#8a8a8a', gray: '#8a8a8a', silver: '#c0c0c0',
@@ -98,7 +103,32 @@ button.vote.up { background: var(--_accent); color: var(--morelike-accent-fg, #f
 button.vote:hover { filter: brightness(1.08); }
 button:focus-visible, .picture:focus-visible { outline: 3px solid var(--morelike-focus, #f2a900); outline-offset: 2px; }
 button.vote[disabled] { opacity: .55; cursor: progress; }
+.status.refused {
+  color: var(--morelike-error, #8c1d18); background: var(--morelike-error-bg, #fdecea);
+  border-radius: calc(var(--_radius) / 1.5); padding: .6rem .75rem;
+}
 `;
+
+// Codes with which the server refuses this page, key or store: retrying cannot help.
+const REFUSALS = new Set(['unauthorized', 'forbidden', 'origin_not_allowed', 'unknown_store']);
+
+const REFUSAL_TEXT = {
+  origin_not_allowed: 'Recommendations are not enabled for this website.',
+  unauthorized: 'Recommendations are not available: the store key is missing or no longer valid.',
+  forbidden: 'Recommendations are not available: this key does not belong to the store.',
+  unknown_store: 'Recommendations are not available: the store does not exist.',
+};
+
+/** An image URL the widget will load: http(s) only (never javascript: or data:). */
+export function safeImage(url) {
+  if (typeof url !== 'string' || !url) return null;
+  try {
+    const parsed = new URL(url, location.href);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : null;
+  } catch (_) {
+    return null;
+  }
+}
 
 const RECONNECT_MS = [250, 500, 1000, 2000, 4000];
 
@@ -108,11 +138,16 @@ export class MorelikeRecs extends HTMLElement {
   constructor() {
     super();
     this.attachShadow({ mode: 'open' });
-    this.shadowRoot.innerHTML = `<style>${STYLE}</style>
-      <p class="status" role="status" aria-live="polite"></p>
-      <ul class="grid" aria-label="Recommended products"></ul>`;
-    this._status = this.shadowRoot.querySelector('.status');
-    this._grid = this.shadowRoot.querySelector('.grid');
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    this._status = document.createElement('p');
+    this._status.className = 'status';
+    this._status.setAttribute('role', 'status');
+    this._status.setAttribute('aria-live', 'polite');
+    this._grid = document.createElement('ul');
+    this._grid.className = 'grid';
+    this._grid.setAttribute('aria-label', 'Recommended products');
+    this.shadowRoot.append(style, this._status, this._grid);
     this._socket = null;
     this._session = null;
     this._pending = new Map();
@@ -120,12 +155,23 @@ export class MorelikeRecs extends HTMLElement {
     this._attempt = 0;
     this._closed = true;
     this._busy = false;
+    this._refused = null;
+    this._dormant = false;
+    // After an idle close, the next sign of the shopper reconnects.
+    const wake = () => this._wake();
+    for (const type of ['pointerenter', 'focusin', 'touchstart']) this.addEventListener(type, wake, { passive: true });
+    this._onVisible = () => { if (document.visibilityState === 'visible') this._wake(); };
   }
 
-  connectedCallback() { this._closed = false; this._connect(); }
+  connectedCallback() {
+    this._closed = false;
+    document.addEventListener('visibilitychange', this._onVisible);
+    this._connect();
+  }
 
   disconnectedCallback() {
     this._closed = true;
+    document.removeEventListener('visibilitychange', this._onVisible);
     if (this._socket) this._socket.close();
   }
 
@@ -134,9 +180,15 @@ export class MorelikeRecs extends HTMLElement {
     if (name === 'product') this.restart();
     else if (name === 'store' || name === 'server' || name === 'key') {
       this._session = null;
+      const wasRefused = this._refused;
+      this._clearRefusal();
       if (this._socket) this._socket.close();
+      else if (wasRefused) this._connect();
     }
   }
+
+  /** The refusal the server answered with (`{code, message}`), or null. */
+  get refusal() { return this._refused; }
 
   /** The current session id (keep it to resume elsewhere). */
   get session() { return this._session; }
@@ -164,10 +216,23 @@ export class MorelikeRecs extends HTMLElement {
     return base.toString();
   }
 
+  _wake() {
+    if (!this._dormant || this._closed) return;
+    this._dormant = false;
+    if (!this._socket) this._connect();
+  }
+
   _connect() {
-    if (this._closed || !this.getAttribute('product')) return;
+    if (this._closed || this._refused || !this.getAttribute('product')) return;
+    this._dormant = false;
     this._say(this._attempt ? 'Reconnecting…' : 'Loading…');
-    const socket = new WebSocket(this._url());
+    let socket;
+    try {
+      socket = new WebSocket(this._url());
+    } catch (e) {
+      this._refuse({ code: 'bad_server', message: `The server address is not valid: ${e.message}` });
+      return;
+    }
     this._socket = socket;
     socket.onopen = () => {
       this._attempt = 0;
@@ -176,12 +241,23 @@ export class MorelikeRecs extends HTMLElement {
       else this._start();
     };
     socket.onmessage = (event) => this._receive(event.data);
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this._socket !== socket) return;
       this._socket = null;
       this._pending.clear();
       this._setBusy(false);
-      if (this._closed) return;
+      if (this._closed || this._refused) return;
+      if (event.code === 1008) {
+        // Refused (the error frame before it said why, unless it was lost).
+        this._refuse({ code: event.reason || 'forbidden', message: '' });
+        return;
+      }
+      if (event.code === 1000 && event.reason === 'idle') {
+        // Closed for silence: reconnect when the shopper is back.
+        this._dormant = true;
+        this._attempt = 0;
+        return;
+      }
       const wait = RECONNECT_MS[Math.min(this._attempt, RECONNECT_MS.length - 1)];
       this._attempt += 1;
       this._say('Connection lost; reconnecting…');
@@ -215,11 +291,20 @@ export class MorelikeRecs extends HTMLElement {
       this._remember();
       this._render(reply.items);
       this._say(reply.items.length ? '' : 'No more products to show.');
+      if (this._queued && this._pending.size === 0) {
+        const queued = this._queued;
+        this._queued = null;
+        this._send(queued);
+      }
       this._emit('morelike:page', {
         session: reply.session, round: reply.round, items: reply.items,
         took_us: reply.took_us, rtt_ms: rtt, resumed: !!reply.resumed, request: request && request.type,
       });
     } else if (reply.type === 'error') {
+      if (REFUSALS.has(reply.code) && reply.id == null) {
+        this._refuse(reply);
+        return;
+      }
       if (request && request.type === 'resume') {
         // The session expired or belongs elsewhere: start afresh.
         this._session = null;
@@ -237,7 +322,12 @@ export class MorelikeRecs extends HTMLElement {
     // Disabling the buttons drops focus: remember to give it back on the next page.
     this._refocus = this.shadowRoot.activeElement != null;
     this._emit('morelike:vote', { product: item.id, vote, session: this._session, name: item.name });
-    this._send({ type: 'vote', product: item.id, vote });
+    const message = { type: 'vote', product: item.id, vote };
+    if (!this._send(message)) {
+      // Asleep or reconnecting: the vote goes once the session is back.
+      this._queued = message;
+      this._wake();
+    }
   }
 
   _render(items) {
@@ -260,10 +350,11 @@ export class MorelikeRecs extends HTMLElement {
     picture.type = 'button';
     picture.setAttribute('aria-label', `Open ${item.name}`);
     const attributes = item.attributes || {};
-    if (item.image) {
+    const image = safeImage(item.image);
+    if (image) {
       picture.classList.add('has-image');
       const img = document.createElement('img');
-      img.src = item.image;
+      img.src = image;
       img.alt = item.name;
       img.loading = 'lazy';
       img.onerror = () => { img.remove(); picture.classList.remove('has-image'); this._paint(picture, attributes); };
@@ -320,6 +411,22 @@ export class MorelikeRecs extends HTMLElement {
   _setBusy(busy) {
     this._busy = busy;
     for (const b of this.shadowRoot.querySelectorAll('button.vote')) b.disabled = busy;
+  }
+
+  _refuse({ code, message }) {
+    this._refused = { code, message };
+    this._grid.replaceChildren();
+    this._status.classList.add('refused');
+    this.dataset.state = 'refused';
+    const headline = REFUSAL_TEXT[code] || 'Recommendations are not available.';
+    this._status.textContent = message ? `${headline} (${code}: ${message})` : `${headline} (${code})`;
+    this._emit('morelike:error', { code, message });
+  }
+
+  _clearRefusal() {
+    this._refused = null;
+    this._status.classList.remove('refused');
+    delete this.dataset.state;
   }
 
   _say(text) { this._status.textContent = text; }

@@ -171,6 +171,9 @@ fn default_missing() -> Vec<String> {
     ]
 }
 
+/// The largest dimension of one text or vector view.
+pub const MAX_DIM: usize = 4096;
+
 /// A mapping that cannot be used, and what to change.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MappingError {
@@ -220,6 +223,9 @@ pub enum MappingError {
         /// The field it reads.
         from: String,
     },
+    /// An image template that is not an http or https address.
+    #[error("image_template '{0}' must start with http:// or https://")]
+    BadImageTemplate(String),
     /// The eval truth is not three attributes.
     #[error("[eval] truth must name exactly three attributes, coarse to fine; got {0}")]
     BadTruth(usize),
@@ -254,7 +260,7 @@ impl Mapping {
                 });
             }
             if let Some(dim) = view.dim {
-                if dim == 0 || dim > 4096 {
+                if dim == 0 || dim > MAX_DIM {
                     return Err(MappingError::BadDim {
                         view: view.name.clone(),
                         dim,
@@ -278,6 +284,11 @@ impl Mapping {
                         expected,
                     });
                 }
+            }
+        }
+        if let Some(template) = &self.fields.image_template {
+            if !crate::import::is_web_url(template) {
+                return Err(MappingError::BadImageTemplate(template.clone()));
             }
         }
         for d in &self.derived {
@@ -338,6 +349,16 @@ impl Mapping {
             views.push(view(field, ViewKind::Vector, vec![field.clone()]));
         }
         views
+    }
+
+    /// The dense dimensions the views will take in the index, known before
+    /// any product is read: a vector view without `dim` counts at
+    /// `vector_dim`, the most numbers a row may bring.
+    pub fn dense_dims(&self, vector_dim: usize) -> usize {
+        self.views
+            .iter()
+            .map(|v| crate::views::planned_dim(v, vector_dim))
+            .sum()
     }
 
     /// Every input field the mapping reads from a row.

@@ -76,6 +76,10 @@ pub struct Session {
     /// What pages may show.
     #[serde(default)]
     pub filters: Filters,
+    /// The last page served, as served (ids and scores, best first): what
+    /// `resume` shows again.
+    #[serde(default)]
+    pub last_page: Vec<(ProductId, f32)>,
 }
 
 impl Session {
@@ -100,6 +104,7 @@ impl Session {
             round: 0,
             k,
             filters,
+            last_page: Vec::new(),
         })
     }
 
@@ -135,6 +140,7 @@ impl Session {
         self.votes.clear();
         self.shown.truncate(1);
         self.round = 0;
+        self.last_page.clear();
     }
 
     /// Changes the filters for the pages to come.
@@ -205,6 +211,7 @@ impl Session {
             .map(|h| (index.id(h.row).to_owned(), h.score))
             .collect();
         self.shown.extend(items.iter().map(|(id, _)| id.clone()));
+        self.last_page.clone_from(&items);
         Ok(Page {
             round: self.round,
             items,

@@ -1,11 +1,12 @@
 //! Loading a store's catalog from storage and importing files into it.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use morelike_core::import::{ImportReport, Importer, Lookup};
+use morelike_core::import::{FieldLimits, ImportReport, Importer, Lookup};
 use morelike_core::{Catalog, Change, Format, Mapping, Precision, Product};
 use serde::Serialize;
 
@@ -41,10 +42,21 @@ pub fn from_file(catalog: &Path, mapping: &Path) -> anyhow::Result<Catalog> {
         .or_else(|| Format::from_file_name(&catalog.to_string_lossy()))
         .context("cannot tell the catalog's format from its name")?;
     let file = File::open(catalog).with_context(|| format!("cannot open {}", catalog.display()))?;
-    let (products, _) = Importer::new(&mapping, &lookups)
-        .read_all(format, std::io::BufReader::new(file))
-        .with_context(|| format!("cannot import {}", catalog.display()))?;
-    Ok(Catalog::build(mapping, products, Precision::default()))
+    // The same reading as an import into a store: field limits, and a
+    // later row with the same id replaces the earlier one.
+    let parsed = parse(
+        &mapping,
+        &lookups,
+        format,
+        std::io::BufReader::new(file),
+        FieldLimits::default(),
+    )
+    .with_context(|| format!("cannot import {}", catalog.display()))?;
+    Ok(Catalog::build(
+        mapping,
+        parsed.products,
+        Precision::default(),
+    ))
 }
 
 /// Builds a store's catalog from its settings and stored products.
@@ -82,8 +94,66 @@ pub struct ImportOutcome {
     pub changed: Vec<Product>,
 }
 
-/// Imports a file into a store: an upsert that writes only what changed.
-/// The mapping becomes the store's mapping.
+/// A file read through a mapping: the per-row report and the good products.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The per-row report.
+    pub report: ImportReport,
+    /// The products read, each id once (a later row with the same id wins).
+    pub products: Vec<Product>,
+}
+
+/// Reads a file through a mapping (no storage involved), holding fields to
+/// `limits`. Rows with an id seen before replace the earlier one.
+pub fn parse(
+    mapping: &Mapping,
+    lookups: &[Lookup],
+    format: Format,
+    input: impl Read,
+    limits: FieldLimits,
+) -> anyhow::Result<Parsed> {
+    let mut products: Vec<Product> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let report = Importer::new(mapping, lookups)
+        .with_limits(limits)
+        .read(format, input, |p| match at.get(&p.id) {
+            Some(&i) => products[i] = p,
+            None => {
+                at.insert(p.id.clone(), products.len());
+                products.push(p);
+            }
+        })?;
+    Ok(Parsed { report, products })
+}
+
+/// Splits parsed products into what changes against `existing`, with the
+/// counts of added, updated and unchanged products.
+pub fn diff<'a>(parsed: Parsed, existing: impl Fn(&str) -> Option<&'a Product>) -> ImportOutcome {
+    let mut outcome = ImportOutcome {
+        report: parsed.report,
+        ..ImportOutcome::default()
+    };
+    for p in parsed.products {
+        let change = match existing(&p.id) {
+            Some(old) if *old == p => Change::Unchanged,
+            Some(_) => Change::Updated,
+            None => Change::Added,
+        };
+        match change {
+            Change::Added => outcome.added += 1,
+            Change::Updated => outcome.updated += 1,
+            Change::Unchanged => outcome.unchanged += 1,
+        }
+        if change != Change::Unchanged {
+            outcome.changed.push(p);
+        }
+    }
+    outcome
+}
+
+/// Imports a file into a store (the CLI, the demo): an upsert that writes
+/// only what changed, all of it in one transaction. The mapping becomes the
+/// store's mapping. Fields are held to the default [`FieldLimits`].
 pub fn import(
     storage: &dyn Storage,
     store: &str,
@@ -92,32 +162,13 @@ pub fn import(
     format: Format,
     input: impl Read,
 ) -> anyhow::Result<ImportOutcome> {
-    let existing: std::collections::HashMap<String, Product> = storage
+    let parsed = parse(mapping, lookups, format, input, FieldLimits::default())?;
+    let existing: HashMap<String, Product> = storage
         .products(store)?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
-    let mut outcome = ImportOutcome::default();
-    let mut changed: Vec<Product> = Vec::new();
-    let mut batch_ids = std::collections::HashSet::new();
-    let report = Importer::new(mapping, lookups).read(format, input, |p| {
-        let change = match existing.get(&p.id) {
-            Some(old) if *old == p => Change::Unchanged,
-            Some(_) => Change::Updated,
-            None => Change::Added,
-        };
-        if batch_ids.insert(p.id.clone()) {
-            match change {
-                Change::Added => outcome.added += 1,
-                Change::Updated => outcome.updated += 1,
-                Change::Unchanged => outcome.unchanged += 1,
-            }
-        }
-        if change != Change::Unchanged {
-            changed.push(p);
-        }
-    })?;
-    outcome.report = report;
+    let outcome = diff(parsed, |id| existing.get(id));
     let mut settings = storage
         .settings(store)?
         .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
@@ -125,8 +176,7 @@ pub fn import(
     settings
         .weights
         .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));
-    storage.put_products(store, &changed)?;
+    storage.put_products(store, &outcome.changed)?;
     storage.put_settings(store, &settings)?;
-    outcome.changed = changed;
     Ok(outcome)
 }

@@ -11,6 +11,7 @@ mod report;
 use std::io::Read;
 
 pub use lookup::Lookup;
+pub(crate) use record::is_web_url;
 pub use report::{ImportReport, RowIssue};
 
 use crate::mapping::{Format, Mapping};
@@ -44,6 +45,34 @@ pub enum ImportError {
     },
 }
 
+/// The largest value each field may hold; a row over any of them is
+/// rejected with the field and the limit named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldLimits {
+    /// The product id, in bytes.
+    pub id_bytes: usize,
+    /// The name, in bytes.
+    pub name_bytes: usize,
+    /// Any other text or categorical value, in bytes.
+    pub text_bytes: usize,
+    /// The image URL, in bytes.
+    pub image_url_bytes: usize,
+    /// Numbers in a merchant vector.
+    pub vector_dim: usize,
+}
+
+impl Default for FieldLimits {
+    fn default() -> Self {
+        FieldLimits {
+            id_bytes: 256,
+            name_bytes: 1_024,
+            text_bytes: 16 * 1024,
+            image_url_bytes: 2_048,
+            vector_dim: crate::mapping::MAX_DIM,
+        }
+    }
+}
+
 /// Reads catalog rows into products, checking each against the mapping.
 pub struct Importer<'a> {
     rows: RowBuilder<'a>,
@@ -51,11 +80,17 @@ pub struct Importer<'a> {
 
 impl<'a> Importer<'a> {
     /// An importer for a mapping and its resolved lookup tables (one per
-    /// `[[lookups]]` entry, in order).
+    /// `[[lookups]]` entry, in order), with the default [`FieldLimits`].
     pub fn new(mapping: &'a Mapping, lookups: &'a [Lookup]) -> Self {
         Importer {
-            rows: RowBuilder::new(mapping, lookups),
+            rows: RowBuilder::new(mapping, lookups, FieldLimits::default()),
         }
+    }
+
+    /// The same importer with other field limits.
+    pub fn with_limits(mut self, limits: FieldLimits) -> Self {
+        self.rows.set_limits(limits);
+        self
     }
 
     /// Reads every row of `input`, handing each good product to `accept`.

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::{Lookup, RowIssue};
+use super::{FieldLimits, Lookup, RowIssue};
 use crate::mapping::{Mapping, ViewSpec};
 use crate::product::{last_word, Product};
 use crate::views::ViewKind;
@@ -47,10 +47,11 @@ pub(crate) struct RowBuilder<'a> {
     lookups: &'a [Lookup],
     seen: HashMap<String, At>,
     vector_dims: HashMap<String, usize>,
+    limits: FieldLimits,
 }
 
 impl<'a> RowBuilder<'a> {
-    pub(crate) fn new(mapping: &'a Mapping, lookups: &'a [Lookup]) -> Self {
+    pub(crate) fn new(mapping: &'a Mapping, lookups: &'a [Lookup], limits: FieldLimits) -> Self {
         let vector_dims = mapping
             .views
             .iter()
@@ -62,6 +63,32 @@ impl<'a> RowBuilder<'a> {
             lookups,
             seen: HashMap::new(),
             vector_dims,
+            limits,
+        }
+    }
+
+    pub(crate) fn set_limits(&mut self, limits: FieldLimits) {
+        self.limits = limits;
+    }
+
+    /// A text value checked against a size limit.
+    fn sized(
+        &self,
+        value: Option<String>,
+        field: &str,
+        limit: usize,
+        what: &str,
+        at: At,
+    ) -> Result<Option<String>, RowIssue> {
+        match value {
+            Some(v) if v.len() > limit => Err(at.issue(
+                Some(field),
+                format!(
+                    "{} bytes is over the limit of {limit} bytes for {what}",
+                    v.len()
+                ),
+            )),
+            other => Ok(other),
         }
     }
 
@@ -148,8 +175,22 @@ impl<'a> RowBuilder<'a> {
         if values.is_empty() {
             return Ok(None);
         }
-        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
-            return Err(at.issue(Some(field), format!("{bad} in the vector is not finite")));
+        if values.len() > self.limits.vector_dim {
+            return Err(at.issue(
+                Some(field),
+                format!(
+                    "the vector has {} numbers, over the limit of {}",
+                    values.len(),
+                    self.limits.vector_dim
+                ),
+            ));
+        }
+        // A vector is kept as 32-bit floats: 1e300 is finite as f64, not as f32.
+        if let Some(bad) = values.iter().find(|v| !(**v as f32).is_finite()) {
+            return Err(at.issue(
+                Some(field),
+                format!("{bad:e} in the vector is not a finite 32-bit number"),
+            ));
         }
         let expected = *self
             .vector_dims
@@ -177,10 +218,15 @@ impl<'a> RowBuilder<'a> {
     ) -> Result<Product, RowIssue> {
         let m = self.mapping;
         let f = &m.fields;
+        let limits = self.limits;
         let id = self
             .text(get(&f.id), &f.id, at)?
             .ok_or_else(|| at.issue(Some(&f.id), "the product id is empty"))?;
+        let id = self
+            .sized(Some(id), &f.id, limits.id_bytes, "an id", at)?
+            .unwrap_or_default();
         let name = self.text(get(&f.name), &f.name, at)?;
+        let name = self.sized(name, &f.name, limits.name_bytes, "a name", at)?;
         let mut product = Product::new(id, name.clone().unwrap_or_default());
         if let Some(field) = &f.price {
             product.price = self.number(get(field), field, at)?;
@@ -189,7 +235,19 @@ impl<'a> RowBuilder<'a> {
             }
         }
         if let Some(field) = &f.image {
-            product.image = self.text(get(field), field, at)?;
+            let image = self.text(get(field), field, at)?;
+            product.image = self.sized(image, field, limits.image_url_bytes, "an image URL", at)?;
+            if let Some(url) = &product.image {
+                if !is_web_url(url) {
+                    return Err(at.issue(
+                        Some(field),
+                        format!(
+                            "'{}' is not an http or https URL: images must be absolute web addresses",
+                            url.chars().take(60).collect::<String>()
+                        ),
+                    ));
+                }
+            }
         }
         if product.image.is_none() {
             if let Some(template) = &f.image_template {
@@ -206,7 +264,8 @@ impl<'a> RowBuilder<'a> {
             {
                 continue;
             }
-            if let Some(value) = self.text(get(field), field, at)? {
+            let value = self.text(get(field), field, at)?;
+            if let Some(value) = self.sized(value, field, limits.text_bytes, "a text value", at)? {
                 product.attributes.insert(field.clone(), value);
             }
         }
@@ -221,7 +280,10 @@ impl<'a> RowBuilder<'a> {
             }
         }
         for (spec, table) in m.lookups.iter().zip(self.lookups) {
-            let Some(code) = self.text(get(&spec.field), &spec.field, at)? else {
+            let code = self.text(get(&spec.field), &spec.field, at)?;
+            let Some(code) =
+                self.sized(code, &spec.field, limits.text_bytes, "a text value", at)?
+            else {
                 continue;
             };
             match table.label(&code) {
@@ -314,6 +376,12 @@ fn collapse_spaces(text: &str) -> String {
     out
 }
 
+/// An absolute http or https URL (never `javascript:`, `data:` or a path).
+pub(crate) fn is_web_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 /// Parses "[1, 2, 3]", "1 2 3", "1,2,3" or "1;2;3"; on failure returns the bad token.
 fn parse_numbers(text: &str) -> Result<Vec<f64>, String> {
     let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
@@ -342,5 +410,24 @@ mod tests {
             assert_eq!(parse_numbers(text).unwrap(), vec![1.0, 2.5, -3.0], "{text}");
         }
         assert_eq!(parse_numbers("1 x 3").unwrap_err(), "x");
+    }
+
+    #[test]
+    fn only_http_and_https_image_urls_are_web_urls() {
+        for good in ["https://cdn.example/a.jpg", "HTTP://x", "http://x/y?z=1"] {
+            assert!(is_web_url(good), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:x",
+            "data:image/png;base64,AA",
+            "/img/a.jpg",
+            "//cdn/a.jpg",
+            "ftp://x",
+            "",
+            "h",
+        ] {
+            assert!(!is_web_url(bad), "{bad}");
+        }
     }
 }

@@ -110,6 +110,17 @@ fn padded(dim: usize) -> usize {
     dim.div_ceil(LANES) * LANES
 }
 
+/// The dense dimensions a view will take in the index (padded), before any
+/// product is seen; a vector view without `dim` counts at `vector_dim`.
+pub fn planned_dim(spec: &ViewSpec, vector_dim: usize) -> usize {
+    match spec.kind {
+        ViewKind::Text => padded(spec.dim.unwrap_or(128)),
+        ViewKind::Categorical => 0,
+        ViewKind::Numeric => spec.fields.len() * numeric::BUCKETS,
+        ViewKind::Vector => padded(spec.dim.unwrap_or(vector_dim)),
+    }
+}
+
 impl Encoder {
     /// Fits the views of `mapping` on a catalog.
     pub fn fit<'p>(mapping: &Mapping, products: impl Iterator<Item = &'p Product> + Clone) -> Self {

@@ -2,6 +2,7 @@
 
 mod eval;
 mod helpers;
+mod hostile;
 mod import;
 mod properties;
 mod regression;

@@ -235,3 +235,32 @@ fn search_finds_names_with_every_word_and_ids_exactly() {
     assert_eq!(catalog.search("15970", 3)[0].id, "15970");
     assert!(catalog.search("zzzz-no-such-words", 3).is_empty());
 }
+
+#[test]
+fn a_session_remembers_its_last_page_as_served_even_a_short_one() {
+    let catalog = &fashion().catalog;
+    let seed = "15970";
+    let colour = attr(catalog.get(seed).unwrap(), "baseColour").to_owned();
+    // Few products pass this filter, so the second page comes up short.
+    let rare = catalog
+        .products()
+        .filter(|p| attr(p, "baseColour") == colour && attr(p, "articleType") == "Leggings")
+        .count();
+    assert!((9..16).contains(&rare), "{rare} navy leggings");
+    let filters = Filters {
+        attributes: BTreeMap::from([
+            ("baseColour".to_owned(), vec![colour]),
+            ("articleType".to_owned(), vec!["Leggings".to_owned()]),
+        ]),
+        ..Filters::default()
+    };
+    let mut session = Session::start(catalog, seed, 8, filters).unwrap();
+    let strategy = strategy::by_name(strategy::DEFAULT).unwrap();
+    let first = session.next_page(catalog, strategy.as_ref(), 7).unwrap();
+    assert_eq!(session.last_page, first.items);
+    let second = session.next_page(catalog, strategy.as_ref(), 7).unwrap();
+    assert!(second.items.len() < 8, "the second page is short");
+    assert_eq!(session.last_page, second.items, "ids and scores, as served");
+    session.reset();
+    assert!(session.last_page.is_empty());
+}

@@ -1,6 +1,9 @@
 //! `morelike bench`: a load generator that drives a running server over real
 //! WebSockets — N concurrent sessions, M interactions each — and reports the
-//! round trip seen by the client and the server's own `took_us`.
+//! round trip seen by the client and the server's own `took_us`; and the
+//! load check of the server's limits ([`hold`]).
+
+pub mod hold;
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +41,9 @@ pub enum BenchError {
         /// Why.
         reason: String,
     },
+    /// The server's rate limits refuse the load.
+    #[error("the server's rate limits refuse this load ({0}): start it with MORELIKE_MESSAGES_PER_SEC_PER_SOCKET=0 MORELIKE_REQUESTS_PER_SEC_PER_KEY=0 (or higher limits) to benchmark it")]
+    RateLimited(String),
     /// The server answered with an error.
     #[error("the server refused {request}: {reply}")]
     Refused {
@@ -103,9 +109,19 @@ struct Samples {
 }
 
 fn socket_error(url: &str) -> impl Fn(tokio_tungstenite::tungstenite::Error) -> BenchError + '_ {
-    move |e| BenchError::Socket {
-        url: url.to_owned(),
-        reason: e.to_string(),
+    move |e| {
+        match e {
+        tokio_tungstenite::tungstenite::Error::Http(response) if response.status() == 429 => {
+            BenchError::RateLimited(format!(
+                "{}; also lift MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS and MORELIKE_MAX_SOCKETS_PER_ADDRESS for many clients from one address",
+                String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+            ))
+        }
+        e => BenchError::Socket {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        },
+    }
     }
 }
 
@@ -142,6 +158,11 @@ async fn session(plan: &Plan, seed: &str) -> Result<Samples, BenchError> {
             }
         };
         let elapsed = sent.elapsed();
+        if reply["code"] == "rate_limited" {
+            return Err(BenchError::RateLimited(
+                reply["message"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
         if reply["type"] != "page" {
             return Err(BenchError::Refused {
                 request: text,

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 
+use crate::bench::hold::{self, HoldPlan};
 use crate::bench::{self, Plan};
 
 /// Arguments of `morelike bench`.
@@ -32,6 +33,23 @@ pub struct BenchArgs {
         default_value = "15970,15528,22395,59365,5891,12190,13846,5865"
     )]
     pub seed: Vec<String>,
+    /// The store's publishable key, sent as the `key` query parameter (as
+    /// the widget does).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Instead of interactions: hold this many idle WebSockets (the load
+    /// check of the limits; see BENCHMARKS.md).
+    #[arg(long, default_value_t = 0)]
+    pub hold_sockets: usize,
+    /// With the load check: this many slowloris connections.
+    #[arg(long, default_value_t = 0)]
+    pub slowloris: usize,
+    /// With the load check: seconds to hold everything open.
+    #[arg(long, default_value_t = 30)]
+    pub hold_secs: u64,
+    /// With the load check: the server's process id, to read its memory.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -44,8 +62,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .trim_end_matches('/')
         .replacen("http://", "ws://", 1)
         .replacen("https://", "wss://", 1);
+    let mut url = format!("{base}/v1/stores/{}/ws", args.store);
+    if let Some(key) = &args.key {
+        url = format!("{url}?key={key}");
+    }
+    if args.hold_sockets > 0 || args.slowloris > 0 {
+        return hold_check(&args, url);
+    }
     let plan = Plan {
-        url: format!("{base}/v1/stores/{}/ws", args.store),
+        url,
         clients: args.clients.max(1),
         interactions: args.interactions,
         k: args.k,
@@ -81,6 +106,61 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         println!(
             "{name:<22} {:>8} {:>8} {:>8} {:>8}",
             p.p50, p.p90, p.p99, p.max
+        );
+    }
+    Ok(())
+}
+
+/// Runs the load check of the limits.
+fn hold_check(args: &BenchArgs, ws_url: String) -> anyhow::Result<()> {
+    let address = args
+        .server
+        .trim_end_matches('/')
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .to_owned();
+    let plan = HoldPlan {
+        address,
+        ws_url,
+        sockets: args.hold_sockets,
+        slowloris: args.slowloris,
+        seconds: args.hold_secs,
+        server_pid: args.server_pid,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(hold::run(plan));
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "WebSockets: {} held ({} still open after {} s), refused {:?}, failed {}; opened in {:.1} s",
+        report.sockets_held,
+        report.sockets_open_at_end,
+        args.hold_secs,
+        report.sockets_refused,
+        report.sockets_failed,
+        report.open_seconds
+    );
+    println!(
+        "slowloris: {} of {} closed by the server, after p50 {} s, max {} s",
+        report.slowloris_closed,
+        args.slowloris,
+        report.slowloris_close_secs.p50,
+        report.slowloris_close_secs.max
+    );
+    let h = &report.healthz_us;
+    println!(
+        "/healthz: {} asks, {} failed or over 1 s; µs p50 {} p90 {} p99 {} max {}",
+        report.healthz_asks, report.healthz_failures, h.p50, h.p90, h.p99, h.max
+    );
+    if !report.server_rss_kib.is_empty() {
+        println!(
+            "server RSS (KiB): before, all open, end: {:?}",
+            report.server_rss_kib
         );
     }
     Ok(())

@@ -11,6 +11,8 @@ use morelike_core::Format;
 
 use super::DataDir;
 use crate::catalogs;
+use crate::server::access::{issue_keys, Rotate};
+use crate::store::Storage;
 
 /// Arguments of `morelike import`.
 #[derive(Debug, clap::Args)]
@@ -84,11 +86,24 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     };
     let outcome = catalogs::import(&storage, &args.store, &mapping, &lookups, format, input)?;
     bar.finish_and_clear();
+    // A new store gets its keys here, shown once (only their hashes are kept).
+    let keys = match storage.access(&args.store)? {
+        Some(_) => None,
+        None => Some(issue_keys(&storage, &args.store, Rotate::Both)?),
+    };
     let imported = started.elapsed();
     let catalog = catalogs::load(&storage, &args.store)?;
     let ready = started.elapsed();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        let mut value = serde_json::to_value(&outcome)?;
+        if let (Some(keys), Some(object)) = (&keys, value.as_object_mut()) {
+            object.insert("secret_key".into(), keys.secret_key.clone().into());
+            object.insert(
+                "publishable_key".into(),
+                keys.publishable_key.clone().into(),
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     let r = &outcome.report;
@@ -122,6 +137,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         imported.as_secs_f64(),
         ready.as_secs_f64()
     );
+    if let Some(keys) = keys {
+        println!(
+            "new store '{}': secret key {} (for your servers only), publishable key {} (for the widget); shown once",
+            args.store,
+            keys.secret_key.unwrap_or_default(),
+            keys.publishable_key.unwrap_or_default()
+        );
+    }
     Ok(())
 }
 

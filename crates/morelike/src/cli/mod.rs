@@ -52,7 +52,7 @@ pub enum Command {
     /// Load a running server over WebSockets and report round-trip percentiles.
     Bench(bench::BenchArgs),
     /// Serve the HTTP API, the WebSocket protocol and the demo page.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Simulated shoppers: every strategy side by side, a table and a plot.
     Eval(eval::EvalArgs),
 }
@@ -64,7 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => import::delete(args),
         Command::Similar(args) => similar::run(args),
         Command::Session(args) => session::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
     }

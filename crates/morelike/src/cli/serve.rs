@@ -1,6 +1,7 @@
 //! `morelike serve`: runs the HTTP and WebSocket server until ctrl-c or SIGTERM.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -24,10 +25,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let app = Application::build(config).await?;
         eprintln!("morelike is serving on http://{}/", app.address());
         app.run(shutdown_signal()).await?;
         Ok(())
-    })
+    });
+    // `run` kept the deadline; a blocking task still going (an upload whose
+    // client stalled) does not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    served
 }

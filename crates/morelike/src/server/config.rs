@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::access::AdminKey;
+use super::limits::{Limits, LimitsLayer};
+
 /// The settings a running server uses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -18,12 +21,31 @@ pub struct Config {
     pub demo: bool,
     /// How long an untouched session is kept.
     pub session_ttl: Duration,
+    /// The write-behind window: no session change is taken while the oldest
+    /// unwritten one is older than this.
+    pub session_write_window: Duration,
+    /// No session change is taken while this many sessions are unwritten.
+    pub session_backlog: usize,
+    /// How long a shutdown may take, all in: sockets closed, requests
+    /// finished or dropped, sessions written.
+    pub shutdown_timeout: Duration,
     /// The largest WebSocket frame answered normally (bigger ones get `frame_too_large`).
     pub max_frame_bytes: usize,
     /// The largest catalog upload.
     pub max_upload_bytes: usize,
     /// The largest JSON request body.
     pub max_body_bytes: usize,
+    /// The node's admin key (create and delete stores, rotate any store's
+    /// keys); without one, admin calls are refused.
+    pub admin_key: Option<AdminKey>,
+    /// Host names the server answers to (`*`: any); by default the loopback
+    /// names when listening on loopback, else any.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Behind a proxy: the header holding the client's address
+    /// (`x-forwarded-for`; its last entry is used).
+    pub client_address_header: Option<String>,
+    /// Every other limit.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -33,9 +55,16 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
             demo: true,
             session_ttl: Duration::from_secs(24 * 3600),
+            session_write_window: Duration::from_secs(1),
+            session_backlog: 10_000,
+            shutdown_timeout: Duration::from_secs(10),
             max_frame_bytes: 64 * 1024,
-            max_upload_bytes: 1 << 30,
+            max_upload_bytes: 64 << 20,
             max_body_bytes: 64 * 1024,
+            admin_key: None,
+            allowed_hosts: None,
+            client_address_header: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -58,9 +87,16 @@ impl Config {
             listen,
             no_demo,
             session_ttl_secs,
+            session_write_window_ms,
+            session_backlog,
+            shutdown_timeout_secs,
             max_frame_bytes,
             max_upload_bytes,
             max_body_bytes,
+            admin_key: _,
+            allowed_hosts,
+            client_address_header,
+            limits,
         } = layer;
         if let Some(v) = data_dir {
             self.data_dir = v;
@@ -74,6 +110,15 @@ impl Config {
         if let Some(v) = session_ttl_secs {
             self.session_ttl = Duration::from_secs(v);
         }
+        if let Some(v) = session_write_window_ms {
+            self.session_write_window = Duration::from_millis(v);
+        }
+        if let Some(v) = session_backlog {
+            self.session_backlog = v.max(1);
+        }
+        if let Some(v) = shutdown_timeout_secs {
+            self.shutdown_timeout = Duration::from_secs_f64(v.max(0.1));
+        }
         if let Some(v) = max_frame_bytes {
             self.max_frame_bytes = v;
         }
@@ -83,6 +128,20 @@ impl Config {
         if let Some(v) = max_body_bytes {
             self.max_body_bytes = v;
         }
+        if let Some(v) = allowed_hosts {
+            self.allowed_hosts = Some(v);
+        }
+        if let Some(v) = client_address_header {
+            self.client_address_header = Some(v.to_ascii_lowercase());
+        }
+        self.limits.apply(limits);
+    }
+
+    fn set_admin_key(&mut self, key: Option<&str>) -> Result<(), ConfigError> {
+        if let Some(key) = key.filter(|k| !k.trim().is_empty()) {
+            self.admin_key = Some(AdminKey::new(key).map_err(ConfigError::Invalid)?);
+        }
+        Ok(())
     }
 
     /// Defaults, then the file (when given), then `flags` (which clap has
@@ -98,8 +157,12 @@ impl Config {
                 path: path.to_owned(),
                 reason: e.to_string(),
             })?;
+            config.set_admin_key(layer.admin_key.as_deref())?;
             config.apply(layer);
         }
+        // The admin key has no flag (a flag shows in `ps`): the file, or the
+        // environment, which wins.
+        config.set_admin_key(std::env::var("MORELIKE_ADMIN_KEY").ok().as_deref())?;
         config.apply(flags);
         Ok(config)
     }
@@ -122,15 +185,42 @@ pub struct Layer {
     /// Seconds an untouched session is kept [default: 86400].
     #[arg(long, env = "MORELIKE_SESSION_TTL_SECS")]
     pub session_ttl_secs: Option<u64>,
+    /// The write-behind window for sessions, in milliseconds: no change is
+    /// taken while an older one waits longer to be written [default: 1000].
+    #[arg(long, env = "MORELIKE_SESSION_WRITE_WINDOW_MS")]
+    pub session_write_window_ms: Option<u64>,
+    /// No session change is taken while this many sessions wait to be
+    /// written [default: 10000].
+    #[arg(long, env = "MORELIKE_SESSION_BACKLOG")]
+    pub session_backlog: Option<usize>,
+    /// Seconds a shutdown may take, all in [default: 10].
+    #[arg(long, env = "MORELIKE_SHUTDOWN_TIMEOUT_SECS")]
+    pub shutdown_timeout_secs: Option<f64>,
     /// Largest WebSocket frame answered normally, in bytes [default: 65536].
     #[arg(long, env = "MORELIKE_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,
-    /// Largest catalog upload, in bytes [default: 1 GiB].
+    /// Largest catalog upload, in bytes [default: 64 MiB].
     #[arg(long, env = "MORELIKE_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<usize>,
     /// Largest JSON request body, in bytes [default: 65536].
     #[arg(long, env = "MORELIKE_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// The node's admin key (at least 24 characters): in the file, or as
+    /// `MORELIKE_ADMIN_KEY`; never a flag, never logged.
+    #[arg(skip)]
+    pub admin_key: Option<String>,
+    /// Host names the server answers to, comma-separated (`*`: any)
+    /// [default: the loopback names when listening on loopback, else any].
+    #[arg(long, env = "MORELIKE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Behind a proxy: the header that holds the client's address
+    /// (`x-forwarded-for`); its last entry is used.
+    #[arg(long, env = "MORELIKE_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
+    /// Limits (the `[limits]` table of the file).
+    #[command(flatten)]
+    #[serde(default)]
+    pub limits: LimitsLayer,
 }
 
 /// A configuration file that cannot be used.
@@ -144,6 +234,9 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
+    /// A value that cannot be used.
+    #[error("{0}")]
+    Invalid(String),
     /// The file is not valid TOML or has unknown keys.
     #[error("configuration {path}: {reason}")]
     Parse {
@@ -176,6 +269,33 @@ mod tests {
         assert_eq!(config.session_ttl, Duration::from_secs(60));
         assert!(!config.demo);
         assert_eq!(config.max_frame_bytes, Config::default().max_frame_bytes);
+    }
+
+    #[test]
+    fn limits_and_the_admin_key_come_from_the_file_and_the_key_is_never_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("morelike.toml");
+        std::fs::write(
+            &file,
+            "admin_key = \"correct-horse-battery-staple-42\"\n[limits]\nmax_stores = 7\nidle_socket_secs = 9\n",
+        )
+        .unwrap();
+        let flags = Layer {
+            limits: LimitsLayer {
+                max_stores: Some(8),
+                ..LimitsLayer::default()
+            },
+            ..Layer::default()
+        };
+        let config = Config::load(Some(&file), flags).unwrap();
+        assert_eq!(config.limits.max_stores, 8, "a flag wins over the file");
+        assert_eq!(config.limits.idle_socket_secs, 9);
+        assert!(config.admin_key.is_some());
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("correct-horse"), "{printed}");
+        std::fs::write(&file, "admin_key = \"short\"\n").unwrap();
+        let err = Config::load(Some(&file), Layer::default()).unwrap_err();
+        assert!(err.to_string().contains("at least 24"), "{err}");
     }
 
     #[test]

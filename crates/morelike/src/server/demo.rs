@@ -27,9 +27,12 @@ pub fn catalog() -> impl std::io::Read {
     GzDecoder::new(CATALOG_GZ)
 }
 
-/// Imports the demo store (blocking).
+/// Imports the demo store (blocking), with its zero-setup access: the
+/// publishable key `pk_demo`, open to callers without a key, no secret key.
 pub fn create(storage: &dyn Storage) -> anyhow::Result<ImportOutcome> {
-    catalogs::import(storage, STORE, &mapping(), &[], Format::Csv, catalog())
+    let outcome = catalogs::import(storage, STORE, &mapping(), &[], Format::Csv, catalog())?;
+    storage.put_access(STORE, &super::access::demo_access())?;
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! has a stable `code` a client can branch on and a message that says exactly
 //! what to fix. Server faults (5xx) tell the client little and log the rest.
 
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use morelike_core::{CatalogError, SessionError};
@@ -68,6 +70,82 @@ pub enum ApiError {
     /// An upload that cannot be imported at all (its rows are not the problem).
     #[error("{0}")]
     BadImport(String),
+    /// The store changed in a way that makes this request void (its
+    /// mapping changed while an upload was read); sending it again works.
+    #[error("{0}")]
+    Conflict(String),
+    /// Storage cannot save changes right now (a full disk); nothing changed.
+    #[error(
+        "the server cannot save changes right now; nothing was changed: retry in a little while"
+    )]
+    StorageUnavailable(String),
+    /// `/readyz`: the server should not get traffic now (shutting down, or
+    /// storage cannot write); the message says why.
+    #[error("not ready: {0}")]
+    NotReady(String),
+    /// No key, an unknown key, or a key rotated out.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid key that may not make this call (another store's, or a
+    /// publishable key on a write).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A browser page whose origin the store does not allow.
+    #[error("{0}")]
+    OriginNotAllowed(String),
+    /// A `Host` the server does not answer to (DNS rebinding).
+    #[error("{0}")]
+    HostNotAllowed(String),
+    /// Too many requests from one address or with one key.
+    #[error("too many requests: {what}; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Which rate.
+        what: String,
+        /// Seconds until a retry can pass.
+        retry_after_secs: u64,
+    },
+    /// Too many open WebSockets (on the node, or from one address).
+    #[error("{0}")]
+    TooManySockets(String),
+    /// Too many uploads in progress (on the node, or into one store).
+    #[error("{0}")]
+    TooManyUploads(String),
+    /// A store started too many sessions.
+    #[error("{0}")]
+    TooManySessions(String),
+    /// The node holds its most stores.
+    #[error("this server holds its most stores ({0}, max_stores): delete one first")]
+    TooManyStores(usize),
+    /// A session holds its most votes or pages.
+    #[error("{0}")]
+    SessionFull(String),
+    /// A name search over its length limit.
+    #[error("the search is {size} bytes, over the limit of {limit}: search with fewer words")]
+    QueryTooLong {
+        /// The query's size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A mapping whose index would be too large.
+    #[error("{0}")]
+    MappingTooLarge(String),
+    /// A request past its deadline.
+    #[error("{0}")]
+    Timeout(String),
+    /// A route that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A route that exists, with another method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A plain request where a WebSocket upgrade was expected.
+    #[error("{0}")]
+    NotAWebSocket(String),
+    /// A request the HTTP layer refused before any handler (a bad path
+    /// escape, a body that is not UTF-8).
+    #[error("{0}")]
+    BadRequest(String),
     /// Something broke on the server.
     #[error("internal error")]
     Internal(String),
@@ -103,6 +181,26 @@ impl ApiError {
             ApiError::NothingToUndo => "nothing_to_undo",
             ApiError::BadMapping(_) => "bad_mapping",
             ApiError::BadImport(_) => "bad_import",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::StorageUnavailable(_) => "storage_unavailable",
+            ApiError::NotReady(_) => "not_ready",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::OriginNotAllowed(_) => "origin_not_allowed",
+            ApiError::HostNotAllowed(_) => "host_not_allowed",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::TooManySockets(_) => "too_many_sockets",
+            ApiError::TooManyUploads(_) => "too_many_uploads",
+            ApiError::TooManySessions(_) => "too_many_sessions",
+            ApiError::TooManyStores(_) => "too_many_stores",
+            ApiError::SessionFull(_) => "session_full",
+            ApiError::QueryTooLong { .. } => "query_too_long",
+            ApiError::MappingTooLarge(_) => "mapping_too_large",
+            ApiError::Timeout(_) => "request_timeout",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::NotAWebSocket(_) => "not_a_websocket",
+            ApiError::BadRequest(_) => "bad_request",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -114,24 +212,52 @@ impl ApiError {
             | ApiError::UnknownType(_)
             | ApiError::BadField { .. }
             | ApiError::UnsupportedVersion(_)
-            | ApiError::BadFilter(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BadFilter(_)
+            | ApiError::QueryTooLong { .. }
+            | ApiError::NotAWebSocket(_)
+            | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnknownProduct(_)
             | ApiError::UnknownSession(_)
-            | ApiError::UnknownStore(_) => StatusCode::NOT_FOUND,
-            ApiError::NoSession | ApiError::NothingToUndo => StatusCode::CONFLICT,
+            | ApiError::UnknownStore(_)
+            | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NoSession
+            | ApiError::NothingToUndo
+            | ApiError::Conflict(_)
+            | ApiError::TooManyStores(_)
+            | ApiError::SessionFull(_) => StatusCode::CONFLICT,
             ApiError::FrameTooLarge { .. } | ApiError::BodyTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            ApiError::BadMapping(_) | ApiError::BadImport(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadMapping(_) | ApiError::BadImport(_) | ApiError::MappingTooLarge(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            ApiError::HostNotAllowed(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::RateLimited { .. }
+            | ApiError::TooManySockets(_)
+            | ApiError::TooManyUploads(_)
+            | ApiError::TooManySessions(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::StorageUnavailable(_) | ApiError::NotReady(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The body sent to the client; logs server faults.
+    /// The body sent to the client; logs server faults and counts refusals
+    /// by a limit.
     pub fn body(&self) -> ErrorBody {
-        if let ApiError::Internal(detail) = self {
-            tracing::error!(%detail, "request failed");
+        match self {
+            ApiError::Internal(detail) => tracing::error!(%detail, "request failed"),
+            ApiError::StorageUnavailable(detail) => {
+                tracing::warn!(%detail, "request refused: storage cannot write");
+            }
+            _ => {}
         }
+        super::limits::counters::count(self.code());
         ErrorBody {
             code: self.code(),
             message: self.to_string(),
@@ -153,13 +279,76 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let ApiError::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
+}
+
+/// Turns every error answer that is not already our JSON (a route that does
+/// not exist, a method a route lacks, a refused WebSocket upgrade, a bad path
+/// escape, the HTTP layer's own refusals) into the JSON error with a `code`.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let text = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let error = match status {
+        StatusCode::NOT_FOUND => {
+            ApiError::NotFound(format!("{text}: no such route (see /v1/openapi.json)"))
+        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(format!(
+            "{text}: this route does not take that method (see /v1/openapi.json)"
+        )),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(text),
+        StatusCode::REQUEST_TIMEOUT => ApiError::Timeout(text),
+        StatusCode::UPGRADE_REQUIRED => ApiError::NotAWebSocket(text),
+        s if s.is_server_error() => ApiError::Internal(text),
+        _ => ApiError::BadRequest(text),
+    };
+    let mut fixed = error.into_response();
+    // The status stays what the layer below chose (a 415 stays a 415).
+    *fixed.status_mut() = status;
+    for (name, value) in parts.headers {
+        if let Some(name) = name {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                fixed.headers_mut().insert(name, value);
+            }
+        }
+    }
+    fixed
 }
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            StorageError::Unavailable { .. } => ApiError::StorageUnavailable(e.to_string()),
+            StorageError::Backend { .. } | StorageError::Corrupt { .. } => {
+                ApiError::Internal(e.to_string())
+            }
+        }
     }
 }
 

@@ -2,24 +2,30 @@
 //! embedded store. [`Application::build`] is used by `main` and by the
 //! integration tests alike; [`app`] is the router.
 
+pub mod access;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod limits;
+mod listener;
 pub mod openapi;
 pub mod protocol;
-mod session_writer;
+pub mod session_writer;
 pub mod sessions;
 pub mod state;
+pub mod storage_health;
+pub mod store_writer;
 pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::Request;
+use axum::http::{Request, Uri};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -29,7 +35,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::ApiError;
-use http::{health, page, products, sessions as session_api, settings, socket, stores};
+use http::{health, keys, page, products, sessions as session_api, settings, socket, stores};
 use state::{AppState, Store};
 
 use crate::store::{Embedded, Storage};
@@ -67,9 +73,29 @@ pub enum ServerError {
     /// Serving failed.
     #[error("the server failed: {0}")]
     Serve(String),
+    /// Shutdown could not write every session change before its deadline.
+    #[error("shutdown could not write {0} session change(s) to storage; they are lost")]
+    Unwritten(usize),
 }
 
-/// The router: every route, with request ids, tracing and body limits.
+/// A URI as logged: a `key` query parameter (the browser's WebSocket sends
+/// its publishable key there) is never written out.
+fn logged_uri(uri: &Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("key") => format!("{name}=<redacted>"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
+/// The router: every route, with request ids, tracing, the `Host` check,
+/// CORS, JSON errors, deadlines and body limits.
 pub fn app(state: AppState) -> Router {
     let upload_limit = state.config.max_upload_bytes;
     let body_limit = state.config.max_body_bytes;
@@ -82,8 +108,12 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/openapi.json", get(openapi::serve))
         .route("/v1/stores", get(stores::list))
-        .route(store, put(stores::put))
-        .route(&format!("{store}/settings"), get(settings::get).patch(settings::patch))
+        .route(store, put(stores::put).delete(stores::delete))
+        .route(&format!("{store}/keys/rotate"), post(keys::rotate))
+        .route(
+            &format!("{store}/settings"),
+            get(settings::get).patch(settings::patch),
+        )
         .route(
             &format!("{store}/products"),
             post(products::upload)
@@ -107,6 +137,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route(&format!("{store}/ws"), get(socket::upgrade))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn_with_state(state.clone(), limits::http::deadline))
+        .layer(from_fn(error::json_errors))
+        .layer(access::cors::layer(state.clone()))
+        .layer(from_fn_with_state(state.clone(), limits::http::host_guard))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -115,7 +149,8 @@ pub fn app(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), %request_id)
+                let uri = logged_uri(req.uri());
+                tracing::info_span!("request", method = %req.method(), %uri, %request_id)
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -132,9 +167,7 @@ impl Application {
     /// Opens the data directory, creates the demo store if it is empty (and
     /// the demo is on), loads every store, and binds the address.
     pub async fn build(config: Config) -> Result<Self, ServerError> {
-        let started = Instant::now();
         let dir = config.data_dir.clone();
-        let demo = config.demo;
         let storage: Arc<dyn Storage> = Arc::new(
             tokio::task::spawn_blocking(move || {
                 Embedded::open(&dir).map_err(|e| ServerError::Storage {
@@ -145,7 +178,19 @@ impl Application {
             .await
             .map_err(|e| ServerError::Serve(e.to_string()))??,
         );
-        let state = AppState::new(storage.clone(), config);
+        Application::build_on(config, storage).await
+    }
+
+    /// As [`Application::build`], over a storage already open (the fault
+    /// tests use an embedded store whose disk they can fill).
+    pub async fn build_on(
+        mut config: Config,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Self, ServerError> {
+        let started = Instant::now();
+        listener::fit_to_open_files(&mut config.limits);
+        let demo = config.demo;
+        let state = AppState::new(storage, config);
         let loader = state.clone();
         tokio::task::spawn_blocking(move || load_stores(&loader, demo))
             .await
@@ -177,10 +222,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `signal` completes, then shuts down gracefully: stops
-    /// accepting, lets HTTP requests in flight finish, ends every WebSocket
-    /// after the request in hand (with a close frame), and writes every
-    /// pending session to storage.
+    /// Serves until `signal` completes, then shuts down within the
+    /// configured deadline (`shutdown_timeout`): stops accepting and turns
+    /// `/readyz` to 503; each socket answers the request in hand and gets a
+    /// 1001 close frame (a client that does not take it within a second is
+    /// dropped); HTTP requests in flight finish or, at the deadline, are
+    /// dropped; then every pending session change is written. Fails only if
+    /// some session change could not be written.
     pub async fn run(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -188,37 +236,98 @@ impl Application {
         let state = self.state;
         let shutdown = state.shutdown.clone();
         tracing::info!(address = %self.listener.local_addr().map_err(|e| ServerError::Serve(e.to_string()))?, "listening");
-        let served = axum::serve(self.listener, app(state.clone()))
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down");
-                shutdown.cancel();
-            })
-            .await;
-        state.shutdown.cancel();
+        let signalled = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = signal => {
+                    tracing::info!("shutting down");
+                    signalled.cancel();
+                }
+                () = signalled.cancelled() => {}
+            }
+        });
+        let housekeeper = tokio::spawn(housekeeping(state.clone()));
+        let serving = listener::serve(
+            self.listener,
+            app(state.clone()),
+            &state.config.limits,
+            shutdown.clone().cancelled_owned(),
+        );
+        tokio::pin!(serving);
+        let ended = tokio::select! {
+            () = &mut serving => true,
+            () = shutdown.cancelled() => false,
+        };
+        shutdown.cancel();
+        let began = Instant::now();
+        let deadline = state.config.shutdown_timeout;
+        // Keep a quarter of the deadline (at most 2 s) to write sessions.
+        let connections_by = began + deadline - (deadline / 4).min(Duration::from_secs(2));
+        if !ended {
+            let until = tokio::time::Instant::from_std(connections_by);
+            if tokio::time::timeout_at(until, &mut serving).await.is_err() {
+                tracing::warn!("HTTP requests still in flight at the deadline are dropped");
+            }
+        }
+        // It holds the state (and so the database) until it sees the shutdown.
+        let _ = housekeeper.await;
         state.connections.close();
-        state.connections.wait().await;
+        let until = tokio::time::Instant::from_std(connections_by);
+        if tokio::time::timeout_at(until, state.connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                sockets = state.connections.len(),
+                "sockets still open at the deadline are dropped"
+            );
+        }
         let sessions = state.sessions.clone();
-        tokio::task::spawn_blocking(move || sessions.close())
+        let by = began + deadline;
+        let unwritten = tokio::task::spawn_blocking(move || sessions.close(by))
             .await
             .map_err(|e| ServerError::Serve(e.to_string()))?;
-        tracing::info!("stopped");
-        served.map_err(|e| ServerError::Serve(e.to_string()))
+        tracing::info!(
+            ms = began.elapsed().as_millis() as u64,
+            unwritten,
+            "stopped"
+        );
+        if unwritten > 0 {
+            return Err(ServerError::Unwritten(unwritten));
+        }
+        Ok(())
     }
+}
+
+/// Once a minute: forget quiet clients in the rate limiters, and log the
+/// refusals each limit made.
+async fn housekeeping(state: AppState) {
+    let mut last = limits::counters::snapshot();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.shutdown.cancelled() => break,
+        }
+        state.limits.rates.tidy();
+        limits::counters::log_changes(&mut last);
+    }
+    limits::counters::log_changes(&mut last);
 }
 
 fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
     let storage = state.storage.as_ref();
-    // Sessions past their TTL are unreadable already; free their space.
-    match storage.purge_expired_sessions() {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "expired sessions deleted"),
-        Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
-    }
     let names = storage.stores().map_err(|e| ServerError::Storage {
         dir: state.config.data_dir.display().to_string(),
         reason: e.to_string(),
     })?;
+    if !state.access.has_admin_key() {
+        tracing::warn!(
+            "no admin key: creating and deleting stores and rotating keys are refused; set MORELIKE_ADMIN_KEY (at least 24 random characters, e.g. `openssl rand -hex 24`) or admin_key in the configuration file"
+        );
+    }
+    tracing::debug!(limits = ?state.config.limits.table(), "limits");
     if names.is_empty() && demo {
         let started = Instant::now();
         let outcome = demo::create(storage).map_err(|e| ServerError::Demo(format!("{e:#}")))?;
@@ -233,17 +342,44 @@ fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
         store: "*".into(),
         reason: e.to_string(),
     })? {
-        let store = Store::load(storage, &name).map_err(|e: ApiError| ServerError::Load {
-            store: name.clone(),
-            reason: match e {
-                ApiError::Internal(detail) => detail,
-                other => other.to_string(),
-            },
-        })?;
-        tracing::info!(store = %name, products = store.read().len(), "store loaded");
-        state.replace(store);
+        give_keys_if_missing(storage, &name);
+        // One store that cannot load must not take the others down: it is
+        // left out (its calls answer unknown_store) and the log says why.
+        match Store::load(storage, &name) {
+            Ok(store) => {
+                tracing::info!(store = %name, products = store.read().len(), "store loaded");
+                state.replace(store);
+            }
+            Err(e) => tracing::error!(
+                store = %name,
+                reason = %match e {
+                    ApiError::Internal(detail) => detail,
+                    other => other.to_string(),
+                },
+                "cannot load store; serving the others (fix it, or delete it with the admin key)"
+            ),
+        }
     }
     Ok(())
+}
+
+/// A store from before keys existed gets an access record: the demo its
+/// zero-setup one; any other none (only the admin key can use it until its
+/// keys are rotated), which the log says.
+fn give_keys_if_missing(storage: &dyn Storage, name: &str) {
+    match storage.access(name) {
+        Ok(Some(_)) => {}
+        Ok(None) if name == demo::STORE => {
+            if let Err(e) = storage.put_access(name, &access::demo_access()) {
+                tracing::warn!(store = name, error = %e, "cannot give the demo store its keys");
+            }
+        }
+        Ok(None) => tracing::warn!(
+            store = name,
+            "store has no keys: only the admin key can use it until POST /v1/stores/{name}/keys/rotate"
+        ),
+        Err(e) => tracing::warn!(store = name, error = %e, "cannot read the store's keys"),
+    }
 }
 
 /// Completes on ctrl-c or SIGTERM.

@@ -1,34 +1,38 @@
 //! The one session service behind both the WebSocket and the HTTP API:
-//! start, vote, more, undo, reset, resume, explain. Each change is queued for
-//! storage at once (see `session_writer`), so a shopper who reconnects — to
-//! this process or after a restart — finds every vote and shown product.
+//! start, vote, more, undo, reset, resume, explain. Callers hold only a
+//! session id: every change reads the latest version of the session, applies
+//! the core to a copy, and commits it by compare-and-set on its version; a
+//! change that lost the race (another socket, another tab) is re-applied to
+//! the newer version. So two connections on one session see one history: no
+//! product shown twice, no vote lost. Committed changes are written behind
+//! (see `session_writer`) within a bounded window. A session may hold at
+//! most `max_votes_per_session` votes and be served `max_pages_per_session`
+//! pages (`session_full`), checked against the version the change applies to.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use morelike_core::{Catalog, Filters, Page, Session, Vote};
 
 use super::error::ApiError;
+use super::limits::Limits as Caps;
 use super::protocol::{ExplanationBody, PageBody, PageItem, StartRequest};
-use super::session_writer::SessionWriter;
+use super::session_writer::{Limits, SessionWriter, Stale};
 use super::state::Store;
+use super::storage_health::StorageHealth;
 use crate::store::Storage;
 
-/// A session in hand: which store, its id, and its value.
-#[derive(Clone, Debug)]
-pub struct Live {
-    /// The store's name.
-    pub store: String,
-    /// The session id.
-    pub id: String,
-    /// The session.
-    pub session: Session,
-}
+/// How long a change waits for a writer that is behind its window before
+/// it is refused with `storage_unavailable`.
+const ADMISSION_WAIT: Duration = Duration::from_secs(2);
 
-/// Shoppers' sessions: in storage, with a write-behind queue in front.
+/// How many times a change is re-applied after losing a race.
+const ATTEMPTS: usize = 16;
+
+/// Shoppers' sessions: in memory while in use, in storage for good.
 pub struct Sessions {
-    storage: Arc<dyn Storage>,
     writer: SessionWriter,
+    caps: Caps,
 }
 
 /// A new random session id: 128 bits in hex.
@@ -43,28 +47,28 @@ fn rng_seed(id: &str) -> u64 {
     })
 }
 
-fn items(catalog: &Catalog, scored: impl IntoIterator<Item = (String, f32)>) -> Vec<PageItem> {
+fn items(catalog: &Catalog, scored: &[(String, f32)]) -> Vec<PageItem> {
     scored
-        .into_iter()
+        .iter()
         .filter_map(|(id, score)| {
-            let p = catalog.get(&id)?;
+            let p = catalog.get(id)?;
             Some(PageItem {
-                id,
+                id: id.clone(),
                 name: p.name.clone(),
                 price: p.price,
                 image: p.image.clone(),
                 attributes: p.attributes.clone(),
-                score,
+                score: *score,
             })
         })
         .collect()
 }
 
-fn body(live: &Live, catalog: &Catalog, page: Page) -> PageBody {
+fn body(id: &str, catalog: &Catalog, page: &Page) -> PageBody {
     PageBody {
-        session: live.id.clone(),
+        session: id.to_owned(),
         round: page.round,
-        items: items(catalog, page.items),
+        items: items(catalog, &page.items),
         skipped: Vec::new(),
         resumed: false,
         took_us: 0,
@@ -72,149 +76,184 @@ fn body(live: &Live, catalog: &Catalog, page: Page) -> PageBody {
 }
 
 impl Sessions {
-    /// The service over a storage, keeping sessions for `ttl`.
-    pub fn new(storage: Arc<dyn Storage>, ttl: Duration) -> Self {
+    /// The service over a storage, with the write-behind window's limits
+    /// and the server's limits (of which it uses the session sizes).
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        health: Arc<StorageHealth>,
+        limits: Limits,
+        caps: Caps,
+    ) -> Self {
         Sessions {
-            writer: SessionWriter::start(storage.clone(), ttl),
-            storage,
+            writer: SessionWriter::start(storage, health, limits),
+            caps,
         }
     }
 
-    fn save(&self, live: &Live) {
-        self.writer.put(&live.store, &live.id, live.session.clone());
+    /// Waits until a change may be taken: at once unless the writer is
+    /// behind its window (then up to 2 s); refused while storage fails.
+    pub async fn admit(&self) -> Result<(), ApiError> {
+        self.writer
+            .admit(ADMISSION_WAIT)
+            .await
+            .map_err(ApiError::StorageUnavailable)
     }
 
-    /// Serves the next page of a session, saves it, and answers with it.
-    fn next(&self, store: &Store, live: &mut Live) -> Result<PageBody, ApiError> {
-        let catalog = store.read();
-        let page = live
-            .session
-            .next_page(&catalog, store.strategy.as_ref(), rng_seed(&live.id))?;
-        self.save(live);
-        Ok(body(live, &catalog, page))
+    /// The latest version of a stored session (unknown or expired:
+    /// `unknown_session`).
+    fn latest(&self, store: &Store, id: &str) -> Result<(Arc<Session>, u64), ApiError> {
+        self.writer
+            .get(&store.name, id)?
+            .ok_or_else(|| ApiError::UnknownSession(id.to_owned()))
     }
 
-    /// Starts a session and serves its first page.
-    pub fn start(&self, store: &Store, req: StartRequest) -> Result<(Live, PageBody), ApiError> {
-        let filters: Filters = req.filters.into();
-        let session = Session::start(&store.read(), &req.seed, req.k, filters)?;
-        let mut live = Live {
-            store: store.name.clone(),
-            id: new_session_id(),
-            session,
-        };
-        let page = self.next(store, &mut live)?;
-        Ok((live, page))
+    /// Applies a change to the latest version of a session and commits it;
+    /// re-applies it to a newer version when another connection won the race.
+    fn change<T>(
+        &self,
+        store: &Store,
+        id: &str,
+        mut apply: impl FnMut(&mut Session, &Catalog) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        for _ in 0..ATTEMPTS {
+            let (latest, version) = self.latest(store, id)?;
+            let mut session = Session::clone(&latest);
+            let out = apply(&mut session, &store.read())?;
+            match self.writer.commit(&store.name, id, session, version)? {
+                Ok(_) => return Ok(out),
+                Err(Stale) => continue,
+            }
+        }
+        Err(ApiError::Internal(format!(
+            "session '{id}' changed under {ATTEMPTS} attempts in a row"
+        )))
     }
 
-    /// A stored session (unknown or expired: `unknown_session`).
-    pub fn load(&self, store: &Store, id: &str) -> Result<Live, ApiError> {
-        let session = match self.writer.get(&store.name, id) {
-            Some(s) => s,
-            None => self
-                .storage
-                .session(&store.name, id)?
-                .ok_or_else(|| ApiError::UnknownSession(id.to_owned()))?,
-        };
-        Ok(Live {
-            store: store.name.clone(),
-            id: id.to_owned(),
-            session,
+    /// Serves the next page of a session (after `before`) and commits it.
+    fn next(
+        &self,
+        store: &Store,
+        id: &str,
+        mut before: impl FnMut(&mut Session, &Catalog) -> Result<Vec<String>, ApiError>,
+    ) -> Result<PageBody, ApiError> {
+        self.change(store, id, |session, catalog| {
+            let skipped = before(session, catalog)?;
+            let page = session.next_page(catalog, store.strategy.as_ref(), rng_seed(id))?;
+            let mut page = body(id, catalog, &page);
+            page.skipped = skipped;
+            Ok(page)
         })
     }
 
-    /// A stored session and the last page it showed, scored against the
-    /// session as it stands (products deleted since are left out).
-    pub fn resume(&self, store: &Store, id: &str) -> Result<(Live, PageBody), ApiError> {
-        let live = self.load(store, id)?;
-        let page = self.last_page(store, &live);
-        Ok((live, page))
+    /// Starts a session and serves its first page.
+    pub async fn start(&self, store: &Store, req: StartRequest) -> Result<PageBody, ApiError> {
+        self.admit().await?;
+        let id = new_session_id();
+        let filters: Filters = req.filters.into();
+        let catalog = store.read();
+        let mut session = Session::start(&catalog, &req.seed, req.k, filters)?;
+        let page = session.next_page(&catalog, store.strategy.as_ref(), rng_seed(&id))?;
+        let page = body(&id, &catalog, &page);
+        drop(catalog);
+        self.writer.insert_new(&store.name, &id, session);
+        Ok(page)
     }
 
-    /// The last page a session showed, as it stands.
-    pub fn last_page(&self, store: &Store, live: &Live) -> PageBody {
-        let s = &live.session;
-        let catalog = store.read();
-        let shown_pages = s.shown.len().saturating_sub(1);
-        let last = if s.round == 0 {
-            0
-        } else {
-            shown_pages.min(s.k)
-        };
-        let scored = s.shown[s.shown.len() - last..].iter().filter_map(|id| {
-            let score = s.explain(&catalog, store.strategy.as_ref(), id).ok()?.score;
-            Some((id.clone(), score))
-        });
-        PageBody {
-            session: live.id.clone(),
-            round: s.round,
-            items: items(&catalog, scored),
+    /// The last page a session showed, exactly as shown (ids, scores and
+    /// round; products deleted since are left out). Unknown or expired:
+    /// `unknown_session`.
+    pub fn resume(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+        let (session, _) = self.latest(store, id)?;
+        Ok(PageBody {
+            session: id.to_owned(),
+            round: session.round,
+            items: items(&store.read(), &session.last_page),
             skipped: Vec::new(),
             resumed: true,
             took_us: 0,
-        }
+        })
     }
 
     /// Records votes and serves the next page. Votes on products the store
     /// does not have are skipped and listed; if all are, nothing changes.
-    pub fn vote(
+    pub async fn vote(
         &self,
         store: &Store,
-        live: &mut Live,
+        id: &str,
         votes: &[(String, Vote)],
     ) -> Result<PageBody, ApiError> {
-        let skipped = {
-            let catalog = store.read();
-            let unknown: Vec<String> = votes
+        self.admit().await?;
+        self.next(store, id, |session, catalog| {
+            self.caps.session_room(session, votes.len())?;
+            let unknown: Vec<&str> = votes
                 .iter()
                 .filter(|(id, _)| catalog.get(id).is_none())
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| id.as_str())
                 .collect();
             if unknown.len() == votes.len() {
                 return Err(ApiError::UnknownProduct(unknown.join("', '")));
             }
-            live.session.vote(&catalog, votes)
-        };
-        let mut page = self.next(store, live)?;
-        page.skipped = skipped;
-        Ok(page)
+            Ok(session.vote(catalog, votes))
+        })
     }
 
     /// The next page without votes.
-    pub fn more(&self, store: &Store, live: &mut Live) -> Result<PageBody, ApiError> {
-        self.next(store, live)
+    pub async fn more(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+        self.admit().await?;
+        self.next(store, id, |session, _| {
+            self.caps.session_room(session, 0)?;
+            Ok(Vec::new())
+        })
     }
 
     /// Takes back the latest round's votes and serves a page without them.
-    pub fn undo(&self, store: &Store, live: &mut Live) -> Result<PageBody, ApiError> {
-        live.session.undo()?;
-        self.next(store, live)
+    pub async fn undo(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+        self.admit().await?;
+        self.next(store, id, |session, _| {
+            self.caps.session_room(session, 0)?;
+            session.undo()?;
+            Ok(Vec::new())
+        })
     }
 
     /// Forgets every vote and everything shown, and starts over from the seed.
-    pub fn reset(&self, store: &Store, live: &mut Live) -> Result<PageBody, ApiError> {
-        live.session.reset();
-        self.next(store, live)
+    pub async fn reset(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+        self.admit().await?;
+        self.next(store, id, |session, _| {
+            session.reset();
+            Ok(Vec::new())
+        })
     }
 
     /// Why a product scores as it does in this session.
     pub fn explain(
         &self,
         store: &Store,
-        live: &Live,
+        id: &str,
         product: &str,
     ) -> Result<ExplanationBody, ApiError> {
-        let explanation = live
-            .session
-            .explain(&store.read(), store.strategy.as_ref(), product)?;
+        let (session, _) = self.latest(store, id)?;
+        let explanation = session.explain(&store.read(), store.strategy.as_ref(), product)?;
         Ok(ExplanationBody {
-            session: live.id.clone(),
+            session: id.to_owned(),
             explanation,
         })
     }
 
-    /// Writes every pending session and stops the writer (blocking).
-    pub fn close(&self) {
-        self.writer.close();
+    /// Drops a store's sessions before the store is deleted (blocking; see
+    /// `SessionWriter::shut_out`); answers how many unwritten changes went.
+    pub fn store_deleted(&self, store: &str) -> usize {
+        self.writer.shut_out(store)
+    }
+
+    /// Keeps a store's sessions again (created anew, or not deleted after all).
+    pub fn store_kept(&self, store: &str) {
+        self.writer.let_in(store);
+    }
+
+    /// Writes every pending session and stops the writer, giving up at `by`
+    /// (blocking). Answers how many sessions stay unwritten.
+    pub fn close(&self, by: Instant) -> usize {
+        self.writer.close(by)
     }
 }

@@ -1,6 +1,11 @@
-//! What every handler shares: the loaded stores (name → catalog in memory),
-//! the storage underneath, the session service and the configuration. Locks
-//! here are std locks, held only for synchronous work, never across `.await`.
+//! What every handler shares: the loaded stores (name → a snapshot of the
+//! store in memory), the storage underneath, the session service, the
+//! store writers, and the configuration. A store snapshot is swapped whole
+//! (`Arc`) when its catalog is rebuilt or its strategy changes; small
+//! changes are applied to its catalog in place under a short write lock.
+//! Locks here are std locks, held only for synchronous work, never across
+//! `.await`; every change to a store goes through its writer
+//! (`store_writer`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -9,20 +14,28 @@ use morelike_core::{strategy, Catalog, Strategy};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::access::origins::Hosts;
+use super::access::Access;
 use super::config::Config;
 use super::error::ApiError;
+use super::limits::Guards;
+use super::session_writer::Limits as WriteLimits;
 use super::sessions::Sessions;
+use super::storage_health::StorageHealth;
+use super::store_writer::StoreWriters;
 use crate::catalogs;
 use crate::store::{Storage, StoreSettings};
 
-/// One store in memory: its catalog and how its pages are chosen.
+/// One store in memory: its settings, catalog and strategy, as of one
+/// change. Readers hold an `Arc` of it for one request.
 pub struct Store {
     /// The store's name.
     pub name: String,
-    /// Its settings as loaded.
+    /// Its settings (equal to the stored ones: only its writer changes either).
     pub settings: StoreSettings,
-    /// The catalog; upserts and deletes take the write lock briefly.
-    pub catalog: RwLock<Catalog>,
+    /// The catalog: small upserts and deletes take its write lock briefly;
+    /// shared with the next snapshot when only settings change.
+    pub catalog: Arc<RwLock<Catalog>>,
     /// The strategy its pages are served with.
     pub strategy: Box<dyn Strategy>,
 }
@@ -30,6 +43,15 @@ pub struct Store {
 impl Store {
     /// A store from its settings and catalog.
     pub fn new(name: &str, settings: StoreSettings, catalog: Catalog) -> Result<Self, ApiError> {
+        Store::sharing(name, settings, Arc::new(RwLock::new(catalog)))
+    }
+
+    /// A store with new settings over a catalog already in memory.
+    pub fn sharing(
+        name: &str,
+        settings: StoreSettings,
+        catalog: Arc<RwLock<Catalog>>,
+    ) -> Result<Self, ApiError> {
         let strategy = strategy::by_name(&settings.strategy).ok_or_else(|| {
             ApiError::Internal(format!(
                 "store '{name}' names strategy '{}', which this build does not have",
@@ -39,7 +61,7 @@ impl Store {
         Ok(Store {
             name: name.to_owned(),
             settings,
-            catalog: RwLock::new(catalog),
+            catalog,
             strategy,
         })
     }
@@ -49,6 +71,15 @@ impl Store {
         let settings = storage
             .settings(name)?
             .ok_or_else(|| ApiError::UnknownStore(name.to_owned()))?;
+        Store::build(storage, name, settings)
+    }
+
+    /// Builds a store from settings and the stored products (blocking).
+    pub fn build(
+        storage: &dyn Storage,
+        name: &str,
+        settings: StoreSettings,
+    ) -> Result<Self, ApiError> {
         let catalog = catalogs::build(&settings, storage.products(name)?)
             .map_err(|e| ApiError::Internal(format!("{e:#}")))?;
         Store::new(name, settings, catalog)
@@ -76,20 +107,49 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// Shoppers' sessions.
     pub sessions: Arc<Sessions>,
+    /// The one writer of each store.
+    pub writers: Arc<StoreWriters>,
+    /// Whether storage can write, as the last write found it.
+    pub health: Arc<StorageHealth>,
     /// The configuration in force.
     pub config: Arc<Config>,
     /// Cancelled when the server begins to shut down.
     pub shutdown: CancellationToken,
     /// Open WebSocket connections, awaited on shutdown.
     pub connections: TaskTracker,
+    /// Keys, origins and hosts.
+    pub access: Arc<Access>,
+    /// Rate limits and counted resources.
+    pub limits: Arc<Guards>,
 }
 
 impl AppState {
     /// State over a storage, with no stores loaded yet.
     pub fn new(storage: Arc<dyn Storage>, config: Config) -> Self {
+        let health = Arc::new(StorageHealth::default());
+        let hosts = Hosts::new(config.allowed_hosts.as_deref(), config.listen);
+        let writes = WriteLimits {
+            ttl: config.session_ttl,
+            window: config.session_write_window,
+            backlog: config.session_backlog,
+            idle: super::session_writer::IDLE,
+        };
         AppState {
             stores: Arc::default(),
-            sessions: Arc::new(Sessions::new(storage.clone(), config.session_ttl)),
+            sessions: Arc::new(Sessions::new(
+                storage.clone(),
+                health.clone(),
+                writes,
+                config.limits.clone(),
+            )),
+            writers: Arc::default(),
+            health,
+            access: Arc::new(Access::new(
+                storage.clone(),
+                config.admin_key.clone(),
+                hosts,
+            )),
+            limits: Arc::new(Guards::new(&config.limits, config.session_ttl)),
             storage,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
@@ -126,49 +186,5 @@ impl AppState {
             .collect();
         names.sort();
         names
-    }
-}
-
-/// Above this many changed products (or half the catalog), a change rebuilds
-/// the store's catalog from storage (views refitted) instead of upserting.
-const REBUILD_AT: usize = 5_000;
-
-/// Upserts are applied in chunks so readers never wait long for the lock.
-const CHUNK: usize = 256;
-
-impl AppState {
-    /// Makes stored product changes live (blocking): the next page sees them.
-    pub fn apply_upserts(
-        &self,
-        name: &str,
-        changed: Vec<morelike_core::Product>,
-    ) -> Result<(), ApiError> {
-        let current = self.store(name).ok();
-        let rebuild = match &current {
-            None => true,
-            Some(store) => {
-                let len = store.read().len();
-                changed.len() > REBUILD_AT || changed.len() * 2 > len
-            }
-        };
-        if rebuild {
-            let store = Store::load(self.storage.as_ref(), name)?;
-            tracing::info!(
-                store = name,
-                products = store.read().len(),
-                "catalog rebuilt"
-            );
-            self.replace(store);
-            return Ok(());
-        }
-        let store = current.expect("checked above");
-        for chunk in changed.chunks(CHUNK) {
-            store.write(|catalog| {
-                for product in chunk {
-                    catalog.upsert(product.clone());
-                }
-            });
-        }
-        Ok(())
     }
 }

@@ -1,6 +1,10 @@
-//! Storage: where stores' products, settings and shoppers' sessions live.
-//! One trait, so the embedded store and a shared one pass the same tests.
+//! Storage: where stores' products, settings, keys and shoppers' sessions
+//! live. One trait, so every backend passes the same conformance tests.
+//! Sessions carry a version and are written by compare-and-set, an operation
+//! a shared backend (Redis, planned: `WATCH`/`MULTI` or a script) can make
+//! atomic too.
 
+mod disk;
 mod embedded;
 
 use std::collections::BTreeMap;
@@ -9,14 +13,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use morelike_core::{Mapping, Precision, Product, Session};
 use serde::{Deserialize, Serialize};
 
+pub use disk::DiskFaults;
 pub use embedded::Embedded;
 
 /// What went wrong underneath; the message names the operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The database refused or failed.
-    #[error("storage failed while {doing}: {reason}")]
+    #[error("storage failed to {doing}: {reason}")]
     Backend {
+        /// What we were doing.
+        doing: &'static str,
+        /// What the backend said.
+        reason: String,
+    },
+    /// The backend cannot write (or read) at the moment: a full disk, a
+    /// failed device. Retrying later may succeed.
+    #[error("storage cannot {doing} at the moment: {reason}")]
+    Unavailable {
         /// What we were doing.
         doing: &'static str,
         /// What the backend said.
@@ -72,17 +86,65 @@ impl StoreSettings {
     }
 }
 
-/// A session as stored: the value and when it expires.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Who may use a store: its keys (SHA-256 hashes, never the keys) and the
+/// browser origins allowed to call it. Kept apart from the settings, one
+/// record per store, removed with the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreAccess {
+    /// The hash of the secret key (hex), when one was issued.
+    #[serde(default)]
+    pub secret_key_hash: Option<String>,
+    /// The hash of the publishable key (hex), when one was issued.
+    #[serde(default)]
+    pub publishable_key_hash: Option<String>,
+    /// Browser origins allowed besides the server's own (`https://shop.example`,
+    /// `http://localhost:*`).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Callers without a key may do what the publishable key may (the demo store).
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// A session as stored: the value, its version and when it expires.
+#[derive(Clone, Debug, PartialEq)]
 pub struct StoredSession {
     /// The session.
     pub session: Session,
+    /// Its version: 1 for its first write, one more for each later write.
+    pub version: u64,
     /// Expiry, in seconds since the Unix epoch.
     pub expires_at: u64,
 }
 
-/// A session to write: (store, session id, session).
-pub type SessionWrite = (String, String, Session);
+/// One session to write, by compare-and-set: it is written only if the
+/// version in storage is still `replaces` (0: no such session).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionWrite {
+    /// The store.
+    pub store: String,
+    /// The session id.
+    pub id: String,
+    /// The session.
+    pub session: Session,
+    /// The version this write replaces (0: a new session).
+    pub replaces: u64,
+    /// The version it writes (greater than `replaces`).
+    pub version: u64,
+}
+
+/// What became of one session write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionWritten {
+    /// Written.
+    Written,
+    /// Refused: storage holds another version (0: none), written by someone
+    /// else since this one was read. Nothing was written.
+    Stale {
+        /// The version storage holds.
+        stored: u64,
+    },
+}
 
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
@@ -106,26 +168,36 @@ pub trait Storage: Send + Sync {
     fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError>;
     /// Deletes products by id, all or none; returns how many existed.
     fn delete_products(&self, store: &str, ids: &[String]) -> Result<usize, StorageError>;
-    /// A session, unless missing or expired.
-    fn session(&self, store: &str, id: &str) -> Result<Option<Session>, StorageError>;
-    /// Writes a session that expires `ttl` from now.
+    /// A session with its version, unless missing or expired.
+    fn session(&self, store: &str, id: &str) -> Result<Option<StoredSession>, StorageError>;
+    /// Writes sessions, each by compare-and-set on its version and expiring
+    /// `ttl` from now: one commit where the backend can (a stale write is
+    /// skipped, the others are written). Answers one outcome per write.
+    fn put_sessions(
+        &self,
+        writes: &[SessionWrite],
+        ttl: Duration,
+    ) -> Result<Vec<SessionWritten>, StorageError>;
+    /// Writes one session by compare-and-set.
     fn put_session(
         &self,
-        store: &str,
-        id: &str,
-        session: &Session,
+        write: SessionWrite,
         ttl: Duration,
-    ) -> Result<(), StorageError>;
-    /// Writes several sessions at once (one commit where the backend can),
-    /// each expiring `ttl` from now.
-    fn put_sessions(&self, sessions: &[SessionWrite], ttl: Duration) -> Result<(), StorageError> {
-        for (store, id, session) in sessions {
-            self.put_session(store, id, session, ttl)?;
-        }
-        Ok(())
+    ) -> Result<SessionWritten, StorageError> {
+        let outcome = self.put_sessions(std::slice::from_ref(&write), ttl)?;
+        Ok(outcome.first().copied().unwrap_or(SessionWritten::Written))
     }
-    /// Deletes every expired (or unreadable) session; returns how many.
-    fn purge_expired_sessions(&self) -> Result<usize, StorageError>;
-    /// Deletes a store with everything in it.
+    /// Deletes at most `limit` expired sessions, those expired longest first;
+    /// returns how many. A backend that expires keys itself may return 0.
+    fn purge_expired_sessions(&self, limit: usize) -> Result<usize, StorageError>;
+    /// A small write that changes nothing anyone reads: succeeds when
+    /// storage can write, so a server can tell when a full disk has room
+    /// again.
+    fn probe_write(&self) -> Result<(), StorageError>;
+    /// Deletes a store with everything in it (its access record included).
     fn delete_store(&self, store: &str) -> Result<(), StorageError>;
+    /// A store's access record (key hashes, allowed origins), if it has one.
+    fn access(&self, store: &str) -> Result<Option<StoreAccess>, StorageError>;
+    /// Writes a store's access record.
+    fn put_access(&self, store: &str, access: &StoreAccess) -> Result<(), StorageError>;
 }

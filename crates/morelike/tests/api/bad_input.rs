@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{demo_data_dir, Socket, TestApp};
+use crate::helpers::{demo_data_dir, Socket, TestApp, ADMIN};
 
 const SEED: &str = "15970";
 
@@ -103,19 +103,30 @@ async fn each_kind_of_bad_input_is_answered_with_its_own_code_and_the_session_su
     app.stop().await;
 }
 
+/// Opens a socket that must be refused before the upgrade; returns the
+/// status and the error code.
+pub async fn refused_upgrade(url: String) -> (u16, Value) {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let body = response.body().as_deref().unwrap_or_default();
+            let body: Value = serde_json::from_slice(body).unwrap();
+            (response.status().as_u16(), body["code"].clone())
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_socket_on_an_unknown_store_is_refused_before_the_upgrade() {
     let dir = demo_data_dir();
     let app = TestApp::with_demo(&dir).await;
+    let url = format!("ws://{}/v1/stores/nowhere/ws?key={ADMIN}", app.addr);
+    assert_eq!(refused_upgrade(url).await, (404, "unknown_store".into()));
     let url = format!("ws://{}/v1/stores/nowhere/ws", app.addr);
-    match tokio_tungstenite::connect_async(url).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            assert_eq!(response.status(), 404);
-            let body = response.body().as_deref().unwrap_or_default();
-            let body: Value = serde_json::from_slice(body).unwrap();
-            assert_eq!(body["code"], "unknown_store");
-        }
-        other => panic!("expected a 404 answer, got {other:?}"),
-    }
+    assert_eq!(
+        refused_upgrade(url).await,
+        (401, "unauthorized".into()),
+        "without a key, whether the store exists is not told"
+    );
     app.stop().await;
 }

@@ -20,8 +20,14 @@ async fn an_upserted_product_shows_in_the_next_page() {
     // The twin is the seed in a colour no product had before the upload.
     let row = SEED_ROW.replace("Navy Blue,", "Ultraviolet,");
     let csv = format!("{HEADER}\ntwin-1,{row}\n");
+    let secret = app.demo_secret().await;
     let (status, report) = app
-        .http("POST", "/v1/stores/demo/products", Some(("text/csv", csv)))
+        .http_as(
+            &secret,
+            "POST",
+            "/v1/stores/demo/products",
+            Some(("text/csv", csv)),
+        )
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["added"], 1);
@@ -51,8 +57,10 @@ async fn a_deleted_product_is_gone_from_the_next_page() {
     shopper.page(json!({"type": "start", "seed": SEED})).await;
     let would_show = ids(&control.page(json!({"type": "more"})).await)[0].clone();
 
+    let secret = app.demo_secret().await;
     let (status, _) = app
-        .http(
+        .http_as(
+            &secret,
             "DELETE",
             &format!("/v1/stores/demo/products/{would_show}"),
             None,
@@ -76,7 +84,8 @@ async fn a_deleted_product_is_gone_from_the_next_page() {
     assert_eq!(status, 404);
     assert_eq!(body["code"], "unknown_product");
     let (status, _) = app
-        .http(
+        .http_as(
+            &secret,
             "DELETE",
             &format!("/v1/stores/demo/products/{would_show}"),
             None,
@@ -90,13 +99,15 @@ async fn a_deleted_product_is_gone_from_the_next_page() {
 async fn an_upload_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     let dir = demo_data_dir();
     let app = TestApp::with_demo(&dir).await;
+    let secret = app.demo_secret().await;
     let lines = [
         r#"{"id": "j-1", "productDisplayName": "Test Men Blue Shirt", "gender": "Men", "articleType": "Shirts", "baseColour": "Blue", "year": 2012}"#,
         r#"{"productDisplayName": "No Id At All"}"#,
         r#"{"id": "j-3", "productDisplayName": "Test Women Red Kurta", "gender": "Women", "year": 2012}"#,
     ];
     let (status, report) = app
-        .http(
+        .http_as(
+            &secret,
             "POST",
             "/v1/stores/demo/products?format=jsonl",
             Some(("application/octet-stream", lines.join("\n"))),
@@ -114,7 +125,8 @@ async fn an_upload_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     );
 
     let (status, body) = app
-        .http(
+        .http_as(
+            &secret,
             "POST",
             "/v1/stores/demo/products",
             Some(("text/plain", "x".into())),

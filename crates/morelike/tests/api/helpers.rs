@@ -9,8 +9,10 @@ use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use morelike::server::access::AdminKey;
+use morelike::server::state::AppState;
 use morelike::server::{Application, Config};
-use morelike::store::Embedded;
+use morelike::store::{Embedded, Storage};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::net::TcpStream;
@@ -43,9 +45,27 @@ pub fn demo_data_dir() -> TempDir {
     dir
 }
 
+/// The admin key of every test server.
+pub const ADMIN: &str = "test-admin-key-that-is-long-enough";
+
+/// A test configuration: a given directory, any free port, no demo, the
+/// test admin key.
+pub fn config(dir: &Path) -> Config {
+    Config {
+        admin_key: Some(AdminKey::new(ADMIN).unwrap()),
+        ..Config::for_tests(dir)
+    }
+}
+
+/// A request's headers.
+pub type Headers<'a> = &'a [(&'a str, &'a str)];
+
 /// A running server.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The server's state, for checks a client cannot make (the fault tests).
+    #[allow(dead_code)]
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<()>>,
 }
@@ -54,7 +74,21 @@ impl TestApp {
     /// Starts a server with this configuration.
     pub async fn start(config: Config) -> TestApp {
         let app = Application::build(config).await.expect("the server starts");
+        TestApp::run(app)
+    }
+
+    /// Starts a server over a storage already open.
+    #[allow(dead_code)]
+    pub async fn start_on(config: Config, storage: std::sync::Arc<dyn Storage>) -> TestApp {
+        let app = Application::build_on(config, storage)
+            .await
+            .expect("the server starts");
+        TestApp::run(app)
+    }
+
+    fn run(app: Application) -> TestApp {
         let addr = app.address();
+        let state = app.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let join = tokio::spawn(async move {
             app.run(async {
@@ -65,6 +99,7 @@ impl TestApp {
         });
         TestApp {
             addr,
+            state,
             stop: Some(stop),
             join: Some(join),
         }
@@ -72,7 +107,39 @@ impl TestApp {
 
     /// Starts a server on a copy of the demo store.
     pub async fn with_demo(dir: &TempDir) -> TestApp {
-        TestApp::start(Config::for_tests(dir.path())).await
+        TestApp::start(config(dir.path())).await
+    }
+
+    /// A new secret key for the demo store (the admin rotates it; the
+    /// publishable key stays `pk_demo`).
+    pub async fn demo_secret(&self) -> String {
+        let (status, keys) = self
+            .http_as(
+                ADMIN,
+                "POST",
+                "/v1/stores/demo/keys/rotate",
+                Some(("application/json", r#"{"keys":"secret"}"#.into())),
+            )
+            .await;
+        assert_eq!(status, 200, "{keys}");
+        keys["secret_key"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a store with the admin key; returns its (secret, publishable) keys.
+    pub async fn create_store(&self, name: &str, mapping: &str) -> (String, String) {
+        let (status, body) = self
+            .http_as(
+                ADMIN,
+                "PUT",
+                &format!("/v1/stores/{name}"),
+                Some(("application/toml", mapping.into())),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["secret_key"].as_str().unwrap().to_owned(),
+            body["publishable_key"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// Shuts the server down gracefully and waits until it has.
@@ -81,17 +148,40 @@ impl TestApp {
         self.join.take().unwrap().await.unwrap();
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
     /// A WebSocket on a store.
     pub async fn socket(&self, store: &str) -> Socket {
-        let url = format!("ws://{}/v1/stores/{store}/ws", self.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("the socket opens");
-        Socket { ws }
+        socket_at(self.addr, store).await
+    }
+
+    /// A WebSocket opened with extra headers (`Origin`, `Authorization`)
+    /// and a query string; a refusal before the upgrade comes back as its
+    /// status and body.
+    pub async fn socket_with(
+        &self,
+        store: &str,
+        query: &str,
+        headers: Headers<'_>,
+    ) -> Result<Socket, (u16, Value)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://{}/v1/stores/{store}/ws{query}", self.addr);
+        let mut request = url.into_client_request().unwrap();
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((ws, _)) => Ok(Socket { ws }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().clone().unwrap_or_default();
+                Err((
+                    response.status().as_u16(),
+                    json_or_text(String::from_utf8_lossy(&body).into_owned()),
+                ))
+            }
+            Err(other) => panic!("the upgrade failed: {other}"),
+        }
     }
 
     /// An HTTP request; returns the status and the body as JSON (or as a
@@ -102,9 +192,22 @@ impl TestApp {
         path: &str,
         body: Option<(&str, String)>,
     ) -> (u16, Value) {
-        let (status, _, body) = self.http_raw(method, path, body).await;
-        let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-        (status, value)
+        http_at(self.addr, method, path, body).await
+    }
+
+    /// An HTTP request with `Authorization: Bearer <key>`.
+    pub async fn http_as(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<(&str, String)>,
+    ) -> (u16, Value) {
+        let auth = format!("Bearer {key}");
+        let (status, _, body) = self
+            .request(method, path, &[("authorization", &auth)], body)
+            .await;
+        (status, json_or_text(body))
     }
 
     /// An HTTP request; returns status, headers and body text.
@@ -114,29 +217,109 @@ impl TestApp {
         path: &str,
         body: Option<(&str, String)>,
     ) -> (u16, hyper::HeaderMap, String) {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
-        let mut req = hyper::Request::builder().method(method).uri(self.url(path));
-        let body = match body {
-            Some((content_type, text)) => {
-                req = req.header("content-type", content_type);
-                Full::from(text)
-            }
-            None => Full::default(),
-        };
-        let resp = client
-            .request(req.body(body).unwrap())
-            .await
-            .expect("the request is answered");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+        http_raw_at(self.addr, method, path, body).await
     }
+
+    /// An HTTP request with headers; returns status, headers and body text.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: Headers<'_>,
+        body: Option<(&str, String)>,
+    ) -> (u16, hyper::HeaderMap, String) {
+        request_at(self.addr, method, path, headers, body).await
+    }
+}
+
+/// A WebSocket on a store of the server at `addr`.
+pub async fn socket_at(addr: SocketAddr, store: &str) -> Socket {
+    let url = format!("ws://{addr}/v1/stores/{store}/ws");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the socket opens");
+    Socket { ws }
+}
+
+/// An HTTP request to the server at `addr`; the status and the body as
+/// JSON (or as a JSON string when it is not JSON).
+pub async fn http_at(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, Value) {
+    let (status, _, body) = http_raw_at(addr, method, path, body).await;
+    (status, json_or_text(body))
+}
+
+/// A body as JSON, or as a JSON string when it is not JSON.
+pub fn json_or_text(body: String) -> Value {
+    serde_json::from_str(&body).unwrap_or(Value::String(body))
+}
+
+/// An HTTP request with `Authorization: Bearer <key>` to the server at
+/// `addr`; the status and the body as JSON (or a JSON string). For the
+/// fault tests' server processes.
+#[allow(dead_code)]
+pub async fn http_as_at(
+    addr: SocketAddr,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {key}");
+    let (status, _, body) = request_at(addr, method, path, &[("authorization", &auth)], body).await;
+    (status, json_or_text(body))
+}
+
+/// An HTTP request to the server at `addr`: status, headers and body text.
+pub async fn http_raw_at(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, hyper::HeaderMap, String) {
+    request_at(addr, method, path, &[], body).await
+}
+
+/// An HTTP request with headers to the server at `addr`: status, headers
+/// and body text.
+pub async fn request_at(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: Headers<'_>,
+    body: Option<(&str, String)>,
+) -> (u16, hyper::HeaderMap, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let body = match body {
+        Some((content_type, text)) => {
+            req = req.header("content-type", content_type);
+            Full::from(text)
+        }
+        None => Full::default(),
+    };
+    let resp = client
+        .request(req.body(body).unwrap())
+        .await
+        .expect("the request is answered");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 /// A client's WebSocket.
 pub struct Socket {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Socket {
@@ -184,6 +367,19 @@ impl Socket {
     /// Closes the socket.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
+    }
+
+    /// The next frame of any kind (None when the socket ended).
+    pub async fn next_frame(&mut self) -> Option<Message> {
+        match self.ws.next().await {
+            Some(Ok(message)) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Sends a text frame without waiting for an answer.
+    pub async fn push(&mut self, text: String) {
+        let _ = self.ws.send(Message::text(text)).await;
     }
 }
 

@@ -3,20 +3,19 @@
 
 use std::collections::HashSet;
 
-use morelike::server::Config;
 use serde_json::json;
 
-use crate::helpers::{demo_data_dir, ids, TestApp};
+use crate::helpers::{config, demo_data_dir, ids, TestApp, ADMIN};
 
 #[tokio::test]
 async fn a_fresh_data_directory_gets_the_demo_store_and_page() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let config = morelike::server::Config {
         demo: true,
-        ..Config::for_tests(dir.path())
+        ..config(dir.path())
     };
     let app = TestApp::start(config).await;
-    let (status, stores) = app.http("GET", "/v1/stores", None).await;
+    let (status, stores) = app.http_as(ADMIN, "GET", "/v1/stores", None).await;
     assert_eq!(status, 200);
     assert_eq!(
         stores,
@@ -36,8 +35,11 @@ async fn a_fresh_data_directory_gets_the_demo_store_and_page() {
 #[tokio::test]
 async fn with_no_demo_a_fresh_data_directory_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
-    assert_eq!(app.http("GET", "/v1/stores", None).await.1, json!([]));
+    let app = TestApp::start(config(dir.path())).await;
+    assert_eq!(
+        app.http_as(ADMIN, "GET", "/v1/stores", None).await.1,
+        json!([])
+    );
     app.stop().await;
 }
 
@@ -157,17 +159,11 @@ async fn similar_returns_k_products_like_the_one_asked_about() {
 #[tokio::test]
 async fn a_store_created_over_http_takes_an_upload_and_serves_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let app = TestApp::start(config(dir.path())).await;
     let mapping =
         "[fields]\nid = \"sku\"\nname = \"title\"\ncategorical = [\"colour\"]\nprice = \"price\"\n";
-    let (status, store) = app
-        .http(
-            "PUT",
-            "/v1/stores/shop",
-            Some(("application/toml", mapping.into())),
-        )
-        .await;
-    assert_eq!(status, 200, "{store}");
+    let (secret, publishable) = app.create_store("shop", mapping).await;
+    assert!(secret.starts_with("sk_shop_") && publishable.starts_with("pk_shop_"));
     let rows = json!([
         {"sku": "a", "title": "Red Apple", "colour": "red", "price": 1.0},
         {"sku": "b", "title": "Green Apple", "colour": "green", "price": 1.2},
@@ -175,7 +171,8 @@ async fn a_store_created_over_http_takes_an_upload_and_serves_sessions() {
         {"sku": "d", "title": "Yellow Banana", "colour": "yellow", "price": 0.5}
     ]);
     let (status, report) = app
-        .http(
+        .http_as(
+            &secret,
             "POST",
             "/v1/stores/shop/products",
             Some(("application/json", rows.to_string())),
@@ -187,7 +184,8 @@ async fn a_store_created_over_http_takes_an_upload_and_serves_sessions() {
         "{report}"
     );
     let (status, page) = app
-        .http(
+        .http_as(
+            &publishable,
             "POST",
             "/v1/stores/shop/sessions",
             Some((
@@ -200,7 +198,8 @@ async fn a_store_created_over_http_takes_an_upload_and_serves_sessions() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(ids(&page), ["c"], "only red products, never the seed");
     let (status, err) = app
-        .http(
+        .http_as(
+            ADMIN,
             "PUT",
             "/v1/stores/bad",
             Some(("application/toml", "[fields]\nid = 1".into())),
@@ -213,7 +212,7 @@ async fn a_store_created_over_http_takes_an_upload_and_serves_sessions() {
 #[tokio::test]
 async fn every_answer_carries_a_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let app = TestApp::start(config(dir.path())).await;
     let (_, headers, _) = app.http_raw("GET", "/healthz", None).await;
     let id = headers
         .get("x-request-id")
@@ -227,7 +226,7 @@ async fn every_answer_carries_a_request_id() {
 #[tokio::test]
 async fn the_openapi_document_is_generated_with_every_route() {
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let app = TestApp::start(config(dir.path())).await;
     let (status, doc) = app.http("GET", "/v1/openapi.json", None).await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -257,7 +256,10 @@ async fn the_openapi_document_is_generated_with_every_route() {
 async fn weights_and_strategy_change_live_and_bad_settings_change_nothing() {
     let dir = demo_data_dir();
     let app = TestApp::with_demo(&dir).await;
-    let (status, before) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    let secret = app.demo_secret().await;
+    let (status, before) = app
+        .http_as(&secret, "GET", "/v1/stores/demo/settings", None)
+        .await;
     assert_eq!(status, 200, "{before}");
     assert_eq!(before["strategy"], morelike_core::strategy::DEFAULT);
     assert!(before["strategies"]
@@ -268,7 +270,8 @@ async fn weights_and_strategy_change_live_and_bad_settings_change_nothing() {
     // Only the colour counts: every similar product has the seed's colour.
     let only_colour = json!({"weights": {"name": 0, "gender": 0, "type": 0, "colour": 1, "occasion": 0, "year": 0}, "strategy": "rocchio"});
     let (status, after) = app
-        .http(
+        .http_as(
+            &secret,
             "PATCH",
             "/v1/stores/demo/settings",
             Some(("application/json", only_colour.to_string())),
@@ -290,7 +293,8 @@ async fn weights_and_strategy_change_live_and_bad_settings_change_nothing() {
         (json!({"strategy": "psychic"}), "psychic"),
     ] {
         let (status, err) = app
-            .http(
+            .http_as(
+                &secret,
                 "PATCH",
                 "/v1/stores/demo/settings",
                 Some(("application/json", bad.to_string())),
@@ -299,14 +303,18 @@ async fn weights_and_strategy_change_live_and_bad_settings_change_nothing() {
         assert_eq!(status, 400, "{err}");
         assert!(err["message"].as_str().unwrap().contains(field), "{err}");
     }
-    let (_, unchanged) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    let (_, unchanged) = app
+        .http_as(&secret, "GET", "/v1/stores/demo/settings", None)
+        .await;
     assert_eq!(unchanged["weights"], after["weights"]);
     assert_eq!(unchanged["strategy"], "rocchio");
     app.stop().await;
 
     // The settings are stored: a restart keeps them.
     let app = TestApp::with_demo(&dir).await;
-    let (_, restarted) = app.http("GET", "/v1/stores/demo/settings", None).await;
+    let (_, restarted) = app
+        .http_as(&secret, "GET", "/v1/stores/demo/settings", None)
+        .await;
     assert_eq!(restarted["weights"], after["weights"]);
     assert_eq!(restarted["strategy"], "rocchio");
     app.stop().await;

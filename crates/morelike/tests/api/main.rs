@@ -1,10 +1,14 @@
 //! The API, driven as a client would: a real server on port 0 over a
 //! temporary data directory, real WebSockets, real HTTP.
 
+mod access_matrix;
 mod bad_input;
 mod catalog_changes;
 mod eval_matches_server;
 mod helpers;
 mod http_api;
+mod limits;
 mod persistence;
+mod promises;
+mod security_regressions;
 mod websocket;

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 
-use morelike::server::Config;
 use serde_json::json;
 
 use crate::helpers::{demo_data_dir, ids, TestApp};
@@ -32,7 +31,7 @@ async fn a_session_resumes_with_its_votes_and_shown_products_after_a_server_rest
     ws.close().await;
     app.stop().await;
 
-    let app = TestApp::start(Config::for_tests(dir.path())).await;
+    let app = TestApp::with_demo(&dir).await;
     let mut ws = app.socket("demo").await;
     let resumed = ws
         .page(json!({"type": "resume", "id": "r", "session": session}))

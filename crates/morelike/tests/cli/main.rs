@@ -53,7 +53,20 @@ fn importing_twice_writes_only_what_changed_and_similar_finds_neighbours() {
     assert_eq!(first["repaired"], 22);
     assert_eq!(first["rejected"], 0);
     assert_eq!(first["added"], 44_446);
+    let secret = first["secret_key"].as_str().unwrap();
+    assert!(
+        secret.starts_with("sk_fashion_"),
+        "a new store gets its keys once: {secret}"
+    );
+    assert!(first["publishable_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("pk_fashion_"));
     let again = import_fashion(dir.path());
+    assert!(
+        again.get("secret_key").is_none(),
+        "keys are shown only once"
+    );
     assert_eq!(again["added"], 0);
     assert_eq!(again["updated"], 0);
     assert_eq!(again["unchanged"], 44_446);

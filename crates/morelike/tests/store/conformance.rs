@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use morelike::store::{Storage, StoreSettings};
+use morelike::store::{SessionWrite, SessionWritten, Storage, StoreAccess, StoreSettings};
 use morelike_core::{Mapping, Product, Session};
 
 fn mapping() -> Mapping {
@@ -30,8 +30,21 @@ fn session(seed: &str) -> Session {
         round: 0,
         k: 8,
         filters: Default::default(),
+        last_page: vec![("p-2".into(), 0.5)],
     }
 }
+
+fn write(store: &str, id: &str, session: &Session, replaces: u64, version: u64) -> SessionWrite {
+    SessionWrite {
+        store: store.into(),
+        id: id.into(),
+        session: session.clone(),
+        replaces,
+        version,
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
 
 pub fn settings_round_trip_and_stores_are_listed(store: &dyn Storage) {
     assert_eq!(store.settings("shop").unwrap(), None);
@@ -81,12 +94,12 @@ pub fn deleting_products_counts_only_those_that_existed(store: &dyn Storage) {
     assert_eq!(left[0].id, "p-2");
 }
 
-pub fn sessions_round_trip_and_expire(store: &dyn Storage) {
+pub fn sessions_round_trip_with_their_version_and_expire(store: &dyn Storage) {
     let s = session("p-1");
-    store
-        .put_session("shop", "s1", &s, Duration::from_secs(3600))
-        .unwrap();
-    assert_eq!(store.session("shop", "s1").unwrap(), Some(s.clone()));
+    let written = store.put_session(write("shop", "s1", &s, 0, 1), HOUR);
+    assert_eq!(written.unwrap(), SessionWritten::Written);
+    let back = store.session("shop", "s1").unwrap().unwrap();
+    assert_eq!((back.session, back.version), (s.clone(), 1));
     assert_eq!(
         store.session("other", "s1").unwrap(),
         None,
@@ -94,13 +107,113 @@ pub fn sessions_round_trip_and_expire(store: &dyn Storage) {
     );
     assert_eq!(store.session("shop", "s2").unwrap(), None);
     store
-        .put_session("shop", "old", &s, Duration::ZERO)
+        .put_session(write("shop", "old", &s, 0, 1), Duration::ZERO)
         .unwrap();
     assert_eq!(
         store.session("shop", "old").unwrap(),
         None,
         "an expired session is gone"
     );
+}
+
+pub fn a_session_write_from_a_stale_version_is_refused_and_writes_nothing(store: &dyn Storage) {
+    let first = session("p-1");
+    store
+        .put_session(write("shop", "s", &first, 0, 1), HOUR)
+        .unwrap();
+    let mut second = first.clone();
+    second.round = 1;
+    let ok = store.put_session(write("shop", "s", &second, 1, 2), HOUR);
+    assert_eq!(ok.unwrap(), SessionWritten::Written);
+    // Two writers read version 1; the second one to write loses.
+    let mut stale = first.clone();
+    stale.round = 7;
+    let refused = store.put_session(write("shop", "s", &stale, 1, 2), HOUR);
+    assert_eq!(refused.unwrap(), SessionWritten::Stale { stored: 2 });
+    let again = store.put_session(write("shop", "s", &stale, 0, 1), HOUR);
+    assert_eq!(
+        again.unwrap(),
+        SessionWritten::Stale { stored: 2 },
+        "a new session cannot replace a stored one"
+    );
+    let back = store.session("shop", "s").unwrap().unwrap();
+    assert_eq!((back.session.round, back.version), (1, 2));
+    let missing = store.put_session(write("shop", "none", &first, 3, 4), HOUR);
+    assert_eq!(missing.unwrap(), SessionWritten::Stale { stored: 0 });
+    assert_eq!(store.session("shop", "none").unwrap(), None);
+}
+
+pub fn one_batch_writes_the_current_sessions_and_skips_the_stale_ones(store: &dyn Storage) {
+    let s = session("p-1");
+    store
+        .put_session(write("shop", "a", &s, 0, 1), HOUR)
+        .unwrap();
+    let outcomes = store
+        .put_sessions(
+            &[
+                write("shop", "a", &s, 1, 2),
+                write("shop", "b", &s, 5, 6),
+                write("shop", "c", &s, 0, 1),
+            ],
+            HOUR,
+        )
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            SessionWritten::Written,
+            SessionWritten::Stale { stored: 0 },
+            SessionWritten::Written
+        ]
+    );
+    assert_eq!(store.session("shop", "a").unwrap().unwrap().version, 2);
+    assert_eq!(store.session("shop", "b").unwrap(), None);
+    assert_eq!(store.session("shop", "c").unwrap().unwrap().version, 1);
+}
+
+pub fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept(store: &dyn Storage) {
+    let s = session("p-1");
+    for i in 0..25 {
+        store
+            .put_session(
+                write("shop", &format!("gone-{i}"), &s, 0, 1),
+                Duration::ZERO,
+            )
+            .unwrap();
+    }
+    store
+        .put_session(write("shop", "kept", &s, 0, 1), HOUR)
+        .unwrap();
+    // A session written with a TTL of 0 and rewritten with a long one lives.
+    store
+        .put_session(write("shop", "renewed", &s, 0, 1), Duration::ZERO)
+        .unwrap();
+    store
+        .put_session(write("shop", "renewed", &s, 1, 2), HOUR)
+        .unwrap();
+    let mut purged = Vec::new();
+    loop {
+        let n = store.purge_expired_sessions(10).unwrap();
+        assert!(n <= 10, "a batch purges at most its limit, not {n}");
+        if n == 0 {
+            break;
+        }
+        purged.push(n);
+    }
+    assert_eq!(purged, [10, 10, 5]);
+    assert!(store.session("shop", "kept").unwrap().is_some());
+    assert_eq!(
+        store.session("shop", "renewed").unwrap().unwrap().version,
+        2
+    );
+    // A purged session is gone for good: writing it anew starts from nothing.
+    let fresh = store.put_session(write("shop", "gone-3", &s, 0, 1), HOUR);
+    assert_eq!(fresh.unwrap(), SessionWritten::Written);
+}
+
+pub fn a_probe_write_succeeds_on_healthy_storage(store: &dyn Storage) {
+    store.probe_write().unwrap();
+    assert_eq!(store.stores().unwrap(), Vec::<String>::new());
 }
 
 pub fn deleting_a_store_leaves_other_stores_intact(store: &dyn Storage) {
@@ -110,7 +223,7 @@ pub fn deleting_a_store_leaves_other_stores_intact(store: &dyn Storage) {
             .unwrap();
         store.put_products(name, &products()).unwrap();
         store
-            .put_session(name, "s", &session("p-1"), Duration::from_secs(60))
+            .put_session(write(name, "s", &session("p-1"), 0, 1), HOUR)
             .unwrap();
     }
     store.delete_store("gone").unwrap();
@@ -119,4 +232,50 @@ pub fn deleting_a_store_leaves_other_stores_intact(store: &dyn Storage) {
     assert_eq!(store.session("gone", "s").unwrap(), None);
     assert_eq!(store.products("kept").unwrap().len(), 2);
     assert!(store.session("kept", "s").unwrap().is_some());
+    assert_eq!(
+        store.purge_expired_sessions(100).unwrap(),
+        0,
+        "nothing expired, and nothing of the deleted store is left to purge"
+    );
+}
+
+pub fn access_records_are_kept_per_store_and_go_with_the_store(store: &dyn Storage) {
+    assert_eq!(store.access("shop").unwrap(), None);
+    store
+        .put_settings("shop", &StoreSettings::new(mapping()))
+        .unwrap();
+    store
+        .put_settings("other", &StoreSettings::new(mapping()))
+        .unwrap();
+    let access = StoreAccess {
+        secret_key_hash: Some("ab".repeat(32)),
+        publishable_key_hash: Some("cd".repeat(32)),
+        allowed_origins: vec!["https://shop.example".into(), "http://localhost:*".into()],
+        public: false,
+    };
+    store.put_access("shop", &access).unwrap();
+    assert_eq!(store.access("shop").unwrap(), Some(access.clone()));
+    assert_eq!(
+        store.access("other").unwrap(),
+        None,
+        "records are per store"
+    );
+    let rotated = StoreAccess {
+        secret_key_hash: Some("ef".repeat(32)),
+        ..access
+    };
+    store.put_access("shop", &rotated).unwrap();
+    assert_eq!(
+        store.access("shop").unwrap(),
+        Some(rotated),
+        "a put replaces"
+    );
+    store.put_access("other", &StoreAccess::default()).unwrap();
+    store.delete_store("shop").unwrap();
+    assert_eq!(
+        store.access("shop").unwrap(),
+        None,
+        "deleted with its store"
+    );
+    assert_eq!(store.access("other").unwrap(), Some(StoreAccess::default()));
 }

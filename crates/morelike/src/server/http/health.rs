@@ -1,8 +1,8 @@
 //! Liveness and readiness.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 
+use crate::server::error::{ApiError, ErrorBody};
 use crate::server::state::AppState;
 
 /// The process is up.
@@ -12,15 +12,20 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The stores are loaded and the server is not shutting down.
+/// Ready to serve: not shutting down, and storage can write (so changes
+/// are kept). The answer says why not (`not_ready`).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Serving", body = String),
-        (status = 503, description = "Shutting down", body = String)))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+        (status = 503, description = "`not_ready`: shutting down, or storage cannot write (the message says why)", body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     if state.shutdown.is_cancelled() {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
-    } else {
-        (StatusCode::OK, "ready")
+        return Err(ApiError::NotReady("the server is shutting down".into()));
     }
+    if let Some(reason) = state.health.failing() {
+        return Err(ApiError::NotReady(format!(
+            "storage cannot write ({reason}); changes are refused until it can"
+        )));
+    }
+    Ok("ready")
 }

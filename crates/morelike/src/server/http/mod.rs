@@ -1,9 +1,11 @@
-//! The HTTP API: thin handlers, a file per resource. Each extracts, checks,
-//! calls one function of the core or of the session service, and maps the
-//! error. Request bodies are read by [`ApiJson`], which names the field at
-//! fault exactly as the WebSocket protocol does.
+//! The HTTP API: thin handlers, a file per resource. Each extracts, checks
+//! its caller's key ([`crate::server::access::Caller`]), calls one function
+//! of the core or of the session service, and maps the error. Request bodies
+//! are read by [`ApiJson`] and query strings by [`ApiQuery`], which name the
+//! field at fault exactly as the WebSocket protocol does.
 
 pub mod health;
+pub mod keys;
 pub mod page;
 pub mod products;
 pub mod sessions;
@@ -12,7 +14,8 @@ pub mod socket;
 pub mod stores;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -38,5 +41,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             serde_json::from_slice(&bytes).map_err(|e| ApiError::BadJson(e.to_string()))?
         };
         Ok(ApiJson(fields(value)?))
+    }
+}
+
+/// A query string, read with the protocol's error codes (`bad_field` naming
+/// the parameter at fault).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let reason = e.inner().to_string();
+                let field = if field == "." {
+                    reason
+                        .strip_prefix("missing field `")
+                        .and_then(|r| r.split('`').next())
+                        .unwrap_or("query")
+                        .to_owned()
+                } else {
+                    field
+                };
+                ApiError::field(field, reason)
+            })
     }
 }

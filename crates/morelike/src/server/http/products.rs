@@ -2,11 +2,13 @@
 //! per-row report, the body streamed through it), get, delete, search by
 //! name, and the products most similar to one.
 
+use std::future::Future;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use futures_util::TryStreamExt;
@@ -15,13 +17,16 @@ use serde::{Deserialize, Serialize};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiQuery;
 use crate::catalogs;
+use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{PageItem, DEFAULT_K};
 use crate::server::state::AppState;
 
 /// How the upload is encoded, when the Content-Type does not say.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// `csv`, `jsonl` or `json`; else taken from the Content-Type
     /// (`text/csv`, `application/x-ndjson`, `application/json`).
@@ -83,62 +88,100 @@ impl<R: Read> Read for Watched<R> {
     }
 }
 
-/// Upserts products from a catalog file, with the store's mapping.
+const TOO_SLOW: &str = "the upload took longer than";
+
+/// A body stream that fails once `limit` has passed, so a stalled upload
+/// ends (and gives back its place) instead of holding a thread.
+fn within<S>(
+    stream: S,
+    limit: Duration,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>>
+where
+    S: futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> + Unpin,
+{
+    let mut stream = stream;
+    let mut deadline = Box::pin(tokio::time::sleep(limit));
+    futures_util::stream::poll_fn(move |cx| {
+        if deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("{TOO_SLOW} {} s (upload_timeout_secs)", limit.as_secs()),
+            ))));
+        }
+        futures_util::StreamExt::poll_next_unpin(&mut stream, cx)
+    })
+}
+
+/// Upserts products from a catalog file, with the store's mapping (secret key).
 #[utoipa::path(post, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), UploadParams),
+    security(("bearer" = [])),
     request_body(content = String, description = "The catalog: CSV with a header row, JSON Lines, or a JSON array",
         content_type = "text/csv"),
     responses(
-        (status = 200, description = "Imported; bad rows are listed and skipped", body = UploadReport),
+        (status = 200, description = "Imported; bad rows (a field over its size limit, a number that does not fit) are listed and skipped", body = UploadReport),
         (status = 404, description = "No such store: create it with PUT /v1/stores/{store}", body = ErrorBody),
         (status = 413, description = "The body is over the upload limit", body = ErrorBody),
-        (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody)))]
+        (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody),
+        (status = 409, description = "The store's mapping changed while the upload was read; nothing was imported: send it again", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
-    Query(params): Query<UploadParams>,
+    ApiQuery(params): ApiQuery<UploadParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<UploadReport>, ApiError> {
+    caller.require(Level::Merchant)?;
     let format = format_of(&params, &headers)?;
-    let settings = state.store(&store)?.settings.clone();
-    if !settings.mapping.lookups.is_empty() {
+    let mapping = state.store(&store)?.settings.mapping.clone();
+    // Held from the first byte read to the last row written: it counts
+    // uploads in progress, per store and on the node.
+    let permit = state.limits.start_upload(&store)?;
+    let fields = state.config.limits.fields();
+    if !mapping.lookups.is_empty() {
         return Err(ApiError::BadImport(
             "this store's mapping joins lookup tables, which the HTTP upload cannot read: join them into the file first, or use `morelike import`".into(),
         ));
     }
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let stream = within(
+        body.into_data_stream().map_err(std::io::Error::other),
+        Duration::from_secs(state.config.limits.upload_timeout_secs),
+    );
     let failure = Arc::new(Mutex::new(None));
     let input = Watched {
         inner: SyncIoBridge::new(StreamReader::new(stream)),
         failure: failure.clone(),
     };
-    let task_state = state.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let outcome = catalogs::import(
-            task_state.storage.as_ref(),
-            &store,
-            &settings.mapping,
-            &[],
-            format,
-            input,
-        )
-        .map_err(|e| ApiError::BadImport(format!("{e:#}")))?;
-        task_state.apply_upserts(&store, outcome.changed.clone())?;
-        Ok::<_, ApiError>(outcome)
+    // Read the whole body first, outside the store's writer: a slow client
+    // holds up nobody.
+    let read_with = mapping.clone();
+    let (parsed, permit) = tokio::task::spawn_blocking(move || {
+        let parsed = catalogs::parse(&read_with, &[], format, input, fields)
+            .map_err(|e| ApiError::BadImport(format!("{e:#}")));
+        (parsed, permit)
     })
-    .await??;
+    .await?;
+    // A body that broke off (or went over the limit) imports nothing.
     if let Some(reason) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        let message = format!(
-            "the upload broke off ({reason}); the {} rows read before were imported",
-            outcome.report.rows
-        );
+        let message = format!("the upload broke off ({reason}); nothing was imported");
         return Err(if reason.contains("length limit") {
             ApiError::BodyTooLarge(message)
+        } else if reason.contains(TOO_SLOW) {
+            ApiError::Timeout(message)
         } else {
             ApiError::BadImport(message)
         });
     }
+    let parsed = parsed?;
+    let writer = state.writer(&store).await;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        writer.upsert(parsed, &mapping)
+    })
+    .await??;
+    crate::server::limits::counters::count_n("rows_rejected", outcome.report.rejected);
     Ok(Json(UploadReport {
         report: outcome.report,
         added: outcome.added,
@@ -147,38 +190,43 @@ pub async fn upload(
     }))
 }
 
-/// One product, as stored.
+/// One product, as stored (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/products/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The product", body = Object),
         (status = 404, description = "No such store or product", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, id)): Path<(String, String)>,
 ) -> Result<Json<Product>, ApiError> {
+    caller.require(Level::Shopper)?;
     let store = state.store(&store)?;
     let product = store.read().get(&id).cloned();
     product.map(Json).ok_or(ApiError::UnknownProduct(id))
 }
 
-/// Deletes one product; the next page no longer shows it.
+/// Deletes one product; the next page no longer shows it (secret key).
 #[utoipa::path(delete, path = "/v1/stores/{store}/products/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
+    security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such store or product", body = ErrorBody)))]
+        (status = 404, description = "No such store or product", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store_name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let store = state.store(&store_name)?;
+    caller.require(Level::Merchant)?;
+    state.store(&store_name)?;
+    let writer = state.writer(&store_name).await;
     let ids = vec![id.clone()];
-    let storage = state.storage.clone();
-    let deleted =
-        tokio::task::spawn_blocking(move || storage.delete_products(&store_name, &ids)).await??;
-    let live = store.write(|catalog| catalog.delete(&id));
-    if deleted == 0 && !live {
+    let deleted = tokio::task::spawn_blocking(move || writer.delete(&ids)).await??;
+    if deleted == 0 {
         return Err(ApiError::UnknownProduct(id));
     }
     Ok(StatusCode::NO_CONTENT)
@@ -186,26 +234,39 @@ pub async fn delete(
 
 /// A name search.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words that must all appear in the name (any case).
     #[serde(default)]
     pub q: String,
-    /// At most this many products (default 20, at most 100).
+    /// At most this many products (default 20; more than 100 counts as 100).
+    #[param(minimum = 0)]
     pub limit: Option<usize>,
 }
 
 /// Products whose name holds every word of `q` (shortest names first); an
-/// exact id match comes first.
+/// exact id match comes first (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), SearchParams),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "Matching products", body = Vec<Object>),
+        (status = 400, description = "The search is too long, or `limit` is not a number", body = ErrorBody),
         (status = 404, description = "No such store", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<Vec<Product>>, ApiError> {
+    caller.require(Level::Shopper)?;
+    let limit = state.config.limits.max_query_bytes;
+    if params.q.len() > limit {
+        return Err(ApiError::QueryTooLong {
+            size: params.q.len(),
+            limit,
+        });
+    }
     let store = state.store(&store)?;
     let limit = params.limit.unwrap_or(20).min(100);
     let found = tokio::task::spawn_blocking(move || {
@@ -222,8 +283,10 @@ pub async fn search(
 
 /// How many similar products.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarParams {
     /// Products to return (default 8, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub k: Option<usize>,
 }
 
@@ -236,18 +299,21 @@ pub struct SimilarBody {
     pub items: Vec<PageItem>,
 }
 
-/// The `k` products most similar to one product.
+/// The `k` products most similar to one product (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/similar/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id"), SimilarParams),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The most similar products", body = SimilarBody),
         (status = 400, description = "k out of range", body = ErrorBody),
         (status = 404, description = "No such store or product", body = ErrorBody)))]
 pub async fn similar(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, id)): Path<(String, String)>,
-    Query(params): Query<SimilarParams>,
+    ApiQuery(params): ApiQuery<SimilarParams>,
 ) -> Result<Json<SimilarBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let k = params.k.unwrap_or(DEFAULT_K);
     if k == 0 || k > morelike_core::session::MAX_K {
         return Err(ApiError::field(

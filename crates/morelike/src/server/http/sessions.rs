@@ -7,141 +7,158 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use super::ApiJson;
+use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{ExplanationBody, PageBody, StartRequest, VoteRequest};
-use crate::server::sessions::Live;
-use crate::server::state::{AppState, Store};
+use crate::server::state::AppState;
 
 fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
     page.took_us = started.elapsed().as_micros() as u64;
     Json(page)
 }
 
-/// Loads a session and runs one call on it.
-fn with_session(
-    state: &AppState,
-    store: &str,
-    session: &str,
-    call: impl FnOnce(&Store, &mut Live) -> Result<PageBody, ApiError>,
-) -> Result<Json<PageBody>, ApiError> {
-    let started = Instant::now();
-    let store = state.store(store)?;
-    let mut live = state.sessions.load(&store, session)?;
-    Ok(timed(started, call(&store, &mut live)?))
-}
-
 /// Starts a session from a seed product and serves its first page.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions", tag = "sessions",
     params(("store" = String, Path, description = "The store")),
+    security(("bearer" = [])),
     request_body = StartRequest,
     responses(
         (status = 200, description = "The first page; keep `session`", body = PageBody),
         (status = 400, description = "A field is missing or wrong, or a filter names an unknown field", body = ErrorBody),
-        (status = 404, description = "No such store, or the seed is not in it", body = ErrorBody)))]
+        (status = 404, description = "No such store, or the seed is not in it", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
     ApiJson(req): ApiJson<StartRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
-    let (_, page) = state.sessions.start(&store, req)?;
+    state.limits.rates.check_session_start(&store.name)?;
+    let page = state.sessions.start(&store, req).await?;
     Ok(timed(started, page))
 }
 
 /// The last page a session showed (to resume it), scored as the session stands.
 #[utoipa::path(get, path = "/v1/stores/{store}/sessions/{session}", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The last page, with `resumed: true`", body = PageBody),
         (status = 404, description = "No such store or session (unknown or expired)", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store)?;
-    let (_, page) = state.sessions.resume(&store, &session)?;
+    let page = state.sessions.resume(&store, &session)?;
     Ok(timed(started, page))
 }
 
 /// Records one or several votes and serves the next page.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/votes", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     request_body = VoteRequest,
     responses(
         (status = 200, description = "The next page; unknown products are listed in `skipped`", body = PageBody),
         (status = 400, description = "A field is missing or wrong", body = ErrorBody),
-        (status = 404, description = "No such store or session, or no voted product is in the store", body = ErrorBody)))]
+        (status = 404, description = "No such store or session, or no voted product is in the store", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn vote(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
     ApiJson(req): ApiJson<VoteRequest>,
 ) -> Result<Json<PageBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let votes = req.into_votes()?;
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.vote(store, live, &votes)
-    })
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.vote(&store, &session, &votes).await?;
+    Ok(timed(started, page))
 }
 
 /// Serves the next page without votes.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/more", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
-        (status = 404, description = "No such store or session", body = ErrorBody)))]
+        (status = 404, description = "No such store or session", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn more(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.more(store, live)
-    })
+    caller.require(Level::Shopper)?;
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.more(&store, &session).await?;
+    Ok(timed(started, page))
 }
 
 /// Takes back the latest round's votes and serves a page without them.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/undo", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
-        (status = 409, description = "There is no vote to undo", body = ErrorBody)))]
+        (status = 409, description = "There is no vote to undo", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.undo(store, live)
-    })
+    caller.require(Level::Shopper)?;
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.undo(&store, &session).await?;
+    Ok(timed(started, page))
 }
 
 /// Forgets every vote and everything shown; serves the first page again.
 #[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/reset", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The first page", body = PageBody),
-        (status = 404, description = "No such store or session", body = ErrorBody)))]
+        (status = 404, description = "No such store or session", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn reset(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session)): Path<(String, String)>,
 ) -> Result<Json<PageBody>, ApiError> {
-    with_session(&state, &store, &session, |store, live| {
-        state.sessions.reset(store, live)
-    })
+    caller.require(Level::Shopper)?;
+    let started = Instant::now();
+    let store = state.store(&store)?;
+    let page = state.sessions.reset(&store, &session).await?;
+    Ok(timed(started, page))
 }
 
 /// Why a product scores as it does in this session: per view and per vote.
 #[utoipa::path(get, path = "/v1/stores/{store}/sessions/{session}/explain/{product}", tag = "sessions",
     params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id"),
         ("product" = String, Path, description = "The product to explain")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The explanation", body = ExplanationBody),
         (status = 404, description = "No such store, session or product", body = ErrorBody)))]
 pub async fn explain(
     State(state): State<AppState>,
+    caller: Caller,
     Path((store, session, product)): Path<(String, String, String)>,
 ) -> Result<Json<ExplanationBody>, ApiError> {
+    caller.require(Level::Shopper)?;
     let store = state.store(&store)?;
-    let live = state.sessions.load(&store, &session)?;
-    Ok(Json(state.sessions.explain(&store, &live, &product)?))
+    Ok(Json(state.sessions.explain(&store, &session, &product)?))
 }

@@ -1,6 +1,8 @@
-//! A store's settings: its view weights and the strategy its pages are
-//! served with. Weights apply live (the index is untouched: weights live in
-//! the query); a new strategy reloads the store from storage.
+//! A store's settings: its view weights, the strategy its pages are served
+//! with, and the browser origins allowed to call it (secret key). All apply
+//! live, through the store's writer: weights live in the query (the index
+//! is untouched), a new strategy keeps the catalog, and origins are read
+//! from storage on every call.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ApiJson;
+use crate::server::access::{origins, Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::state::{AppState, Store};
 
@@ -23,6 +26,9 @@ pub struct SettingsBody {
     pub strategy: String,
     /// Every strategy this build offers.
     pub strategies: Vec<&'static str>,
+    /// Browser origins allowed to call the store besides the server's own
+    /// (`https://shop.example`, `http://localhost:*`).
+    pub allowed_origins: Vec<String>,
 }
 
 /// A change to a store's settings; what is left out stays as it is.
@@ -35,79 +41,70 @@ pub struct SettingsChange {
     /// A strategy by name (see `strategies`).
     #[serde(default)]
     pub strategy: Option<String>,
+    /// The whole list of allowed browser origins (replaces the old one; at
+    /// most 32; `scheme://host[:port]`, port `*` for any).
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
 }
 
-fn body(store: &Store) -> SettingsBody {
-    SettingsBody {
+fn body(state: &AppState, store: &Store) -> Result<SettingsBody, ApiError> {
+    Ok(SettingsBody {
         weights: store.read().weights_by_name(),
         strategy: store.settings.strategy.clone(),
         strategies: strategy::names(),
-    }
+        allowed_origins: state.access.allowed_origins(&store.name)?,
+    })
 }
 
-/// The store's view weights and strategy.
+/// The store's view weights, strategy and allowed origins (secret key).
 #[utoipa::path(get, path = "/v1/stores/{store}/settings", tag = "stores",
     params(("store" = String, Path, description = "The store")),
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The settings", body = SettingsBody),
         (status = 404, description = "No such store", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     Path(store): Path<String>,
 ) -> Result<Json<SettingsBody>, ApiError> {
+    caller.require(Level::Merchant)?;
     let store = state.store(&store)?;
-    Ok(Json(body(&store)))
+    Ok(Json(body(&state, &store)?))
 }
 
-/// Changes view weights (live, for the very next page) and the strategy.
+/// Changes view weights (live, for the very next page), the strategy and
+/// the allowed origins (secret key).
 #[utoipa::path(patch, path = "/v1/stores/{store}/settings", tag = "stores",
     params(("store" = String, Path, description = "The store")),
+    security(("bearer" = [])),
     request_body = SettingsChange,
     responses(
         (status = 200, description = "The settings as they now are", body = SettingsBody),
-        (status = 400, description = "An unknown view or strategy, or a weight below 0; nothing changed", body = ErrorBody),
-        (status = 404, description = "No such store", body = ErrorBody)))]
+        (status = 400, description = "An unknown view or strategy, a weight below 0, or a malformed origin; nothing changed", body = ErrorBody),
+        (status = 404, description = "No such store", body = ErrorBody),
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
+    caller: Caller,
     Path(name): Path<String>,
     ApiJson(change): ApiJson<SettingsChange>,
 ) -> Result<Json<SettingsBody>, ApiError> {
-    let store = state.store(&name)?;
-    if let Some(wanted) = &change.strategy {
-        if strategy::by_name(wanted).is_none() {
-            return Err(ApiError::field(
-                "strategy",
-                format!(
-                    "no strategy '{wanted}'; choose one of {}",
-                    strategy::names().join(", ")
-                ),
-            ));
-        }
+    caller.require(Level::Merchant)?;
+    state.store(&name)?;
+    if let Some(list) = &change.allowed_origins {
+        origins::parse_list(list)
+            .map_err(|(i, reason)| ApiError::field(format!("allowed_origins[{i}]"), reason))?;
     }
+    let writer = state.writer(&name).await;
     let weights = change.weights.unwrap_or_default();
-    // Checked and applied at once; on an error nothing changes.
-    store.write(|catalog| catalog.set_weights(&weights))?;
-    let task_state = state.clone();
-    let body = tokio::task::spawn_blocking(move || {
-        let storage = task_state.storage.as_ref();
-        let mut settings = storage
-            .settings(&name)?
-            .ok_or_else(|| ApiError::UnknownStore(name.clone()))?;
-        settings.weights.extend(weights);
-        let new_strategy = change.strategy.filter(|s| *s != settings.strategy);
-        if let Some(s) = &new_strategy {
-            settings.strategy = s.clone();
-        }
-        storage.put_settings(&name, &settings)?;
-        if new_strategy.is_some() {
-            let reloaded = Store::load(storage, &name)?;
-            let body = body(&reloaded);
-            task_state.replace(reloaded);
-            return Ok::<_, ApiError>(body);
-        }
-        let store = task_state.store(&name)?;
-        Ok(body(&store))
+    let store = tokio::task::spawn_blocking(move || {
+        writer.change_settings(
+            &weights,
+            change.strategy.as_deref(),
+            change.allowed_origins.as_deref(),
+        )
     })
     .await??;
-    Ok(Json(body))
+    Ok(Json(body(&state, &store)?))
 }

@@ -1,0 +1,174 @@
+//! The limits that are not findings of the attack but bound what grows with
+//! input: request rates, socket message rates, sessions per store, votes and
+//! pages per session, the size of a request head. Each answers its own code.
+
+use std::time::Duration;
+
+use morelike::server::limits::Limits;
+use morelike::server::Config;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{config, demo_data_dir, TestApp};
+
+async fn with_limits(limits: Limits) -> (tempfile::TempDir, TestApp) {
+    let dir = demo_data_dir();
+    let app = TestApp::start(Config {
+        limits,
+        ..config(dir.path())
+    })
+    .await;
+    (dir, app)
+}
+
+#[tokio::test]
+async fn requests_past_the_rate_per_address_are_answered_429_with_retry_after() {
+    let (_dir, app) = with_limits(Limits {
+        requests_per_sec_per_address: 3,
+        ..Limits::default()
+    })
+    .await;
+    let mut limited = None;
+    for _ in 0..20 {
+        let (status, headers, body) = app
+            .request("GET", "/v1/stores/demo/products/15970", &[], None)
+            .await;
+        if status == 429 {
+            limited = Some((headers, body));
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+    }
+    let (headers, body) = limited.expect("the rate was enforced");
+    assert!(body.contains("rate_limited"), "{body}");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert_eq!(
+        app.http("GET", "/healthz", None).await.0,
+        200,
+        "health checks are not limited"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _) = app
+        .http("GET", "/v1/stores/demo/products/15970", None)
+        .await;
+    assert_eq!(status, 200, "the rate refills");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn messages_past_the_socket_rate_are_answered_rate_limited_and_the_socket_goes_on() {
+    let (_dir, app) = with_limits(Limits {
+        messages_per_sec_per_socket: 2,
+        ..Limits::default()
+    })
+    .await;
+    let mut ws = app.socket("demo").await;
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        let reply = ws.send(json!({"type": "ping", "id": i})).await;
+        assert_eq!(reply["id"], i, "the id is echoed either way");
+        codes.push(reply["code"].as_str().unwrap_or("pong").to_owned());
+    }
+    assert_eq!(
+        &codes[..4],
+        ["pong", "pong", "pong", "pong"],
+        "a burst of twice the rate"
+    );
+    assert!(codes.contains(&"rate_limited".to_owned()), "{codes:?}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let reply = ws.send(json!({"type": "ping"})).await;
+    assert_eq!(reply["type"], "pong", "the socket went on");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_past_its_vote_or_page_limit_is_full_until_reset() {
+    let (_dir, app) = with_limits(Limits {
+        max_votes_per_session: 2,
+        max_pages_per_session: 4,
+        ..Limits::default()
+    })
+    .await;
+    let mut ws = app.socket("demo").await;
+    let first = ws.page(json!({"type": "start", "seed": "15970"})).await;
+    let items: Vec<String> = crate::helpers::ids(&first);
+    ws.page(json!({"type": "vote", "product": items[0], "vote": "up"}))
+        .await;
+    let full = ws
+        .send(json!({"type": "vote", "votes": [
+            {"product": items[1], "vote": "up"}, {"product": items[2], "vote": "down"}]}))
+        .await;
+    assert_eq!(full["code"], "session_full", "{full}");
+    ws.page(json!({"type": "more"})).await;
+    ws.page(json!({"type": "more"})).await;
+    let full = ws.send(json!({"type": "more"})).await;
+    assert_eq!(full["code"], "session_full", "{full}");
+    assert!(full["message"].as_str().unwrap().contains("reset"));
+    let again = ws.page(json!({"type": "reset"})).await;
+    assert_eq!(again["round"], 1);
+    // The HTTP calls hold to the same limits.
+    let session = again["session"].as_str().unwrap();
+    let path = format!("/v1/stores/demo/sessions/{session}/votes");
+    let votes = json!({"votes": [{"product": items[1], "vote": "up"},
+        {"product": items[2], "vote": "up"}, {"product": items[3], "vote": "up"}]});
+    let (status, err) = app
+        .http("POST", &path, Some(("application/json", votes.to_string())))
+        .await;
+    assert_eq!((status, err["code"].as_str()), (409, Some("session_full")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_past_the_store_rate_are_refused() {
+    let (_dir, app) = with_limits(Limits {
+        sessions_per_store: 2,
+        ..Limits::default()
+    })
+    .await;
+    let mut ws = app.socket("demo").await;
+    ws.page(json!({"type": "start", "seed": "15970"})).await;
+    let start = Some(("application/json", json!({"seed": "15970"}).to_string()));
+    let (status, _) = app
+        .http("POST", "/v1/stores/demo/sessions", start.clone())
+        .await;
+    assert_eq!(status, 200);
+    let refused = ws.send(json!({"type": "start", "seed": "15970"})).await;
+    assert_eq!(refused["code"], "too_many_sessions", "{refused}");
+    let (status, err) = app.http("POST", "/v1/stores/demo/sessions", start).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (429, Some("too_many_sessions"))
+    );
+    let more = ws.page(json!({"type": "more"})).await;
+    assert_eq!(more["round"], 2, "a started session goes on");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_head_over_the_limit_is_refused() {
+    let (_dir, app) = with_limits(Limits {
+        max_header_bytes: 16 * 1024,
+        ..Limits::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: {}\r\n\r\n",
+        "p".repeat(40 * 1024)
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+    assert_eq!(app.http("GET", "/healthz", None).await.0, 200);
+    app.stop().await;
+}
