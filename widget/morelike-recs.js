@@ -651,8 +651,14 @@ export class MorelikeRecs extends HTMLElement {
     this._unanswered = null;
     this._confirm(reply, request);
     this._remember();
+    const unliked = this._refocus === 'unlike';
     this._render(reply.items);
     this._renderLiked();
+    if (unliked) {
+      // The pressed undo is gone with its like: the next like's undo, else the page.
+      const next = this._likedList.querySelector('button.unlike') || this._grid.querySelector('button.vote');
+      if (next) next.focus();
+    }
     this._hideNotice();
     const n = reply.items.length;
     const what = {
