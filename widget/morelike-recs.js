@@ -227,7 +227,7 @@ button.tool[disabled] { opacity: .45; cursor: not-allowed; }
 .liked { margin: 0 0 .75rem; }
 .liked[hidden] { display: none; }
 .liked h3 { font-size: .8rem; font-weight: 650; margin: 0 0 .35rem; color: var(--_muted); text-transform: uppercase; letter-spacing: .04em; }
-.liked ul { list-style: none; margin: 0; padding: 0 0 .2rem; display: flex; gap: .45rem; overflow-x: auto; }
+.liked ul { list-style: none; margin: 0; padding: 0 0 .2rem; display: flex; gap: .45rem; overflow-x: auto; contain: inline-size; }
 .liked li {
   display: flex; align-items: center; gap: .4rem; flex: 0 0 auto; max-width: 15rem;
   background: var(--_bg); border-radius: 999px; padding: .2rem .25rem .2rem .2rem;

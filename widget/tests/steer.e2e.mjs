@@ -268,6 +268,22 @@ try {
     await page.close();
   });
 
+  await check('at phone width the liked strip scrolls by itself: the page never scrolls sideways', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const { page } = await watched(phone, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    for (const n of [0, 1, 2]) await vote(page, (await lastPage(page)).items[n].id, 'up');
+    assert.equal((await likedIds(page)).length, 3);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    const strip = await inShadow(page, 'const u = root.querySelector(".liked ul"); return [u.scrollWidth, u.clientWidth]');
+    assert.ok(strip[1] <= 390, `the strip is ${strip[1]}px wide`);
+    await page.evaluate(() => Promise.all(document.querySelector('morelike-recs').shadowRoot.getAnimations().map((a) => a.finished)));
+    await page.locator('morelike-recs .bar').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'widget-phone.png') });
+    await phone.close();
+  });
+
   // --- an unknown product --------------------------------------------------------
   await check('an unknown product shows a clear empty state, not the previous cards or a raw error', async () => {
     const { page } = await watched(context, `${base}/?product=${SEED}`);
@@ -470,7 +486,7 @@ try {
     await page.close();
   });
 
-  // --- the screenshot for the README ------------------------------------------------
+  // --- the screenshot for the README (docs/screenshots/demo-desktop.png) ------------
   {
     const { page } = await watched(context, `${base}/?product=${SEED}`);
     await waitPages(page, 1);
@@ -479,6 +495,7 @@ try {
     await vote(page, (await lastPage(page)).items[3].id, 'down');
     await vote(page, (await lastPage(page)).items[0].id, 'up');
     await page.evaluate(() => Promise.all(document.querySelector('morelike-recs').shadowRoot.getAnimations().map((a) => a.finished)));
+    await page.evaluate(() => scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, 'widget-steer.png') });
     await page.close();
   }
