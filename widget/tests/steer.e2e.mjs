@@ -239,6 +239,29 @@ try {
     await page.close();
   });
 
+  await check('a stored session the server does not know (expired) starts afresh, and forgets its old likes', async () => {
+    const { page } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    const mine = (await lastPage(page)).session;
+    await page.evaluate((seed) => sessionStorage.setItem(`morelike:demo:${seed}::`, JSON.stringify({
+      session: '0123456789abcdef0123456789abcdef',
+      votes: [{ id: '1163', vote: 'up', round: 1 }],
+      liked: [{ id: '1163', name: 'A ghost from an expired session', image: null, attributes: {} }],
+    })), SEED);
+    await page.reload();
+    await waitPages(page, 1);
+    const fresh = await lastPage(page);
+    assert.equal(fresh.request, 'start');
+    assert.equal(fresh.round, 1);
+    assert.notEqual(fresh.session, '0123456789abcdef0123456789abcdef');
+    assert.notEqual(fresh.session, mine);
+    assert.deepEqual(await likedIds(page), []);
+    assert.equal(await toolDisabled(page, 'undo'), true);
+    const errors = await page.evaluate(() => window.__errors.map((e) => e.code));
+    assert.deepEqual(errors, ['unknown_session']);
+    await page.close();
+  });
+
   // --- voting while the server is down ------------------------------------------
   await check('while the server is down votes are disabled, nothing is reported sent, and on reconnect voting works', async () => {
     const { page } = await watched(context, `${base}/?product=${SEED}`);
