@@ -104,6 +104,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/widget/morelike-recs.js", get(page::widget))
+        .route("/widget/morelike-shapes.js", get(page::shapes))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/openapi.json", get(openapi::serve))
