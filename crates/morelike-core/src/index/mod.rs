@@ -18,7 +18,7 @@ pub use point::Point;
 pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
 
-use crate::product::{Product, ProductId};
+use crate::product::{Described, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 
 /// How dense rows are stored and scanned.
@@ -32,6 +32,7 @@ pub enum Precision {
     I8,
 }
 
+#[derive(Serialize, Deserialize)]
 enum Dense {
     F32(Vec<f32>),
     I8 { data: Vec<i8>, scales: Vec<f32> },
@@ -47,6 +48,7 @@ pub struct Prepared {
 }
 
 /// Every product of a store as vectors, with the encoder that made them.
+#[derive(Serialize, Deserialize)]
 pub struct Index {
     encoder: Encoder,
     dim: usize,
@@ -68,12 +70,17 @@ pub struct Index {
 
 impl Index {
     /// Builds an index over products with a fitted encoder.
-    pub fn build<'p>(
+    pub fn build<P: Described>(
         mut encoder: Encoder,
-        products: impl Iterator<Item = &'p Product>,
+        products: impl Iterator<Item = P>,
         precision: Precision,
     ) -> Self {
-        let encoded: Vec<(&Product, Encoded)> = products.map(|p| (p, encoder.encode(p))).collect();
+        let encoded: Vec<(P, Encoded)> = products
+            .map(|p| {
+                let e = encoder.encode(&p);
+                (p, e)
+            })
+            .collect();
         let layout = encoder.layout();
         let dim = layout.dense_dim;
         let dense = match precision {
@@ -115,7 +122,7 @@ impl Index {
             max_norms: Vec::new(),
         };
         for (product, e) in encoded {
-            index.put(product, e);
+            index.put(&product, e);
         }
         index
     }
@@ -201,13 +208,13 @@ impl Index {
     }
 
     /// Adds or replaces a product; returns its row.
-    pub fn upsert(&mut self, product: &Product) -> u32 {
+    pub fn upsert(&mut self, product: &impl Described) -> u32 {
         let encoded = self.encoder.encode(product);
         self.put(product, encoded)
     }
 
-    fn put(&mut self, product: &Product, e: Encoded) -> u32 {
-        let row = match self.rows.get(&product.id) {
+    fn put(&mut self, product: &impl Described, e: Encoded) -> u32 {
+        let row = match self.rows.get(product.id()) {
             Some(&row) => row,
             None => {
                 let row = self.free.pop().unwrap_or(self.ids.len() as u32);
@@ -220,8 +227,8 @@ impl Index {
                         Dense::I8 { data, .. } => data.resize(data.len() + self.dim, 0),
                     }
                 }
-                self.ids[row as usize] = product.id.clone();
-                self.rows.insert(product.id.clone(), row);
+                self.ids[row as usize] = product.id().to_owned();
+                self.rows.insert(product.id().to_owned(), row);
                 row
             }
         };
@@ -262,8 +269,8 @@ impl Index {
             }
             column[r] = code;
         }
-        self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
-        if product.in_stock {
+        self.prices[r] = product.price().map_or(f32::NAN, |p| p as f32);
+        if product.in_stock() {
             self.in_stock.insert(row);
         } else {
             self.in_stock.remove(row);
