@@ -129,8 +129,8 @@ async fn a_full_disk_refuses_writes_clearly_readyz_says_why_and_writes_succeed_a
         .http_as(ADMIN, "GET", "/v1/stores/demo/settings", None)
         .await;
     assert_eq!(
-        settings["weights"]["colour"], 4.0,
-        "the refused change changed nothing: {settings}"
+        settings["weights"]["colour"], 1.0,
+        "the refused change changed nothing (the shipped weight is 1): {settings}"
     );
     let (status, _) = app.http("GET", "/v1/stores/demo/similar/15970", None).await;
     assert_eq!(status, 200, "reads go on");

@@ -109,7 +109,11 @@ async fn uploads_sent_while_a_large_upload_rebuilds_the_catalog_are_live_at_once
         let mut statuses = Vec::new();
         for i in 0..12 {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            let small = [row(&format!("small-{i}"), "Ultraviolet", "Small Shirt")];
+            let small = [row(
+                &format!("small-{i}"),
+                "Ultraviolet",
+                &format!("Small Shirt {i}"),
+            )];
             statuses.push(upload_csv(&app, &key, &small).await.0);
         }
         statuses
@@ -130,7 +134,8 @@ async fn uploads_sent_while_a_large_upload_rebuilds_the_catalog_are_live_at_once
         );
     }
     assert!(product_name(&app, &key, "big-5999").await.is_some());
-    // The live index has every small one: a page filtered to their colour.
+    // The live index has every small one: a page filtered to their colour
+    // (each has its own name, so one page may hold them all).
     let mut ws = app.socket("demo").await;
     let page = ws
         .page(json!({"type": "start", "seed": "15970", "k": 20,
