@@ -121,7 +121,8 @@ pub struct ImportOutcome {
     pub updated: usize,
     /// Products that existed unchanged (not written).
     pub unchanged: usize,
-    /// The products written (added or updated), for a live catalog to apply.
+    /// The products written (added or updated), for a live catalog to
+    /// apply (empty after [`import`], which has no live catalog).
     #[serde(skip)]
     pub changed: Vec<Product>,
 }
@@ -201,7 +202,8 @@ pub fn import(
         .into_iter()
         .map(|p| (p.id.clone(), p.fingerprint()))
         .collect();
-    let outcome = diff(parsed, |id| existing.get(id).copied());
+    let mut outcome = diff(parsed, |id| existing.get(id).copied());
+    drop(existing);
     let mut settings = storage
         .settings(store)?
         .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
@@ -210,6 +212,9 @@ pub fn import(
         .weights
         .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));
     storage.put_products(store, &outcome.changed)?;
+    // Not kept: the store's catalog is loaded from storage (or its
+    // snapshot), and a million products held here would double the peak.
+    outcome.changed = Vec::new();
     storage.put_settings(store, &settings)?;
     Ok(outcome)
 }
