@@ -14,10 +14,10 @@ pub mod session;
 pub mod strategy;
 pub mod views;
 
-pub use catalog::{Catalog, CatalogError, Change};
+pub use catalog::{Card, Catalog, CatalogError, Change};
 pub use explain::Explanation;
 pub use index::{Filters, Precision};
 pub use mapping::{Format, Mapping};
-pub use product::{Product, ProductId};
+pub use product::{Described, Product, ProductId};
 pub use session::{Page, Session, SessionError, Vote};
 pub use strategy::Strategy;

@@ -38,6 +38,80 @@ fn yes() -> bool {
     true
 }
 
+/// What the views and the index read of a product, whether it is a
+/// [`Product`] or a row of a catalog's compact cards.
+pub trait Described {
+    /// The merchant's id.
+    fn id(&self) -> &str;
+    /// The display name.
+    fn name(&self) -> &str;
+    /// The price, when there is one.
+    fn price(&self) -> Option<f64>;
+    /// Whether it can be bought now.
+    fn in_stock(&self) -> bool;
+    /// A text or categorical attribute.
+    fn attribute(&self, field: &str) -> Option<&str>;
+    /// A numeric attribute.
+    fn number(&self, field: &str) -> Option<f64>;
+    /// A merchant's vector.
+    fn vector(&self, field: &str) -> Option<&[f32]>;
+    /// The value of a text field: the name, an attribute, or nothing.
+    fn text(&self, field: &str, name_field: &str) -> Option<&str> {
+        if field == name_field {
+            return Some(self.name());
+        }
+        self.attribute(field)
+    }
+}
+
+impl Described for Product {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn price(&self) -> Option<f64> {
+        self.price
+    }
+    fn in_stock(&self) -> bool {
+        self.in_stock
+    }
+    fn attribute(&self, field: &str) -> Option<&str> {
+        self.attributes.get(field).map(String::as_str)
+    }
+    fn number(&self, field: &str) -> Option<f64> {
+        self.numbers.get(field).copied()
+    }
+    fn vector(&self, field: &str) -> Option<&[f32]> {
+        self.vectors.get(field).map(Vec::as_slice)
+    }
+}
+
+impl<T: Described + ?Sized> Described for &T {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn price(&self) -> Option<f64> {
+        (**self).price()
+    }
+    fn in_stock(&self) -> bool {
+        (**self).in_stock()
+    }
+    fn attribute(&self, field: &str) -> Option<&str> {
+        (**self).attribute(field)
+    }
+    fn number(&self, field: &str) -> Option<f64> {
+        (**self).number(field)
+    }
+    fn vector(&self, field: &str) -> Option<&[f32]> {
+        (**self).vector(field)
+    }
+}
+
 impl Product {
     /// A product with an id and a name and nothing else.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -63,10 +137,66 @@ impl Product {
 
     /// The value of a text field: the name, an attribute, or nothing.
     pub fn text(&self, field: &str, name_field: &str) -> Option<&str> {
-        if field == name_field {
-            return Some(&self.name);
+        Described::text(self, field, name_field)
+    }
+
+    /// A stable 64-bit fingerprint of everything stored of the product:
+    /// two products with the same fingerprint are taken as equal (an upsert
+    /// of one over the other changes nothing).
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = Fingerprint::default();
+        h.text(&self.id);
+        h.text(&self.name);
+        h.number(self.price);
+        h.bytes(&[u8::from(self.image.is_some())]);
+        h.text(self.image.as_deref().unwrap_or(""));
+        h.bytes(&[u8::from(self.in_stock)]);
+        for (k, v) in &self.attributes {
+            h.text(k);
+            h.text(v);
         }
-        self.attributes.get(field).map(String::as_str)
+        h.bytes(b"|");
+        for (k, v) in &self.numbers {
+            h.text(k);
+            h.number(Some(*v));
+        }
+        h.bytes(b"|");
+        for (k, v) in &self.vectors {
+            h.text(k);
+            h.bytes(&(v.len() as u64).to_le_bytes());
+            for x in v {
+                h.bytes(&x.to_bits().to_le_bytes());
+            }
+        }
+        crate::hash::mix(h.0)
+    }
+}
+
+/// FNV-1a over length-prefixed fields.
+struct Fingerprint(u64);
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fingerprint {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn text(&mut self, s: &str) {
+        self.bytes(&(s.len() as u64).to_le_bytes());
+        self.bytes(s.as_bytes());
+    }
+    fn number(&mut self, n: Option<f64>) {
+        match n {
+            Some(n) => self.bytes(&n.to_bits().to_le_bytes()),
+            None => self.bytes(b"\xffnone"),
+        }
     }
 }
 

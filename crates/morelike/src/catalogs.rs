@@ -6,10 +6,12 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use morelike_core::catalog::snapshot;
 use morelike_core::import::{FieldLimits, ImportReport, Importer, Lookup};
 use morelike_core::{Catalog, Change, Format, Mapping, Precision, Product};
 use serde::Serialize;
 
+use crate::snapshots::Snapshots;
 use crate::store::{Storage, StoreSettings};
 
 /// Reads a mapping file and the lookup tables it names (relative to it).
@@ -59,13 +61,43 @@ pub fn from_file(catalog: &Path, mapping: &Path) -> anyhow::Result<Catalog> {
     ))
 }
 
-/// Builds a store's catalog from its settings and stored products.
+/// A store's catalog: read from its index snapshot when that is whole and
+/// current, else built from its settings and stored products (and then
+/// snapshotted).
 pub fn load(storage: &dyn Storage, store: &str) -> anyhow::Result<Catalog> {
     let Some(settings) = storage.settings(store)? else {
         bail!("there is no store '{store}': import a catalog into it first");
     };
-    let products = storage.products(store)?;
-    build(&settings, products)
+    load_with(storage, store, &settings)
+}
+
+/// [`load`] with the store's settings in hand.
+pub fn load_with(
+    storage: &dyn Storage,
+    store: &str,
+    settings: &StoreSettings,
+) -> anyhow::Result<Catalog> {
+    // Read before the products: a change in between leaves the snapshot
+    // stamped with an older version than it holds (stale, never wrong).
+    let version = storage.products_version(store)?;
+    let stamp = snapshot::stamp(version, &settings.mapping, settings.precision);
+    let snapshots = storage.snapshot_dir().map(Snapshots::new);
+    if let Some(mut catalog) = snapshots
+        .as_ref()
+        .and_then(|s| s.read(store, &settings.mapping, stamp))
+    {
+        catalog
+            .set_weights(&settings.weights)
+            .context("the store's saved weights do not fit its views")?;
+        return Ok(catalog);
+    }
+    let catalog = build(settings, storage.products(store)?)?;
+    if let Some(snapshots) = &snapshots {
+        if let Err(e) = snapshots.write(store, &catalog, stamp) {
+            tracing::warn!(store, error = %e, "index snapshot not written");
+        }
+    }
+    Ok(catalog)
 }
 
 /// Builds a catalog from settings and products (weights applied).
@@ -89,7 +121,8 @@ pub struct ImportOutcome {
     pub updated: usize,
     /// Products that existed unchanged (not written).
     pub unchanged: usize,
-    /// The products written (added or updated), for a live catalog to apply.
+    /// The products written (added or updated), for a live catalog to
+    /// apply (empty after [`import`], which has no live catalog).
     #[serde(skip)]
     pub changed: Vec<Product>,
 }
@@ -126,16 +159,17 @@ pub fn parse(
     Ok(Parsed { report, products })
 }
 
-/// Splits parsed products into what changes against `existing`, with the
-/// counts of added, updated and unchanged products.
-pub fn diff<'a>(parsed: Parsed, existing: impl Fn(&str) -> Option<&'a Product>) -> ImportOutcome {
+/// Splits parsed products into what changes against `existing` (the
+/// fingerprint of the stored product with an id, [`Product::fingerprint`]),
+/// with the counts of added, updated and unchanged products.
+pub fn diff(parsed: Parsed, existing: impl Fn(&str) -> Option<u64>) -> ImportOutcome {
     let mut outcome = ImportOutcome {
         report: parsed.report,
         ..ImportOutcome::default()
     };
     for p in parsed.products {
         let change = match existing(&p.id) {
-            Some(old) if *old == p => Change::Unchanged,
+            Some(old) if old == p.fingerprint() => Change::Unchanged,
             Some(_) => Change::Updated,
             None => Change::Added,
         };
@@ -163,12 +197,13 @@ pub fn import(
     input: impl Read,
 ) -> anyhow::Result<ImportOutcome> {
     let parsed = parse(mapping, lookups, format, input, FieldLimits::default())?;
-    let existing: HashMap<String, Product> = storage
+    let existing: HashMap<String, u64> = storage
         .products(store)?
         .into_iter()
-        .map(|p| (p.id.clone(), p))
+        .map(|p| (p.id.clone(), p.fingerprint()))
         .collect();
-    let outcome = diff(parsed, |id| existing.get(id));
+    let mut outcome = diff(parsed, |id| existing.get(id).copied());
+    drop(existing);
     let mut settings = storage
         .settings(store)?
         .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
@@ -177,6 +212,9 @@ pub fn import(
         .weights
         .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));
     storage.put_products(store, &outcome.changed)?;
+    // Not kept: the store's catalog is loaded from storage (or its
+    // snapshot), and a million products held here would double the peak.
+    outcome.changed = Vec::new();
     storage.put_settings(store, &settings)?;
     Ok(outcome)
 }

@@ -5,4 +5,5 @@ pub mod bench;
 pub mod catalogs;
 pub mod cli;
 pub mod server;
+pub mod snapshots;
 pub mod store;

@@ -215,7 +215,7 @@ impl<'c> Simulator<'c> {
             let precision = share(&classes, |c| c == start.target);
             let mut names: Vec<String> = rows
                 .iter()
-                .map(|&r| normalized_name(&catalog.at(r).name))
+                .map(|&r| normalized_name(catalog.at(r).name()))
                 .collect();
             names.sort_unstable();
             if names.windows(2).any(|w| w[0] == w[1]) {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::catalog::Catalog;
-use crate::product::Product;
+use crate::product::Described;
 
 /// A product's three truth attributes as codes; [`NONE`] where it has none.
 pub type Class = [u32; 3];
@@ -46,7 +46,7 @@ impl Attribute {
     }
 
     /// The attribute's value for a product, if it has one.
-    pub fn value(&self, product: &Product, name_field: &str) -> Option<String> {
+    pub fn value(&self, product: &impl Described, name_field: &str) -> Option<String> {
         match self {
             Attribute::Field(f) => product
                 .text(f, name_field)
@@ -96,7 +96,7 @@ impl Truth {
             }
             let product = catalog.at(row);
             for (i, attribute) in attributes.iter().enumerate() {
-                if let Some(value) = attribute.value(product, name_field) {
+                if let Some(value) = attribute.value(&product, name_field) {
                     let next = codes[i].len() as u32;
                     let code = *codes[i].entry(value.clone()).or_insert_with(|| {
                         labels[i].push(value);

@@ -19,7 +19,7 @@ pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
 
 use crate::hash::product_key;
-use crate::product::{normalized_name, Product, ProductId};
+use crate::product::{normalized_name, Described, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 
 /// How dense rows are stored and scanned.
@@ -33,6 +33,7 @@ pub enum Precision {
     I8,
 }
 
+#[derive(Serialize, Deserialize)]
 enum Dense {
     F32(Vec<f32>),
     I8 { data: Vec<i8>, scales: Vec<f32> },
@@ -44,7 +45,7 @@ pub type Weights = [f32];
 /// Products grouped by their categorical values: one *kind* per distinct
 /// combination, with its rows ordered by product key. Strategies work on
 /// kinds (a few thousand) where they would otherwise visit every row.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Kinds {
     ids: HashMap<Box<[u32]>, u32>,
     codes: Vec<Box<[u32]>>,
@@ -114,6 +115,7 @@ pub struct Prepared {
 }
 
 /// Every product of a store as vectors, with the encoder that made them.
+#[derive(Serialize, Deserialize)]
 pub struct Index {
     encoder: Encoder,
     dim: usize,
@@ -143,12 +145,17 @@ pub struct Index {
 
 impl Index {
     /// Builds an index over products with a fitted encoder.
-    pub fn build<'p>(
+    pub fn build<P: Described>(
         mut encoder: Encoder,
-        products: impl Iterator<Item = &'p Product>,
+        products: impl Iterator<Item = P>,
         precision: Precision,
     ) -> Self {
-        let encoded: Vec<(&Product, Encoded)> = products.map(|p| (p, encoder.encode(p))).collect();
+        let encoded: Vec<(P, Encoded)> = products
+            .map(|p| {
+                let e = encoder.encode(&p);
+                (p, e)
+            })
+            .collect();
         let layout = encoder.layout();
         let dim = layout.dense_dim;
         let dense = match precision {
@@ -195,7 +202,7 @@ impl Index {
         };
         index.kinds.building = true;
         for (product, e) in encoded {
-            index.put(product, e);
+            index.put(&product, e);
         }
         index.kinds.sort(&index.keys);
         index
@@ -301,13 +308,13 @@ impl Index {
     }
 
     /// Adds or replaces a product; returns its row.
-    pub fn upsert(&mut self, product: &Product) -> u32 {
+    pub fn upsert(&mut self, product: &impl Described) -> u32 {
         let encoded = self.encoder.encode(product);
         self.put(product, encoded)
     }
 
-    fn put(&mut self, product: &Product, e: Encoded) -> u32 {
-        let row = match self.rows.get(&product.id) {
+    fn put(&mut self, product: &impl Described, e: Encoded) -> u32 {
+        let row = match self.rows.get(product.id()) {
             Some(&row) => row,
             None => {
                 let row = self.free.pop().unwrap_or(self.ids.len() as u32);
@@ -322,9 +329,9 @@ impl Index {
                         Dense::I8 { data, .. } => data.resize(data.len() + self.dim, 0),
                     }
                 }
-                self.ids[row as usize] = product.id.clone();
-                self.keys[row as usize] = product_key(&product.id);
-                self.rows.insert(product.id.clone(), row);
+                self.ids[row as usize] = product.id().to_owned();
+                self.keys[row as usize] = product_key(product.id());
+                self.rows.insert(product.id().to_owned(), row);
                 row
             }
         };
@@ -371,9 +378,9 @@ impl Index {
         }
         self.count_values(r, true);
         self.kinds.put(row, &e.codes, self.keys[r], &self.keys);
-        self.names[r] = product_key(&normalized_name(&product.name));
-        self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
-        if product.in_stock {
+        self.names[r] = product_key(&normalized_name(product.name()));
+        self.prices[r] = product.price().map_or(f32::NAN, |p| p as f32);
+        if product.in_stock() {
             self.in_stock.insert(row);
         } else {
             self.in_stock.remove(row);
@@ -706,7 +713,7 @@ mod tests {
             mapping,
             (0..20)
                 .map(|i| p(&i.to_string(), if i % 2 == 0 { "red" } else { "blue" }))
-                .collect(),
+                .collect::<Vec<_>>(),
             Precision::F32,
         );
         catalog.upsert(p("3", "red"));

@@ -1,7 +1,7 @@
 //! A set of index rows as a bitset: shown products, live rows, in-stock rows.
 
 /// A growable bitset of row numbers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RowSet {
     words: Vec<u64>,
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 /// The values of one categorical field, each with a code.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Dictionary {
     codes: HashMap<String, u32>,
     labels: Vec<String>,
@@ -12,18 +12,12 @@ pub struct Dictionary {
 impl Dictionary {
     /// Codes the values in order of frequency (ties by value), so codes do not
     /// depend on row order.
-    pub fn fit<'s>(values: impl Iterator<Item = &'s String>) -> Self {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+    pub fn fit(values: impl Iterator<Item = impl AsRef<str>>) -> Self {
+        let mut counts = Counts::default();
         for v in values {
-            *counts.entry(v).or_default() += 1;
+            counts.add(v.as_ref());
         }
-        let mut ordered: Vec<(&str, usize)> = counts.into_iter().collect();
-        ordered.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let mut dict = Dictionary::default();
-        for (value, _) in ordered {
-            dict.code_or_insert(value);
-        }
-        dict
+        counts.into_dictionary()
     }
 
     /// The code of a value, adding it when new.
@@ -55,5 +49,32 @@ impl Dictionary {
     /// Whether no value was seen.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
+    }
+}
+
+/// How often each value of a field occurs, counted before coding them.
+#[derive(Default)]
+pub(crate) struct Counts(HashMap<String, usize>);
+
+impl Counts {
+    /// Counts one occurrence of a value.
+    pub(crate) fn add(&mut self, value: &str) {
+        match self.0.get_mut(value) {
+            Some(n) => *n += 1,
+            None => {
+                self.0.insert(value.to_owned(), 1);
+            }
+        }
+    }
+
+    /// The dictionary: values in order of frequency (ties by value).
+    pub(crate) fn into_dictionary(self) -> Dictionary {
+        let mut ordered: Vec<(String, usize)> = self.0.into_iter().collect();
+        ordered.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut dict = Dictionary::default();
+        for (value, _) in ordered {
+            dict.code_or_insert(&value);
+        }
+        dict
     }
 }

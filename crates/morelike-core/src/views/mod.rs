@@ -20,6 +20,8 @@ use numeric::NumericEncoder;
 use text::TextEncoder;
 
 use crate::mapping::{Mapping, ViewSpec};
+use crate::product::Described;
+#[cfg(test)]
 use crate::product::Product;
 
 /// How a view turns fields into a vector.
@@ -40,7 +42,7 @@ pub enum ViewKind {
 pub const LANES: usize = 16;
 
 /// Where one view lives in the product vector.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ViewLayout {
     /// The view's name.
     pub name: String,
@@ -53,7 +55,7 @@ pub struct ViewLayout {
 }
 
 /// The shape of every product vector in a store.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Layout {
     /// The views, in mapping order.
     pub views: Vec<ViewLayout>,
@@ -88,6 +90,7 @@ pub struct Encoded {
 /// The code of a categorical field a product has no value for.
 pub const MISSING: u32 = u32::MAX;
 
+#[derive(Serialize, Deserialize)]
 enum ViewEncoder {
     Text(TextEncoder),
     Categorical,
@@ -97,6 +100,7 @@ enum ViewEncoder {
 
 /// Turns products into vectors; fitted once on a catalog (TF-IDF weights,
 /// numeric ranges, category dictionaries) and then used for every upsert.
+#[derive(Serialize, Deserialize)]
 pub struct Encoder {
     layout: Layout,
     specs: Vec<ViewSpec>,
@@ -123,7 +127,7 @@ pub fn planned_dim(spec: &ViewSpec, vector_dim: usize) -> usize {
 
 impl Encoder {
     /// Fits the views of `mapping` on a catalog.
-    pub fn fit<'p>(mapping: &Mapping, products: impl Iterator<Item = &'p Product> + Clone) -> Self {
+    pub fn fit<P: Described>(mapping: &Mapping, products: impl Iterator<Item = P> + Clone) -> Self {
         let name_field = mapping.fields.name.clone();
         let price_field = mapping.fields.price.clone();
         let mut views = Vec::new();
@@ -150,7 +154,7 @@ impl Encoder {
                     let dim = spec.dim.unwrap_or_else(|| {
                         products
                             .clone()
-                            .find_map(|p| p.vectors.get(&field).map(Vec::len))
+                            .find_map(|p| p.vector(&field).map(<[f32]>::len))
                             .unwrap_or(0)
                     });
                     (ViewEncoder::Vector { field, dim }, padded(dim))
@@ -172,12 +176,19 @@ impl Encoder {
             dense_dim += dim;
             encoders.push(encoder);
         }
-        let mut dictionaries: Vec<Dictionary> =
-            fields.iter().map(|_| Dictionary::default()).collect();
-        for (i, (field, _)) in fields.iter().enumerate() {
-            dictionaries[i] =
-                Dictionary::fit(products.clone().filter_map(|p| p.attributes.get(field)));
+        let mut counts: Vec<categorical::Counts> =
+            fields.iter().map(|_| Default::default()).collect();
+        for p in products.clone() {
+            for ((field, _), counts) in fields.iter().zip(&mut counts) {
+                if let Some(value) = p.attribute(field) {
+                    counts.add(value);
+                }
+            }
         }
+        let dictionaries = counts
+            .into_iter()
+            .map(categorical::Counts::into_dictionary)
+            .collect();
         Encoder {
             layout: Layout {
                 views,
@@ -208,7 +219,44 @@ impl Encoder {
     }
 
     /// Encodes a product; categorical values never seen before get new codes.
-    pub fn encode(&mut self, product: &Product) -> Encoded {
+    pub fn encode(&mut self, product: &impl Described) -> Encoded {
+        let mut encoded = self.encode_dense(product);
+        encoded.codes = self
+            .layout
+            .fields
+            .iter()
+            .zip(&mut self.dictionaries)
+            .map(|((field, _), dict)| {
+                product
+                    .attribute(field)
+                    .map_or(MISSING, |value| dict.code_or_insert(value))
+            })
+            .collect();
+        encoded
+    }
+
+    /// Encodes a product whose categorical values the dictionaries already
+    /// hold (a product of the catalog the encoder was fitted on); a value
+    /// they do not hold is coded as missing. Takes `&self`, so rows can be
+    /// encoded side by side.
+    pub fn encode_known(&self, product: &impl Described) -> Encoded {
+        let mut encoded = self.encode_dense(product);
+        encoded.codes = self
+            .layout
+            .fields
+            .iter()
+            .zip(&self.dictionaries)
+            .map(|((field, _), dict)| {
+                product
+                    .attribute(field)
+                    .and_then(|value| dict.code(value))
+                    .unwrap_or(MISSING)
+            })
+            .collect();
+        encoded
+    }
+
+    fn encode_dense(&self, product: &impl Described) -> Encoded {
         let mut dense = vec![0.0f32; self.layout.dense_dim];
         for (view, encoder) in self.layout.views.iter().zip(&self.encoders) {
             let out = &mut dense[view.dense.clone()];
@@ -218,7 +266,7 @@ impl Encoder {
                     numeric.encode(|f| number(product, f, self.price_field.as_deref()), out)
                 }
                 ViewEncoder::Vector { field, dim } => {
-                    if let Some(v) = product.vectors.get(field).filter(|v| v.len() == *dim) {
+                    if let Some(v) = product.vector(field).filter(|v| v.len() == *dim) {
                         out[..*dim].copy_from_slice(v);
                         normalize(out);
                     }
@@ -226,27 +274,18 @@ impl Encoder {
                 ViewEncoder::Categorical => {}
             }
         }
-        let codes = self
-            .layout
-            .fields
-            .iter()
-            .zip(&mut self.dictionaries)
-            .map(|((field, _), dict)| {
-                product
-                    .attributes
-                    .get(field)
-                    .map_or(MISSING, |value| dict.code_or_insert(value))
-            })
-            .collect();
-        Encoded { dense, codes }
+        Encoded {
+            dense,
+            codes: Vec::new(),
+        }
     }
 }
 
-fn number(product: &Product, field: &str, price_field: Option<&str>) -> Option<f64> {
+fn number(product: &impl Described, field: &str, price_field: Option<&str>) -> Option<f64> {
     if price_field == Some(field) {
-        return product.price;
+        return product.price();
     }
-    product.numbers.get(field).copied()
+    product.number(field)
 }
 
 /// Scales a slice to unit length (leaves a zero slice as it is).

@@ -2,11 +2,13 @@
 //! log scale when the values span orders of magnitude (prices), so that close
 //! numbers have a high cosine and far ones a low one.
 
+#[cfg(test)]
 use crate::product::Product;
 
 /// Buckets per numeric field.
 pub const BUCKETS: usize = 16;
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Scale {
     field: String,
     log: bool,
@@ -31,21 +33,22 @@ impl Scale {
 }
 
 /// The fitted ranges of a numeric view's fields.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct NumericEncoder {
     scales: Vec<Scale>,
 }
 
 impl NumericEncoder {
-    pub(super) fn fit<'p>(
+    pub(super) fn fit<P>(
         fields: &[String],
-        products: impl Iterator<Item = &'p Product> + Clone,
-        value: impl Fn(&Product, &str) -> Option<f64>,
+        products: impl Iterator<Item = P> + Clone,
+        value: impl Fn(&P, &str) -> Option<f64>,
     ) -> Self {
         let scales = fields
             .iter()
             .map(|field| {
                 let mut values: Vec<f64> =
-                    products.clone().filter_map(|p| value(p, field)).collect();
+                    products.clone().filter_map(|p| value(&p, field)).collect();
                 values.sort_by(f64::total_cmp);
                 let pick = |q: f64| -> f64 {
                     if values.is_empty() {

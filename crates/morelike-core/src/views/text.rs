@@ -5,11 +5,14 @@
 use std::collections::HashMap;
 
 use crate::hash::{fnv1a, mix};
+use crate::product::Described;
+#[cfg(test)]
 use crate::product::Product;
 
 /// How much a character trigram counts against a whole word.
 const TRIGRAM_WEIGHT: f32 = 0.25;
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct TextEncoder {
     fields: Vec<String>,
     idf: HashMap<u64, f32>,
@@ -42,11 +45,11 @@ fn features(text: &str, mut emit: impl FnMut(u64, f32)) {
 }
 
 impl TextEncoder {
-    pub(super) fn fit<'p>(
+    pub(super) fn fit<P: Described>(
         fields: &[String],
         name_field: &str,
         dim: usize,
-        products: impl Iterator<Item = &'p Product>,
+        products: impl Iterator<Item = P>,
     ) -> Self {
         let mut df: HashMap<u64, u32> = HashMap::new();
         let mut n = 0u32;
@@ -74,7 +77,7 @@ impl TextEncoder {
         }
     }
 
-    pub(super) fn encode(&self, product: &Product, name_field: &str, out: &mut [f32]) {
+    pub(super) fn encode(&self, product: &impl Described, name_field: &str, out: &mut [f32]) {
         let mut tf: HashMap<u64, f32> = HashMap::new();
         for field in &self.fields {
             if let Some(text) = product.text(field, name_field) {

@@ -32,7 +32,7 @@ fn mapping() -> Mapping {
 }
 
 fn catalog_from(rows: &[(Vec<f32>, u8)], precision: Precision) -> Catalog {
-    let products = rows
+    let products: Vec<Product> = rows
         .iter()
         .enumerate()
         .map(|(i, (emb, colour))| {

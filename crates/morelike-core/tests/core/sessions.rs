@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use morelike_core::index::Filters;
 use morelike_core::strategy::{self, Rocchio};
-use morelike_core::{Product, Session, SessionError, Vote};
+use morelike_core::{Card, Session, SessionError, Vote};
 
 use crate::helpers::fashion;
 
-fn attr<'a>(p: &'a Product, field: &str) -> &'a str {
-    p.attributes.get(field).map_or("", String::as_str)
+fn attr<'a>(p: &Card<'a>, field: &str) -> &'a str {
+    p.attribute(field).unwrap_or("")
 }
 
 #[test]
@@ -23,16 +23,16 @@ fn upvoting_a_blue_shirt_brings_more_blue_shirts_than_the_first_page() {
                 && attr(p, "baseColour") == "Black"
                 && attr(p, "gender") == "Men"
         })
-        .map(|p| p.id.clone())
+        .map(|p| p.id().to_owned())
         .min()
         .unwrap();
     let mut session = Session::start(catalog, &seed, 8, Filters::default()).unwrap();
     let strategy = Rocchio::default();
     let first = session.next_page(catalog, &strategy, 1).unwrap();
-    let count = |items: &[(String, f32)], f: &dyn Fn(&Product) -> bool| {
+    let count = |items: &[(String, f32)], f: &dyn Fn(&Card) -> bool| {
         items
             .iter()
-            .filter(|(id, _)| f(catalog.get(id).unwrap()))
+            .filter(|(id, _)| f(&catalog.get(id).unwrap()))
             .count()
     };
     let blue_shirt = catalog
@@ -42,7 +42,7 @@ fn upvoting_a_blue_shirt_brings_more_blue_shirts_than_the_first_page() {
                 && attr(p, "baseColour") == "Blue"
                 && attr(p, "gender") == "Men"
         })
-        .map(|p| p.id.clone())
+        .map(|p| p.id().to_owned())
         .min()
         .unwrap();
     let mut blue = 0;
@@ -104,7 +104,7 @@ fn filters_hold_on_every_page_and_unknown_filter_fields_are_refused() {
         assert!(page
             .items
             .iter()
-            .all(|(id, _)| attr(catalog.get(id).unwrap(), "gender") == "Women"));
+            .all(|(id, _)| attr(&catalog.get(id).unwrap(), "gender") == "Women"));
     }
     let bad = Filters {
         attributes: BTreeMap::from([("brand".to_owned(), vec!["x".to_owned()])]),
@@ -215,7 +215,7 @@ fn every_strategy_fills_a_page_on_the_real_catalog() {
 fn an_upsert_and_a_delete_show_in_the_next_page() {
     let mut catalog = morelike_core::Catalog::build(
         fashion().catalog.mapping().clone(),
-        fashion().products.iter().take(2000).cloned().collect(),
+        fashion().products.iter().take(2000).cloned(),
         morelike_core::Precision::I8,
     );
     // The shipped weights ignore the name (tuned for the evaluator), so many
@@ -225,7 +225,7 @@ fn an_upsert_and_a_delete_show_in_the_next_page() {
         .unwrap();
     let seed = catalog
         .get("15970")
-        .cloned()
+        .map(|card| card.to_product())
         .unwrap_or_else(|| fashion().products[0].clone());
     let mut twin = seed.clone();
     twin.id = "twin".into();
@@ -251,15 +251,17 @@ fn search_finds_names_with_every_word_and_ids_exactly() {
     let found = catalog.search("navy  SHIRT", 5);
     assert_eq!(found.len(), 5);
     for p in &found {
-        let name = p.name.to_lowercase();
+        let name = p.name().to_lowercase();
         assert!(
             name.contains("navy") && name.contains("shirt"),
             "{}",
-            p.name
+            p.name()
         );
     }
-    assert!(found.windows(2).all(|w| w[0].name.len() <= w[1].name.len()));
-    assert_eq!(catalog.search("15970", 3)[0].id, "15970");
+    assert!(found
+        .windows(2)
+        .all(|w| w[0].name().len() <= w[1].name().len()));
+    assert_eq!(catalog.search("15970", 3)[0].id(), "15970");
     assert!(catalog.search("zzzz-no-such-words", 3).is_empty());
 }
 
@@ -267,7 +269,7 @@ fn search_finds_names_with_every_word_and_ids_exactly() {
 fn a_session_remembers_its_last_page_as_served_even_a_short_one() {
     let catalog = &fashion().catalog;
     let seed = "15970";
-    let colour = attr(catalog.get(seed).unwrap(), "baseColour").to_owned();
+    let colour = attr(&catalog.get(seed).unwrap(), "baseColour").to_owned();
     // Few products pass this filter, so the second page comes up short.
     let rare = catalog
         .products()

@@ -13,7 +13,7 @@ use crate::helpers::fashion;
 
 fn class(catalog: &Catalog, id: &str) -> (String, String, String) {
     let p = catalog.get(id).unwrap();
-    let a = |f: &str| p.attributes.get(f).cloned().unwrap_or_default();
+    let a = |f: &str| p.attribute(f).unwrap_or_default().to_owned();
     (a("gender"), a("articleType"), a("baseColour"))
 }
 
@@ -119,11 +119,11 @@ fn no_page_shows_two_products_of_one_name_nor_a_name_already_shown() {
     let steer = strategy::by_name(strategy::DEFAULT).unwrap();
     for seed in ["15970", "2779", "39386", "1855", "21379"] {
         let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
-        let mut seen = vec![normalized_name(&catalog.get(seed).unwrap().name)];
+        let mut seen = vec![normalized_name(catalog.get(seed).unwrap().name())];
         for round in 0..8 {
             let page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
             for (id, _) in &page.items {
-                let name = normalized_name(&catalog.get(id).unwrap().name);
+                let name = normalized_name(catalog.get(id).unwrap().name());
                 assert!(
                     !seen.contains(&name),
                     "seed {seed}, round {round}: '{name}' again"

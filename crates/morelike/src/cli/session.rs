@@ -36,13 +36,14 @@ fn show(catalog: &Catalog, page: &Page, out: &mut impl Write) -> std::io::Result
     writeln!(out, "— round {} —", page.round)?;
     for (i, (id, score)) in page.items.iter().enumerate() {
         let p = catalog.get(id).expect("pages hold catalog products");
-        let attrs: Vec<&str> = p.attributes.values().map(String::as_str).collect();
+        let attributes = p.attributes();
+        let attrs: Vec<&str> = attributes.values().map(String::as_str).collect();
         writeln!(
             out,
             "{:>3}. {:>7.3}  {}  [{}]",
             i + 1,
             score,
-            p.name,
+            p.name(),
             attrs.join(", ")
         )?;
     }
@@ -64,7 +65,7 @@ pub fn run(args: SessionArgs) -> anyhow::Result<()> {
         Some(s) => s,
         None => catalog
             .products()
-            .map(|p| p.id.clone())
+            .map(|p| p.id().to_owned())
             .min()
             .context("the store is empty")?,
     };
@@ -73,7 +74,7 @@ pub fn run(args: SessionArgs) -> anyhow::Result<()> {
     writeln!(
         out,
         "starting from {seed}: {}\n{HELP}",
-        catalog.get(&seed).map_or("", |p| &p.name)
+        catalog.get(&seed).map_or("", |p| p.name())
     )?;
     let mut page = session.next_page(&catalog, strategy.as_ref(), 1)?;
     show(&catalog, &page, &mut out)?;

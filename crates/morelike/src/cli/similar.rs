@@ -41,8 +41,8 @@ pub fn run(args: SimilarArgs) -> anyhow::Result<()> {
         .map(|h| {
             let p = catalog.at(h.row);
             Row {
-                id: &p.id,
-                name: &p.name,
+                id: p.id(),
+                name: p.name(),
                 score: h.score,
             }
         })
@@ -50,7 +50,7 @@ pub fn run(args: SimilarArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        let seed = catalog.get(&args.id).map_or("", |p| p.name.as_str());
+        let seed = catalog.get(&args.id).map_or("", |p| p.name());
         println!("like {} — {seed}", args.id);
         for (i, r) in rows.iter().enumerate() {
             println!("{:>3}. {:>8.4}  {:<10} {}", i + 1, r.score, r.id, r.name);

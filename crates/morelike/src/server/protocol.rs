@@ -272,6 +272,20 @@ pub struct PageItem {
     pub score: f32,
 }
 
+impl PageItem {
+    /// A product's card on a page, with its score.
+    pub fn new(card: &morelike_core::Card<'_>, score: f32) -> Self {
+        PageItem {
+            id: card.id().to_owned(),
+            name: card.name().to_owned(),
+            price: card.price(),
+            image: card.image().map(str::to_owned),
+            attributes: card.attributes(),
+            score,
+        }
+    }
+}
+
 /// A page of products for a session.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PageBody {

@@ -663,6 +663,16 @@ mod tests {
         ) -> Result<(), StorageError> {
             self.inner.put_products(store, products)
         }
+        fn products_version(&self, store: &str) -> Result<u64, StorageError> {
+            self.inner.products_version(store)
+        }
+        fn product(
+            &self,
+            store: &str,
+            id: &str,
+        ) -> Result<Option<morelike_core::Product>, StorageError> {
+            self.inner.product(store, id)
+        }
         fn delete_products(&self, store: &str, ids: &[String]) -> Result<usize, StorageError> {
             self.inner.delete_products(store, ids)
         }

@@ -50,17 +50,7 @@ fn rng_seed(id: &str) -> u64 {
 fn items(catalog: &Catalog, scored: &[(String, f32)]) -> Vec<PageItem> {
     scored
         .iter()
-        .filter_map(|(id, score)| {
-            let p = catalog.get(id)?;
-            Some(PageItem {
-                id: id.clone(),
-                name: p.name.clone(),
-                price: p.price,
-                image: p.image.clone(),
-                attributes: p.attributes.clone(),
-                score: *score,
-            })
-        })
+        .filter_map(|(id, score)| catalog.get(id).map(|card| PageItem::new(&card, *score)))
         .collect()
 }
 

@@ -74,13 +74,13 @@ impl Store {
         Store::build(storage, name, settings)
     }
 
-    /// Builds a store from settings and the stored products (blocking).
+    /// A store from settings and its snapshot or stored products (blocking).
     pub fn build(
         storage: &dyn Storage,
         name: &str,
         settings: StoreSettings,
     ) -> Result<Self, ApiError> {
-        let catalog = catalogs::build(&settings, storage.products(name)?)
+        let catalog = catalogs::load_with(storage, name, &settings)
             .map_err(|e| ApiError::Internal(format!("{e:#}")))?;
         Store::new(name, settings, catalog)
     }

@@ -126,6 +126,9 @@ impl StoreWriter {
             }
             return Err(e.into());
         }
+        if let Some(dir) = storage.snapshot_dir() {
+            crate::snapshots::Snapshots::new(dir).remove(&self.name);
+        }
         tracing::info!(store = %self.name, unwritten_sessions_dropped = dropped, "store deleted");
         Ok(())
     }
@@ -142,7 +145,7 @@ impl StoreWriter {
         }
         let outcome = {
             let catalog = store.read();
-            catalogs::diff(parsed, |id| catalog.get(id))
+            catalogs::diff(parsed, |id| catalog.fingerprint(id))
         };
         let storage = self.state.storage.as_ref();
         self.state

@@ -237,7 +237,7 @@ mod tests {
             "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
         )
         .unwrap();
-        let products = ["red", "red", "blue", "blue", "green", "green"]
+        let products: Vec<Product> = ["red", "red", "blue", "blue", "green", "green"]
             .iter()
             .enumerate()
             .map(|(i, c)| {

@@ -63,6 +63,21 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("values morelike stores always serialize")
 }
 
+/// The key in `META` of a store's products' version.
+fn products_version_key(store: &str) -> String {
+    format!("products_version/{store}")
+}
+
+/// Counts one more change of a store's products, in the transaction that
+/// makes it.
+fn bump_products_version(tx: &redb::WriteTransaction, store: &str) -> Result<(), redb::Error> {
+    let mut meta = tx.open_table(META)?;
+    let key = products_version_key(store);
+    let version = meta.get(key.as_str())?.map_or(0, |v| v.value());
+    meta.insert(key.as_str(), version + 1)?;
+    Ok(())
+}
+
 /// A stored session's header: (version, expires_at).
 fn header(bytes: &[u8]) -> Option<(u64, u64)> {
     let version = u64::from_le_bytes(bytes.get(0..8)?.try_into().ok()?);
@@ -306,6 +321,29 @@ impl Storage for Embedded {
         Ok(out)
     }
 
+    fn products_version(&self, store: &str) -> Result<u64, StorageError> {
+        let db = self.db()?;
+        let tx = try_db!(self, db.begin_read(), "read the products' version");
+        let meta = try_db!(self, tx.open_table(META), "read the products' version");
+        let key = products_version_key(store);
+        let version = try_db!(self, meta.get(key.as_str()), "read the products' version");
+        Ok(version.map_or(0, |v| v.value()))
+    }
+
+    fn snapshot_dir(&self) -> Option<PathBuf> {
+        Some(self.path.join("snapshots"))
+    }
+
+    fn product(&self, store: &str, id: &str) -> Result<Option<Product>, StorageError> {
+        let db = self.db()?;
+        let tx = try_db!(self, db.begin_read(), "read a product");
+        let table = try_db!(self, tx.open_table(PRODUCTS), "read a product");
+        match try_db!(self, table.get((store, id)), "read a product") {
+            Some(value) => Ok(Some(decode("product", id, value.value())?)),
+            None => Ok(None),
+        }
+    }
+
     fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError> {
         let db = self.db()?;
         let tx = try_db!(self, db.begin_write(), "write products");
@@ -318,6 +356,7 @@ impl Storage for Embedded {
                     "write products"
                 );
             }
+            try_db!(self, bump_products_version(&tx, store), "write products");
         }
         try_db!(self, tx.commit(), "write products");
         Ok(())
@@ -333,6 +372,9 @@ impl Storage for Embedded {
                 if try_db!(self, table.remove((store, id.as_str())), "delete products").is_some() {
                     deleted += 1;
                 }
+            }
+            if deleted > 0 {
+                try_db!(self, bump_products_version(&tx, store), "delete products");
             }
         }
         try_db!(self, tx.commit(), "delete products");
@@ -458,6 +500,9 @@ impl Storage for Embedded {
                 products.retain_in((store, "")..=(store, END), |_, _| false),
                 "delete a store"
             );
+            // Kept and bumped: a store made anew under this name never
+            // matches a snapshot of the old one.
+            try_db!(self, bump_products_version(&tx, store), "delete a store");
             let mut sessions = try_db!(self, tx.open_table(SESSIONS), "delete a store");
             let mut expiry = try_db!(self, tx.open_table(EXPIRY), "delete a store");
             let mut indexed: Vec<(u64, String)> = Vec::new();

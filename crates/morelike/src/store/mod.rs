@@ -166,6 +166,17 @@ pub trait Storage: Send + Sync {
     fn products(&self, store: &str) -> Result<Vec<Product>, StorageError>;
     /// Writes products (insert or replace), all or none.
     fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError>;
+    /// A number that changes whenever a store's products change (never
+    /// the same for two states of the store, even across its deletion): a
+    /// snapshot built at one version is stale at any other.
+    fn products_version(&self, store: &str) -> Result<u64, StorageError>;
+    /// Where index snapshots are kept beside the data (`None`: this
+    /// backend keeps none, every start builds the index).
+    fn snapshot_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+    /// One product of a store, as stored.
+    fn product(&self, store: &str, id: &str) -> Result<Option<Product>, StorageError>;
     /// Deletes products by id, all or none; returns how many existed.
     fn delete_products(&self, store: &str, ids: &[String]) -> Result<usize, StorageError>;
     /// A session with its version, unless missing or expired.

@@ -69,6 +69,49 @@ pub fn products_round_trip_with_every_field(store: &dyn Storage) {
     let back = store.products("shop").unwrap();
     assert_eq!(back.len(), 2, "an upsert replaces, it does not add");
     assert!(back.contains(&changed));
+    assert_eq!(
+        store.product("shop", "p-1").unwrap(),
+        Some(products()[0].clone())
+    );
+    assert_eq!(store.product("shop", "p-2").unwrap(), Some(changed));
+    assert_eq!(store.product("shop", "p-3").unwrap(), None);
+    assert_eq!(store.product("other", "p-1").unwrap(), None);
+}
+
+pub fn the_products_version_changes_with_every_change_of_a_stores_products(store: &dyn Storage) {
+    let mut seen = vec![store.products_version("shop").unwrap()];
+    let mut changed = |store: &dyn Storage, what: &str| {
+        let now = store.products_version("shop").unwrap();
+        assert!(!seen.contains(&now), "{what}: version {now} seen before");
+        seen.push(now);
+    };
+    store.put_products("shop", &products()).unwrap();
+    changed(store, "put");
+    let shop = store.products_version("shop").unwrap();
+    let before = store.products_version("other").unwrap();
+    store.put_products("other", &products()).unwrap();
+    assert_ne!(store.products_version("other").unwrap(), before);
+    assert_eq!(
+        store.products_version("shop").unwrap(),
+        shop,
+        "another store's change"
+    );
+    store.delete_products("shop", &["p-1".into()]).unwrap();
+    changed(store, "delete");
+    let version = store.products_version("shop").unwrap();
+    store.delete_products("shop", &["no-such".into()]).unwrap();
+    assert_eq!(
+        store.products_version("shop").unwrap(),
+        version,
+        "deleting nothing changes nothing"
+    );
+    store
+        .put_settings("shop", &StoreSettings::new(mapping()))
+        .unwrap();
+    store.delete_store("shop").unwrap();
+    changed(store, "store deleted");
+    store.put_products("shop", &products()).unwrap();
+    changed(store, "store made anew with the same products");
 }
 
 pub fn products_of_one_store_are_invisible_to_another(store: &dyn Storage) {

@@ -2,6 +2,7 @@
 //! Here it runs against the embedded store.
 
 mod conformance;
+mod snapshots;
 
 use morelike::store::Embedded;
 
@@ -27,6 +28,7 @@ conformance_tests!(
     settings_round_trip_and_stores_are_listed,
     products_round_trip_with_every_field,
     products_of_one_store_are_invisible_to_another,
+    the_products_version_changes_with_every_change_of_a_stores_products,
     deleting_products_counts_only_those_that_existed,
     sessions_round_trip_with_their_version_and_expire,
     a_session_write_from_a_stale_version_is_refused_and_writes_nothing,

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use futures_util::TryStreamExt;
-use morelike_core::{Filters, Format, Product};
+use morelike_core::{Card, Filters, Format, Product};
 use serde::{Deserialize, Serialize};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::{IntoParams, ToSchema};
@@ -203,8 +203,8 @@ pub async fn get(
     Path((store, id)): Path<(String, String)>,
 ) -> Result<Json<Product>, ApiError> {
     caller.require(Level::Shopper)?;
-    let store = state.store(&store)?;
-    let product = store.read().get(&id).cloned();
+    state.store(&store)?;
+    let product = state.storage.product(&store, &id)?;
     product.map(Json).ok_or(ApiError::UnknownProduct(id))
 }
 
@@ -273,8 +273,8 @@ pub async fn search(
         let catalog = store.read();
         catalog
             .search(&params.q, limit)
-            .into_iter()
-            .cloned()
+            .iter()
+            .map(Card::to_product)
             .collect::<Vec<Product>>()
     })
     .await?;
@@ -326,17 +326,7 @@ pub async fn similar(
     let hits = catalog.similar(&id, k, &Filters::default())?;
     let items = hits
         .iter()
-        .map(|h| {
-            let p = catalog.at(h.row);
-            PageItem {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                price: p.price,
-                image: p.image.clone(),
-                attributes: p.attributes.clone(),
-                score: h.score,
-            }
-        })
+        .map(|h| PageItem::new(&catalog.at(h.row), h.score))
         .collect();
     Ok(Json(SimilarBody { product: id, items }))
 }

@@ -2,11 +2,18 @@
 //! index and the view weights. Changes are live: an upsert or a delete is seen
 //! by the very next page.
 
+mod cards;
+pub mod snapshot;
+mod strings;
+
 use std::collections::{BTreeMap, HashMap};
+
+pub use cards::{Card, Cards};
+pub use snapshot::SnapshotError;
 
 use crate::index::{CompiledFilter, FilterError, Filters, Hit, Index, Precision, RowSet};
 use crate::mapping::Mapping;
-use crate::product::{Product, ProductId};
+use crate::product::{Described, Product, ProductId};
 use crate::views::Encoder;
 
 /// What an upsert did.
@@ -50,29 +57,86 @@ pub enum CatalogError {
 /// One store's products, views, index and weights.
 pub struct Catalog {
     mapping: Mapping,
-    products: HashMap<ProductId, Product>,
+    cards: Cards,
     index: Index,
     weights: Vec<f32>,
 }
 
+/// A product being built into the catalog: its card, and its vectors, which
+/// the cards do not keep.
+struct Building<'a> {
+    card: Card<'a>,
+    vectors: Option<&'a BTreeMap<String, Vec<f32>>>,
+}
+
+impl Described for Building<'_> {
+    fn id(&self) -> &str {
+        self.card.id()
+    }
+    fn name(&self) -> &str {
+        self.card.name()
+    }
+    fn price(&self) -> Option<f64> {
+        self.card.price()
+    }
+    fn in_stock(&self) -> bool {
+        self.card.in_stock()
+    }
+    fn attribute(&self, field: &str) -> Option<&str> {
+        self.card.attribute(field)
+    }
+    fn number(&self, field: &str) -> Option<f64> {
+        self.card.number(field)
+    }
+    fn vector(&self, field: &str) -> Option<&[f32]> {
+        self.vectors?.get(field).map(Vec::as_slice)
+    }
+}
+
 impl Catalog {
-    /// Fits the views on the products and builds the index (later duplicates win).
-    pub fn build(mapping: Mapping, products: Vec<Product>, precision: Precision) -> Self {
-        let mut by_id: HashMap<ProductId, Product> = HashMap::with_capacity(products.len());
-        let mut order = Vec::with_capacity(products.len());
-        for p in products {
-            if !by_id.contains_key(&p.id) {
-                order.push(p.id.clone());
+    /// Fits the views on the products and builds the index (later duplicates
+    /// win). Products are taken one at a time and kept only as cards.
+    pub fn build(
+        mapping: Mapping,
+        products: impl IntoIterator<Item = Product>,
+        precision: Precision,
+    ) -> Self {
+        let mut rows: HashMap<ProductId, u32> = HashMap::new();
+        let mut ids: Vec<ProductId> = Vec::new();
+        let mut cards = Cards::default();
+        // Merchant vectors, by row, until the index holds them encoded.
+        let mut vectors: Vec<BTreeMap<String, Vec<f32>>> = Vec::new();
+        for mut p in products {
+            let row = match rows.get(&p.id) {
+                Some(&row) => row,
+                None => {
+                    let row = ids.len() as u32;
+                    rows.insert(p.id.clone(), row);
+                    ids.push(p.id.clone());
+                    row
+                }
+            };
+            cards.put(row, &p);
+            if !p.vectors.is_empty() || vectors.len() > row as usize {
+                vectors.resize_with(vectors.len().max(row as usize + 1), BTreeMap::new);
+                vectors[row as usize] = std::mem::take(&mut p.vectors);
             }
-            by_id.insert(p.id.clone(), p);
         }
-        let ordered = || order.iter().map(|id| &by_id[id]);
-        let encoder = Encoder::fit(&mapping, ordered());
-        let index = Index::build(encoder, ordered(), precision);
+        drop(rows);
+        let building = || {
+            ids.iter().enumerate().map(|(row, id)| Building {
+                card: cards.card(row as u32, id),
+                vectors: vectors.get(row),
+            })
+        };
+        let encoder = Encoder::fit(&mapping, building());
+        let index = Index::build(encoder, building(), precision);
+        drop(vectors);
+        cards.shrink();
         let weights = mapping.views.iter().map(|v| v.weight).collect();
         Catalog {
             mapping,
-            products: by_id,
+            cards,
             index,
             weights,
         }
@@ -90,45 +154,62 @@ impl Catalog {
 
     /// How many products.
     pub fn len(&self) -> usize {
-        self.products.len()
+        self.index.len()
     }
 
     /// Whether there are no products.
     pub fn is_empty(&self) -> bool {
-        self.products.is_empty()
+        self.index.is_empty()
     }
 
-    /// A product by id.
-    pub fn get(&self, id: &str) -> Option<&Product> {
-        self.products.get(id)
+    /// A product's card by id.
+    pub fn get(&self, id: &str) -> Option<Card<'_>> {
+        self.index.row(id).map(|row| self.at(row))
     }
 
-    /// Every product, in no particular order.
-    pub fn products(&self) -> impl Iterator<Item = &Product> {
-        self.products.values()
+    /// Every product's card, in row order.
+    pub fn products(&self) -> impl Iterator<Item = Card<'_>> {
+        (0..self.index.row_count() as u32)
+            .filter(|&row| self.index.is_live(row))
+            .map(|row| self.at(row))
     }
 
-    /// The product at an index row.
-    pub fn at(&self, row: u32) -> &Product {
-        &self.products[self.index.id(row)]
+    /// The card of the product at an index row.
+    pub fn at(&self, row: u32) -> Card<'_> {
+        self.cards.card(row, self.index.id(row))
+    }
+
+    /// The fingerprint of a stored product ([`Product::fingerprint`]), by id.
+    pub fn fingerprint(&self, id: &str) -> Option<u64> {
+        self.index.row(id).map(|row| self.cards.fingerprint(row))
+    }
+
+    /// Bytes the cards hold on the heap (names, values, prices, codes).
+    pub fn card_bytes(&self) -> usize {
+        self.cards.heap_bytes()
     }
 
     /// Adds or replaces a product; the next page sees it.
     pub fn upsert(&mut self, product: Product) -> Change {
-        let change = match self.products.get(&product.id) {
-            Some(old) if *old == product => return Change::Unchanged,
+        let change = match self.fingerprint(&product.id) {
+            Some(old) if old == product.fingerprint() => return Change::Unchanged,
             Some(_) => Change::Updated,
             None => Change::Added,
         };
-        self.index.upsert(&product);
-        self.products.insert(product.id.clone(), product);
+        let row = self.index.upsert(&product);
+        self.cards.put(row, &product);
         change
     }
 
     /// Deletes a product; false when there was none.
     pub fn delete(&mut self, id: &str) -> bool {
-        self.index.remove(id);
-        self.products.remove(id).is_some()
+        match self.index.remove(id) {
+            Some(row) => {
+                self.cards.clear(row);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The view weights, one per view.
@@ -175,25 +256,24 @@ impl Catalog {
 
     /// Products whose name holds every word of `query` (case-insensitive),
     /// shortest names first; an exact id match comes first of all.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<&Product> {
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Card<'_>> {
         let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-        let mut found: Vec<&Product> = Vec::new();
-        if let Some(p) = self.products.get(query.trim()) {
+        let mut found: Vec<Card<'_>> = Vec::new();
+        if let Some(p) = self.get(query.trim()) {
             found.push(p);
         }
         if words.is_empty() {
             return found;
         }
-        let mut by_name: Vec<&Product> = self
-            .products
-            .values()
-            .filter(|p| p.id != query.trim())
+        let mut by_name: Vec<Card<'_>> = self
+            .products()
+            .filter(|p| p.id() != query.trim())
             .filter(|p| {
-                let name = p.name.to_lowercase();
+                let name = p.name().to_lowercase();
                 words.iter().all(|w| name.contains(w.as_str()))
             })
             .collect();
-        by_name.sort_by(|a, b| a.name.len().cmp(&b.name.len()).then(a.id.cmp(&b.id)));
+        by_name.sort_by(|a, b| a.name().len().cmp(&b.name().len()).then(a.id().cmp(b.id())));
         found.extend(by_name);
         found.truncate(limit);
         found

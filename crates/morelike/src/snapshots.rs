@@ -1,0 +1,93 @@
+//! Index snapshots beside the data: each store's built catalog in one file
+//! (`<data dir>/snapshots/<store in hex>.snapshot`, the format of
+//! `morelike_core::catalog::snapshot`), mapped and read at start instead of
+//! building the index again. A missing, stale, truncated or corrupt
+//! snapshot is logged and the catalog is built from the stored products
+//! (and snapshotted again); a snapshot is never trusted over storage.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+
+use morelike_core::{Catalog, Mapping};
+
+/// The snapshots of a data directory.
+pub struct Snapshots {
+    dir: PathBuf,
+}
+
+impl Snapshots {
+    /// The snapshots kept in `dir`.
+    pub fn new(dir: PathBuf) -> Self {
+        Snapshots { dir }
+    }
+
+    /// The file of a store's snapshot (the name in hex: any store name is a
+    /// safe file name).
+    pub fn path(&self, store: &str) -> PathBuf {
+        let hex: String = store.bytes().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{hex}.snapshot"))
+    }
+
+    /// A store's catalog from its snapshot, if there is one, whole and
+    /// stamped `stamp`; why not is logged.
+    pub fn read(&self, store: &str, mapping: &Mapping, stamp: u64) -> Option<Catalog> {
+        let path = self.path(store);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::info!(store, "no index snapshot: building the index");
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(store, path = %path.display(), error = %e, "index snapshot unreadable: building the index");
+                return None;
+            }
+        };
+        let read = map(&file).and_then(|bytes| {
+            Catalog::from_snapshot(mapping.clone(), &bytes, stamp)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+        match read {
+            Ok(catalog) => Some(catalog),
+            Err(e) => {
+                tracing::warn!(store, path = %path.display(), error = %e, "index snapshot not used: building the index");
+                None
+            }
+        }
+    }
+
+    /// Writes a store's snapshot: to a new file, synced, then renamed over
+    /// the old one, so a crash leaves the old snapshot or the new, whole.
+    pub fn write(&self, store: &str, catalog: &Catalog, stamp: u64) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.path(store);
+        let partial = path.with_extension("snapshot.partial");
+        let bytes = catalog.to_snapshot(stamp);
+        let mut file = File::create(&partial)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&partial, &path)?;
+        tracing::info!(store, bytes = bytes.len(), path = %path.display(), "index snapshot written");
+        Ok(())
+    }
+
+    /// Removes a store's snapshot (the store was deleted).
+    pub fn remove(&self, store: &str) {
+        let _ = std::fs::remove_file(self.path(store));
+    }
+}
+
+/// The bytes of a snapshot file, mapped.
+fn map(file: &File) -> std::io::Result<memmap2::Mmap> {
+    #[allow(unsafe_code)]
+    // SAFETY: the map is read-only and lives only while one snapshot is
+    // decoded (its data is copied out). morelike never changes a snapshot
+    // file in place (it writes a new file and renames it over the old), so
+    // the bytes cannot change under the map; another program truncating
+    // the file meanwhile is outside what we guard against (as for redb's
+    // own file).
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    Ok(map)
+}
