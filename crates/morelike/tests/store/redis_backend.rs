@@ -8,9 +8,10 @@ use std::sync::LazyLock;
 
 use morelike::store::{Redis, RedisConfig};
 
-use crate::redis_servers::RedisServer;
+use crate::redis_servers::{RedisCluster, RedisServer};
 
 static STANDALONE: LazyLock<RedisServer> = LazyLock::new(RedisServer::start);
+static CLUSTER: LazyLock<RedisCluster> = LazyLock::new(RedisCluster::start);
 
 /// A client of the Redis at `url` in a namespace of its own.
 pub fn connect(url: &str, check: &str) -> Redis {
@@ -21,6 +22,10 @@ pub fn connect(url: &str, check: &str) -> Redis {
 
 pub fn standalone(check: &str) -> Redis {
     connect(&STANDALONE.url(), check)
+}
+
+pub fn cluster(check: &str) -> Redis {
+    connect(&CLUSTER.url(), check)
 }
 
 macro_rules! on_redis {
@@ -40,4 +45,32 @@ mod standalone {
         ($($name:ident),* $(,)?) => { on_redis!(standalone: $($name),*); };
     }
     crate::every_check!(on_standalone);
+}
+
+mod cluster {
+    macro_rules! on_cluster {
+        ($($name:ident),* $(,)?) => { on_redis!(cluster: $($name),*); };
+    }
+    crate::every_check!(on_cluster);
+}
+
+/// The suite's stores spread over the three masters: the Cluster test is
+/// not one node in disguise.
+#[test]
+fn the_clusters_stores_live_on_all_three_masters() {
+    let store = cluster("spread");
+    let names: Vec<String> = (0..24).map(|i| format!("shop-{i}")).collect();
+    for name in &names {
+        morelike::store::Storage::put_products(
+            &store,
+            name,
+            &[morelike_core::Product::new("p", "A product")],
+        )
+        .unwrap();
+    }
+    for node in &CLUSTER.nodes {
+        let keys = node.command("DBSIZE");
+        let count: usize = keys.trim().trim_start_matches(':').parse().unwrap_or(0);
+        assert!(count > 0, "master {} holds no key: {keys}", node.port);
+    }
 }
