@@ -47,6 +47,8 @@ pub struct Config {
     /// Shared storage for several nodes (`redis://…`, `rediss://…`,
     /// `redis+cluster://…`) instead of the embedded store in `data_dir`.
     pub redis: Option<RedisUrl>,
+    /// Each store's change log in Redis is capped near this many entries.
+    pub redis_log_len: usize,
     /// The stores this node serves (names or patterns with `*`); all when
     /// `None`.
     pub stores: Option<Placement>,
@@ -135,6 +137,7 @@ impl Default for Config {
             allowed_hosts: None,
             client_address_header: None,
             redis: None,
+            redis_log_len: 1_000,
             stores: None,
             limits: Limits::default(),
         }
@@ -174,6 +177,7 @@ impl Config {
             allowed_hosts,
             client_address_header,
             redis,
+            redis_log_len,
             stores,
             limits,
         } = layer;
@@ -215,6 +219,9 @@ impl Config {
         }
         if let Some(v) = redis.filter(|r| !r.0.trim().is_empty()) {
             self.redis = Some(v);
+        }
+        if let Some(v) = redis_log_len {
+            self.redis_log_len = v.max(1);
         }
         if let Some(v) = stores {
             self.stores = Some(Placement::new(v));
@@ -309,6 +316,11 @@ pub struct Layer {
     /// `ps`); the password is never logged.
     #[arg(long, env = "MORELIKE_REDIS")]
     pub redis: Option<RedisUrl>,
+    /// Each store's change log in Redis keeps about this many entries; a
+    /// node that falls further behind reads the store again whole
+    /// [default: 1000].
+    #[arg(long, env = "MORELIKE_REDIS_LOG_LEN")]
+    pub redis_log_len: Option<usize>,
     /// Serve only these stores: names or patterns with `*`, comma-separated
     /// (`big-shop,small-*`) [default: every store].
     #[arg(long, env = "MORELIKE_STORES", value_delimiter = ',')]

@@ -174,9 +174,9 @@ impl Application {
     /// this node serves, and binds the address.
     pub async fn build(config: Config) -> Result<Self, ServerError> {
         if let Some(url) = &config.redis {
-            let url = url.0.clone();
+            let (url, log_len) = (url.0.clone(), config.redis_log_len);
             let storage: Arc<dyn Storage> = Arc::new(
-                tokio::task::spawn_blocking(move || connect_redis(&url))
+                tokio::task::spawn_blocking(move || connect_redis(&url, log_len))
                     .await
                     .map_err(|e| ServerError::Serve(e.to_string()))??,
             );
@@ -335,11 +335,13 @@ async fn housekeeping(state: AppState) {
 
 /// Connects to Redis; credentials the URL leaves out come from
 /// `MORELIKE_REDIS_USERNAME` and `MORELIKE_REDIS_PASSWORD`.
-fn connect_redis(url: &str) -> Result<Redis, ServerError> {
+fn connect_redis(url: &str, log_len: usize) -> Result<Redis, ServerError> {
     let username = std::env::var("MORELIKE_REDIS_USERNAME").ok();
     let password = std::env::var("MORELIKE_REDIS_PASSWORD").ok();
     let failed = |e: crate::store::StorageError| ServerError::Redis(e.to_string());
-    let config = RedisConfig::new(url, username.as_deref(), password.as_deref()).map_err(failed)?;
+    let mut config =
+        RedisConfig::new(url, username.as_deref(), password.as_deref()).map_err(failed)?;
+    config.log_len = log_len;
     Redis::connect(config).map_err(failed)
 }
 

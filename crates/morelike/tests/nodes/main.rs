@@ -14,6 +14,8 @@ mod process;
 #[path = "../support/redis.rs"]
 mod redis_servers;
 
+mod credentials;
+mod follow;
 mod redis_restart;
 mod two_nodes;
 

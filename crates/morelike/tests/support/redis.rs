@@ -83,7 +83,7 @@ impl RedisServer {
             .expect("cannot run sh");
         self.child = Some(child);
         let until = Instant::now() + Duration::from_secs(20);
-        while !ask(self.port, "PING").is_some_and(|r| r.contains("PONG")) {
+        while !ask(self.port, "PING").is_some_and(|r| r.contains("PONG") || r.contains("NOAUTH")) {
             if let Some(status) = self
                 .child
                 .as_mut()
