@@ -121,17 +121,27 @@ try {
     for (const i of first.items) shown.add(i.id);
   });
 
-  // The shopper wants the seed's kind of product in another colour: they
+  // The shopper wants the seed's kind of product in another colour. Page
+  // one is "more like this" (the seed's kind, navy shirts, first), so they
+  // say Not My Style to a navy shirt until another colour is on show, then
   // upvote a shown product of a new colour (the same article type when one
-  // is shown), then keep upvoting that colour and downvoting other colours.
+  // is shown), and keep upvoting that colour and downvoting other colours.
   const seedColour = 'Navy Blue';
-  const liked = first.items.find((i) => i.attributes.baseColour !== seedColour && i.attributes.articleType === 'Shirts')
-    || first.items.find((i) => i.attributes.baseColour !== seedColour);
-  const colour = liked && liked.attributes.baseColour;
+  const offered = (p) => p.items.find((i) => i.attributes.baseColour !== seedColour && i.attributes.articleType === 'Shirts')
+    || p.items.find((i) => i.attributes.baseColour !== seedColour);
+  let liked;
+  let colour;
   const fits = (i) => i.attributes.baseColour === colour;
   await check('More Like This and Not My Style bring new, never-repeated products', async () => {
-    assert.ok(liked, 'the first page offers another colour');
     let current = first;
+    for (let round = 0; round < 3 && !offered(current); round += 1) {
+      await vote(page, current.items[0].id, 'down');
+      current = await lastPage(page);
+      for (const i of current.items) { assert.ok(!shown.has(i.id), `${i.id} shown twice`); shown.add(i.id); }
+    }
+    liked = offered(current);
+    assert.ok(liked, 'Not My Style on the seed\'s kind brings another colour');
+    colour = liked.attributes.baseColour;
     for (let round = 0; round < 3; round += 1) {
       const down = current.items.find((i) => !fits(i));
       if (down) {

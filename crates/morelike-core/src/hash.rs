@@ -18,6 +18,12 @@ pub fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// A product's stable key: a well-spread hash of its id. Strategies break
+/// exact ties by it, so which product wins does not depend on row order.
+pub fn product_key(id: &str) -> u64 {
+    mix(fnv1a(id.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,3 +78,33 @@ pub fn last_word(text: &str) -> Option<String> {
         .rfind(|w| !w.is_empty())
         .map(str::to_lowercase)
 }
+
+/// A name as a shopper reads it: lower-cased words of letters and digits,
+/// one space apart ("U.S. Polo Assn.  Men Shirt" → "u s polo assn men
+/// shirt"). Two products with the same normalized name look like copies.
+pub fn normalized_name(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_names_ignore_case_punctuation_and_spacing() {
+        assert_eq!(
+            normalized_name("U.S. Polo Assn.  Men Checks Navy Blue Shirt"),
+            normalized_name("u.s. polo assn men checks navy-blue shirt")
+        );
+        assert_eq!(normalized_name(" Tea - Green "), "tea green");
+        assert_ne!(
+            normalized_name("Blue Shirt"),
+            normalized_name("Blue Shirts")
+        );
+    }
+}

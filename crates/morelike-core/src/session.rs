@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::explain::{explain, Explanation};
+use crate::explain::Explanation;
 use crate::index::{Filters, RowSet};
 use crate::product::ProductId;
 use crate::strategy::{Context, Strategy, VoteAt};
@@ -185,7 +185,8 @@ impl Session {
             .collect()
     }
 
-    /// Serves the next page and records it as shown.
+    /// Serves the next page and records it as shown. `rng_seed` is the
+    /// session's randomness; each page gets its own, mixed with the round.
     pub fn next_page(
         &mut self,
         catalog: &Catalog,
@@ -201,7 +202,7 @@ impl Session {
             &filter,
             &exclude,
             &votes,
-            rng_seed ^ u64::from(self.round),
+            crate::hash::mix(rng_seed ^ crate::hash::mix(u64::from(self.round) + 1)),
         );
         let hits = strategy.page(&cx);
         self.round += 1;
@@ -217,18 +218,29 @@ impl Session {
         })
     }
 
-    /// Why a product scores as it does for this session: per view and per vote.
-    pub fn explain(&self, catalog: &Catalog, product: &str) -> Result<Explanation, SessionError> {
-        let row = catalog
-            .index()
+    /// Why a product scores as it does on the last page `strategy` served
+    /// this session: the strategy's own score, split per view and per
+    /// example, from the votes cast before that page.
+    pub fn explain(
+        &self,
+        catalog: &Catalog,
+        strategy: &dyn Strategy,
+        product: &str,
+    ) -> Result<Explanation, SessionError> {
+        let index = catalog.index();
+        let row = index
             .row(product)
             .ok_or_else(|| CatalogError::UnknownProduct(product.to_owned()))?;
-        let votes = self.resolved_votes(catalog);
-        Ok(explain(
-            catalog,
-            catalog.index().row(&self.seed),
-            &votes,
-            row,
-        ))
+        let filter = catalog.filter(&self.filters)?;
+        let exclude: RowSet = self.shown.iter().filter_map(|id| index.row(id)).collect();
+        let served = self.round.saturating_sub(1);
+        let votes: Vec<VoteAt> = self
+            .resolved_votes(catalog)
+            .into_iter()
+            .filter(|v| self.round == 0 || v.round <= served)
+            .collect();
+        let mut cx = self.context(catalog, &filter, &exclude, &votes, 0);
+        cx.round = served;
+        Ok(strategy.explain(&cx, row))
     }
 }

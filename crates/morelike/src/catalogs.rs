@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use morelike_core::import::{FieldLimits, ImportReport, Importer, Lookup};
-use morelike_core::{Catalog, Change, Format, Mapping, Product};
+use morelike_core::{Catalog, Change, Format, Mapping, Precision, Product};
 use serde::Serialize;
 
 use crate::store::{Storage, StoreSettings};
@@ -29,6 +29,34 @@ pub fn read_mapping(path: &Path) -> anyhow::Result<(Mapping, Vec<Lookup>)> {
         })
         .collect::<anyhow::Result<_>>()?;
     Ok((mapping, lookups))
+}
+
+/// Reads a catalog file through a mapping file into a catalog, in file
+/// order, without a store (what `morelike eval` plays on; no page depends
+/// on the order, so the server, which loads a store in id order, serves
+/// the same pages).
+pub fn from_file(catalog: &Path, mapping: &Path) -> anyhow::Result<Catalog> {
+    let (mapping, lookups) = read_mapping(mapping)?;
+    let format = mapping
+        .format
+        .or_else(|| Format::from_file_name(&catalog.to_string_lossy()))
+        .context("cannot tell the catalog's format from its name")?;
+    let file = File::open(catalog).with_context(|| format!("cannot open {}", catalog.display()))?;
+    // The same reading as an import into a store: field limits, and a
+    // later row with the same id replaces the earlier one.
+    let parsed = parse(
+        &mapping,
+        &lookups,
+        format,
+        std::io::BufReader::new(file),
+        FieldLimits::default(),
+    )
+    .with_context(|| format!("cannot import {}", catalog.display()))?;
+    Ok(Catalog::build(
+        mapping,
+        parsed.products,
+        Precision::default(),
+    ))
 }
 
 /// Builds a store's catalog from its settings and stored products.

@@ -1,8 +1,11 @@
-//! The two scenarios and how a shopper's target and seed are drawn: the
-//! target class is the class of a uniformly random product; the seed is a
-//! uniformly random product that shares the target's first two attributes
-//! but not the third (refine) or the first but not the second (explore).
-//! A target for which no such seed exists is drawn again.
+//! The scenarios and how a shopper's target and seed are drawn: the target
+//! class is the class of a uniformly random product. In *browse* that
+//! product is the seed; otherwise the seed is a uniformly random product
+//! that shares the target's first two attributes but not the third (refine)
+//! or the first but not the second (explore, reject). A target for which no
+//! such seed exists (in browse: a class of one product) is drawn again.
+//! Draws index the truth's rows in product-id order, so they do not depend
+//! on the order the catalog was loaded in.
 
 use std::collections::HashMap;
 
@@ -16,22 +19,54 @@ use super::truth::{Class, Truth};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scenario {
+    /// The shopper likes the seed's kind: the target is the seed's own class.
+    Browse,
     /// The seed shares the target's first and second attributes, not the third.
     Refine,
     /// The seed shares the target's first attribute, not the second.
     Explore,
+    /// Drawn as explore; the shopper never upvotes, only downvotes.
+    Reject,
 }
 
 impl Scenario {
-    /// Both scenarios, in report order.
-    pub const ALL: [Scenario; 2] = [Scenario::Refine, Scenario::Explore];
+    /// Every scenario, in report order.
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Browse,
+        Scenario::Refine,
+        Scenario::Explore,
+        Scenario::Reject,
+    ];
 
     /// The scenario's name in reports.
     pub fn name(self) -> &'static str {
         match self {
+            Scenario::Browse => "browse",
             Scenario::Refine => "refine",
             Scenario::Explore => "explore",
+            Scenario::Reject => "reject",
         }
+    }
+
+    /// A scenario by name.
+    pub fn by_name(name: &str) -> Option<Self> {
+        Scenario::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// A small number that keeps each scenario's random draws apart.
+    pub(super) fn tag(self) -> u64 {
+        match self {
+            Scenario::Browse => 0x4252,
+            Scenario::Refine => 0x5246,
+            Scenario::Explore => 0x4558,
+            Scenario::Reject => 0x524a,
+        }
+    }
+
+    /// Whether the session goes on after the first hit (to measure
+    /// `p_after_hit`); browse and reject sessions end there.
+    pub fn goes_on_after_hit(self) -> bool {
+        matches!(self, Scenario::Refine | Scenario::Explore)
     }
 }
 
@@ -72,7 +107,7 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    /// Groups the complete rows of a truth table.
+    /// Groups the complete rows of a truth table (in product-id order).
     pub fn new(truth: &Truth) -> Self {
         let rows: Vec<u32> = truth.complete_rows().collect();
         let mut by_first: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -101,13 +136,24 @@ impl Sampler {
         for draws in 1..=MAX_DRAWS {
             let target_row = self.rows[rng.random_range(0..self.rows.len())];
             let target = self.classes[target_row as usize];
+            if scenario == Scenario::Browse {
+                if self.class_count[&target] < 2 {
+                    continue;
+                }
+                return Ok(Start {
+                    target_row,
+                    target,
+                    seed: target_row,
+                    draws,
+                });
+            }
             let (group, differs): (&[u32], usize) = match scenario {
                 Scenario::Refine => (&self.by_two[&(target[0], target[1])], 2),
-                Scenario::Explore => (&self.by_first[&target[0]], 1),
+                _ => (&self.by_first[&target[0]], 1),
             };
             let same = match scenario {
                 Scenario::Refine => self.class_count[&target],
-                Scenario::Explore => self.by_two[&(target[0], target[1])].len(),
+                _ => self.by_two[&(target[0], target[1])].len(),
             };
             if group.len() == same {
                 continue;

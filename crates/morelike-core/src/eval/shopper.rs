@@ -1,7 +1,8 @@
-//! The simulated shopper's reaction to one page: success when a shown
-//! product is of the target class; otherwise an upvote on the product that
-//! shares the most target attributes and a downvote on the one that shares
-//! the fewest (ties: the first shown), cast only when the two counts differ.
+//! The simulated shopper's reaction to one page. Each shown product shares
+//! some of the target's three attributes; the shopper upvotes the first of
+//! those sharing the most (a product of the target class, once there is one)
+//! and downvotes the first of those sharing the fewest, and votes only when
+//! the two counts differ. The rejecting shopper only ever downvotes.
 
 use super::truth::{shared, Class};
 
@@ -21,22 +22,30 @@ pub enum Reaction {
     Pass,
 }
 
-/// The shopper's reaction to a page of classes, in shown order.
-pub fn react(page: &[Class], target: Class) -> Reaction {
+/// The first product sharing the most target attributes and the first
+/// sharing the fewest, when the two counts differ.
+pub fn choose(page: &[Class], target: Class) -> Option<(usize, usize)> {
     let counts: Vec<usize> = page.iter().map(|&c| shared(c, target)).collect();
-    if let Some(at) = counts.iter().position(|&n| n == target.len()) {
+    let max = *counts.iter().max()?;
+    let min = *counts.iter().min()?;
+    if max == min {
+        return None;
+    }
+    Some((
+        counts.iter().position(|&n| n == max)?,
+        counts.iter().position(|&n| n == min)?,
+    ))
+}
+
+/// The shopper's reaction to a page of classes, in shown order, while they
+/// have not found the target yet.
+pub fn react(page: &[Class], target: Class) -> Reaction {
+    if let Some(at) = page.iter().position(|&c| c == target) {
         return Reaction::Found(at);
     }
-    let Some(&max) = counts.iter().max() else {
-        return Reaction::Pass;
-    };
-    let min = *counts.iter().min().expect("non-empty");
-    if max == min {
-        return Reaction::Pass;
-    }
-    Reaction::Vote {
-        up: counts.iter().position(|&n| n == max).expect("max is there"),
-        down: counts.iter().position(|&n| n == min).expect("min is there"),
+    match choose(page, target) {
+        Some((up, down)) => Reaction::Vote { up, down },
+        None => Reaction::Pass,
     }
 }
 
@@ -64,5 +73,12 @@ mod tests {
     fn a_page_of_equals_gets_no_vote() {
         assert_eq!(react(&[[1, 0, 0], [1, 7, 7]], TARGET), Reaction::Pass);
         assert_eq!(react(&[], TARGET), Reaction::Pass);
+    }
+
+    #[test]
+    fn after_the_hit_the_first_target_product_is_the_one_upvoted() {
+        let page = [[1, 2, 0], [1, 2, 3], [0, 0, 0], [1, 2, 3]];
+        assert_eq!(choose(&page, TARGET), Some((1, 2)));
+        assert_eq!(choose(&[[1, 2, 3], [1, 2, 3]], TARGET), None);
     }
 }

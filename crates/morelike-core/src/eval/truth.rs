@@ -67,6 +67,8 @@ pub struct Truth {
     pub attributes: Vec<Attribute>,
     classes: Vec<Class>,
     labels: [Vec<String>; 3],
+    /// The rows that have all three attributes, in product-id order.
+    complete: Vec<u32>,
 }
 
 impl Truth {
@@ -104,15 +106,22 @@ impl Truth {
                 }
             }
         }
-        let truth = Truth {
+        let mut complete: Vec<u32> = classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.iter().all(|&x| x != NONE))
+            .map(|(r, _)| r as u32)
+            .collect();
+        if complete.is_empty() {
+            return Err(TruthError::NoCompleteProduct(spec.to_vec()));
+        }
+        complete.sort_unstable_by(|&a, &b| index.id(a).cmp(index.id(b)));
+        Ok(Truth {
             attributes,
             classes,
             labels,
-        };
-        if truth.complete_rows().next().is_none() {
-            return Err(TruthError::NoCompleteProduct(spec.to_vec()));
-        }
-        Ok(truth)
+            complete,
+        })
     }
 
     /// A row's class.
@@ -125,13 +134,21 @@ impl Truth {
         self.labels[i].get(code as usize).map(String::as_str)
     }
 
-    /// Rows that have all three attributes (possible targets and seeds).
+    /// Rows that have all three attributes (possible targets and seeds), in
+    /// product-id order: draws made from them do not depend on row order.
     pub fn complete_rows(&self) -> impl Iterator<Item = u32> + '_ {
-        self.classes
+        self.complete.iter().copied()
+    }
+
+    /// The names of the attributes, coarse to fine, as given.
+    pub fn spec(&self) -> Vec<String> {
+        self.attributes
             .iter()
-            .enumerate()
-            .filter(|(_, c)| c.iter().all(|&x| x != NONE))
-            .map(|(r, _)| r as u32)
+            .map(|a| match a {
+                Attribute::Field(f) => f.clone(),
+                Attribute::LastWord(f) => format!("last_word:{f}"),
+            })
+            .collect()
     }
 }
 

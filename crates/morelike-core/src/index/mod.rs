@@ -18,7 +18,8 @@ pub use point::Point;
 pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
 
-use crate::product::{Product, ProductId};
+use crate::hash::product_key;
+use crate::product::{normalized_name, Product, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 
 /// How dense rows are stored and scanned.
@@ -40,6 +41,72 @@ enum Dense {
 /// View weights, one per view of the layout.
 pub type Weights = [f32];
 
+/// Products grouped by their categorical values: one *kind* per distinct
+/// combination, with its rows ordered by product key. Strategies work on
+/// kinds (a few thousand) where they would otherwise visit every row.
+#[derive(Default)]
+struct Kinds {
+    ids: HashMap<Box<[u32]>, u32>,
+    codes: Vec<Box<[u32]>>,
+    rows: Vec<Vec<u32>>,
+    /// Per row, its kind (`u32::MAX` for a row without a product).
+    of: Vec<u32>,
+    /// While the index is built, rows are appended and sorted once at the end.
+    building: bool,
+}
+
+impl Kinds {
+    /// Orders every kind's rows by product key (after a build).
+    fn sort(&mut self, keys: &[u64]) {
+        for rows in &mut self.rows {
+            rows.sort_unstable_by_key(|&r| keys[r as usize]);
+        }
+        self.building = false;
+    }
+
+    /// Files a row (of product key `key`) under the kind of `codes`.
+    fn put(&mut self, row: u32, codes: &[u32], key: u64, keys: &[u64]) {
+        let kind = match self.ids.get(codes) {
+            Some(&kind) => kind,
+            None => {
+                let kind = self.codes.len() as u32;
+                self.ids.insert(codes.into(), kind);
+                self.codes.push(codes.into());
+                self.rows.push(Vec::new());
+                kind
+            }
+        };
+        let rows = &mut self.rows[kind as usize];
+        if self.building {
+            rows.push(row);
+        } else {
+            let at = rows.partition_point(|&r| keys[r as usize] < key);
+            rows.insert(at, row);
+        }
+        if self.of.len() <= row as usize {
+            self.of.resize(row as usize + 1, u32::MAX);
+        }
+        self.of[row as usize] = kind;
+    }
+
+    /// Takes a row out of its kind.
+    fn take(&mut self, row: u32) {
+        let Some(kind) = self
+            .of
+            .get(row as usize)
+            .copied()
+            .filter(|&k| k != u32::MAX)
+        else {
+            return;
+        };
+        let rows = &mut self.rows[kind as usize];
+        if let Some(at) = rows.iter().position(|&r| r == row) {
+            rows.remove(at);
+        }
+        self.of[row as usize] = u32::MAX;
+    }
+}
+
 /// A query ready for the scan: weights and quantization scales folded in.
 pub struct Prepared {
     dense: Vec<f32>,
@@ -55,9 +122,17 @@ pub struct Index {
     /// The same codes by field (`columns[f][row]`), for scans that compare
     /// one field across every row (vectorizable).
     columns: Vec<Vec<u32>>,
+    /// Per field, how many live rows have each code.
+    value_counts: Vec<Vec<u32>>,
     ids: Vec<ProductId>,
+    /// Per row, the product's stable key (ties are broken by it).
+    keys: Vec<u64>,
+    /// Per row, a hash of the product's normalized name (copies share it).
+    names: Vec<u64>,
     rows: HashMap<ProductId, u32>,
     live: RowSet,
+    /// Products that share every categorical value: a *kind* each.
+    kinds: Kinds,
     free: Vec<u32>,
     in_stock: RowSet,
     prices: Vec<f32>,
@@ -106,17 +181,23 @@ impl Index {
             dense,
             codes: Vec::new(),
             columns: Vec::new(),
+            value_counts: Vec::new(),
             ids: Vec::new(),
+            keys: Vec::new(),
+            names: Vec::new(),
             rows: HashMap::new(),
             live: RowSet::default(),
+            kinds: Kinds::default(),
             free: Vec::new(),
             in_stock: RowSet::default(),
             prices: Vec::new(),
             max_norms: Vec::new(),
         };
+        index.kinds.building = true;
         for (product, e) in encoded {
             index.put(product, e);
         }
+        index.kinds.sort(&index.keys);
         index
     }
 
@@ -158,6 +239,25 @@ impl Index {
     /// The product id of a row.
     pub fn id(&self, row: u32) -> &str {
         &self.ids[row as usize]
+    }
+
+    /// A row's stable key (a hash of its product id): exact ties between
+    /// scores go to the smaller key, so no page depends on row order.
+    #[inline]
+    pub fn key(&self, row: u32) -> u64 {
+        self.keys[row as usize]
+    }
+
+    /// A hash of a row's normalized name: two rows with the same one look
+    /// like copies to a shopper.
+    #[inline]
+    pub fn name_key(&self, row: u32) -> u64 {
+        self.names[row as usize]
+    }
+
+    /// The rows that hold a product.
+    pub fn live_rows(&self) -> &RowSet {
+        &self.live
     }
 
     /// Whether a row holds a product.
@@ -213,6 +313,8 @@ impl Index {
                 let row = self.free.pop().unwrap_or(self.ids.len() as u32);
                 if row as usize == self.ids.len() {
                     self.ids.push(String::new());
+                    self.keys.push(0);
+                    self.names.push(0);
                     self.prices.push(f32::NAN);
                     self.codes.resize(self.codes.len() + e.codes.len(), MISSING);
                     match &mut self.dense {
@@ -221,6 +323,7 @@ impl Index {
                     }
                 }
                 self.ids[row as usize] = product.id.clone();
+                self.keys[row as usize] = product_key(&product.id);
                 self.rows.insert(product.id.clone(), row);
                 row
             }
@@ -254,6 +357,10 @@ impl Index {
             self.max_norms[v] = self.max_norms[v].max(norm);
         }
         let f = e.codes.len();
+        if self.live.contains(row) {
+            self.count_values(r, false);
+            self.kinds.take(row);
+        }
         self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
         self.columns.resize_with(f, Vec::new);
         for (column, &code) in self.columns.iter_mut().zip(&e.codes) {
@@ -262,6 +369,9 @@ impl Index {
             }
             column[r] = code;
         }
+        self.count_values(r, true);
+        self.kinds.put(row, &e.codes, self.keys[r], &self.keys);
+        self.names[r] = product_key(&normalized_name(&product.name));
         self.prices[r] = product.price.map_or(f32::NAN, |p| p as f32);
         if product.in_stock {
             self.in_stock.insert(row);
@@ -275,11 +385,59 @@ impl Index {
     /// Removes a product; returns the row it had.
     pub fn remove(&mut self, id: &str) -> Option<u32> {
         let row = self.rows.remove(id)?;
+        self.count_values(row as usize, false);
+        self.kinds.take(row);
         self.live.remove(row);
         self.in_stock.remove(row);
         self.ids[row as usize].clear();
         self.free.push(row);
         Some(row)
+    }
+
+    /// Counts a row's categorical values in (or out of) the store's tallies.
+    fn count_values(&mut self, r: usize, add: bool) {
+        let f = self.layout().fields.len();
+        self.value_counts.resize_with(f, Vec::new);
+        for (field, counts) in self.value_counts.iter_mut().enumerate() {
+            let code = self.codes[r * f + field];
+            if code == MISSING {
+                continue;
+            }
+            if counts.len() <= code as usize {
+                counts.resize(code as usize + 1, 0);
+            }
+            let n = &mut counts[code as usize];
+            *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        }
+    }
+
+    /// How many kinds the index has told apart (some may have no product left).
+    pub fn kind_count(&self) -> usize {
+        self.kinds.codes.len()
+    }
+
+    /// A kind's categorical codes, one per field.
+    pub fn kind_codes(&self, kind: u32) -> &[u32] {
+        &self.kinds.codes[kind as usize]
+    }
+
+    /// A kind's rows, smallest product key first.
+    pub fn kind_rows(&self, kind: u32) -> &[u32] {
+        &self.kinds.rows[kind as usize]
+    }
+
+    /// The kind of a live row.
+    pub fn kind_of(&self, row: u32) -> u32 {
+        self.kinds.of[row as usize]
+    }
+
+    /// How many live products have `code` in categorical field `field`.
+    pub fn value_count(&self, field: usize, code: u32) -> u32 {
+        self.value_counts
+            .get(field)
+            .and_then(|c| c.get(code as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A row's point (dense part de-quantized).
@@ -401,7 +559,9 @@ impl Index {
         mut score: impl FnMut(u32) -> f32,
     ) -> Vec<Hit> {
         let mut top = TopK::new(k);
-        self.each_candidate(exclude, filter, |row| top.push(row, score(row)));
+        self.each_candidate(exclude, filter, |row| {
+            top.push(row, score(row), self.key(row))
+        });
         top.into_hits()
     }
 
@@ -461,8 +621,8 @@ impl Index {
                 .zip(&query.tables)
                 .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
                 .sum();
-            if cats + dense_bound > top.threshold() {
-                top.push(row, cats + dense(r));
+            if cats + dense_bound >= top.threshold() {
+                top.push(row, cats + dense(r), self.keys[r]);
             }
         };
         match &self.dense {
@@ -478,14 +638,94 @@ impl Index {
         top.into_hits()
     }
 
-    /// Live rows that pass a filter and are not excluded (for random pages).
-    pub fn candidates(&self, exclude: &RowSet, filter: &CompiledFilter) -> Vec<u32> {
-        let mut rows = Vec::with_capacity(self.rows.len());
-        self.each_candidate(exclude, filter, |row| rows.push(row));
-        rows
+    /// `k` rows drawn at random (for a given `draw`) among the live rows
+    /// that pass a filter and are not excluded: the rows whose keys, mixed
+    /// with `draw`, are smallest. Like every scan, it does not depend on
+    /// row order.
+    pub fn sample(
+        &self,
+        k: usize,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        draw: u64,
+    ) -> Vec<Hit> {
+        let mut top = TopK::new(k);
+        self.each_candidate(exclude, filter, |row| {
+            top.push(row, 0.0, crate::hash::mix(self.keys[row as usize] ^ draw))
+        });
+        top.into_hits()
     }
 }
 
 fn norm(v: &[f32]) -> f32 {
     v.iter().map(|x| x * x).sum::<f32>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::mapping::Mapping;
+    use crate::product::Product;
+    use crate::{Catalog, Precision};
+
+    #[test]
+    fn value_counts_follow_upserts_replacements_and_deletes() {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n",
+        )
+        .unwrap();
+        let p = |id: &str, c: &str| Product::new(id, id).with_attribute("colour", c);
+        let mut catalog = Catalog::build(
+            mapping,
+            vec![p("1", "red"), p("2", "red"), p("3", "blue")],
+            Precision::F32,
+        );
+        let count = |c: &Catalog, colour: &str| {
+            let code = c.index().dictionary(0).code(colour).unwrap();
+            c.index().value_count(0, code)
+        };
+        assert_eq!((count(&catalog, "red"), count(&catalog, "blue")), (2, 1));
+        catalog.upsert(p("2", "blue"));
+        assert_eq!((count(&catalog, "red"), count(&catalog, "blue")), (1, 2));
+        catalog.upsert(p("4", "green"));
+        catalog.delete("3");
+        assert_eq!((count(&catalog, "blue"), count(&catalog, "green")), (1, 1));
+    }
+
+    #[test]
+    fn kinds_group_live_rows_by_their_values_smallest_key_first() {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\"]\n",
+        )
+        .unwrap();
+        let p = |id: &str, c: &str| {
+            Product::new(id, id)
+                .with_attribute("colour", c)
+                .with_attribute("type", "shirt")
+        };
+        let mut catalog = Catalog::build(
+            mapping,
+            (0..20)
+                .map(|i| p(&i.to_string(), if i % 2 == 0 { "red" } else { "blue" }))
+                .collect(),
+            Precision::F32,
+        );
+        catalog.upsert(p("3", "red"));
+        catalog.delete("4");
+        let index = catalog.index();
+        let red = index.kind_of(index.row("0").unwrap());
+        let rows = index.kind_rows(red);
+        assert_eq!(rows.len(), 10, "ten even ids, less 4, plus 3");
+        assert!(rows.contains(&index.row("3").unwrap()));
+        assert!(!rows.iter().any(|&r| index.id(r) == "4"));
+        let keys: Vec<u64> = rows.iter().map(|&r| index.key(r)).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "smallest key first");
+        let blue = index.kind_of(index.row("1").unwrap());
+        assert_ne!(red, blue);
+        assert_eq!(index.kind_rows(blue).len(), 9);
+        assert_eq!(
+            index.kind_codes(blue)[1],
+            index.kind_codes(red)[1],
+            "same type"
+        );
+    }
 }

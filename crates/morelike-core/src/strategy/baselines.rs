@@ -3,30 +3,24 @@
 //! (average_vector, best_score, sum_scores, each with the seed counted as an
 //! upvote), plus its diversity option (MMR over average_vector).
 
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-
 use super::{Context, Strategy};
+use crate::explain::{self, Explanation};
 use crate::index::{Hit, Point};
 
 /// A uniformly random page.
 pub struct Random;
 
 impl Strategy for Random {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "random"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
-        let candidates = cx.index.candidates(cx.exclude, cx.filter);
-        let mut rng = StdRng::seed_from_u64(cx.rng_seed);
-        let k = cx.k.min(candidates.len());
-        rand::seq::index::sample(&mut rng, candidates.len(), k)
-            .into_iter()
-            .map(|i| Hit {
-                row: candidates[i],
-                score: 0.0,
-            })
-            .collect()
+        cx.index.sample(cx.k, cx.exclude, cx.filter, cx.rng_seed)
+    }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let mut e = explain::nothing(cx.index, cx.weights, cx.seed, cx.votes, row);
+        e.strategy = self.name().to_owned();
+        e
     }
 }
 
@@ -34,7 +28,7 @@ impl Strategy for Random {
 pub struct SeedOnly;
 
 impl Strategy for SeedOnly {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "seed_only"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -42,6 +36,17 @@ impl Strategy for SeedOnly {
             Some(seed) => cx.nearest(&cx.index.point(seed), cx.k),
             None => Random.page(cx),
         }
+    }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let mut e = match cx.seed {
+            Some(seed) => {
+                // Votes change nothing: the seed takes the whole score.
+                explain::likeness(cx.index, cx.weights, cx.seed, cx.votes, seed, Some(0), row)
+            }
+            None => explain::nothing(cx.index, cx.weights, cx.seed, cx.votes, row),
+        };
+        e.strategy = self.name().to_owned();
+        e
     }
 }
 
@@ -61,12 +66,39 @@ fn average_vector_query(cx: &Context<'_>) -> Point {
 pub struct AverageVector;
 
 impl Strategy for AverageVector {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "average_vector"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
         cx.nearest(&average_vector_query(cx), cx.k)
     }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let (up, down) = (cx.positives(), cx.negatives());
+        let (up_coef, down_coef) = if down.is_empty() {
+            (1.0 / up.len().max(1) as f32, 0.0)
+        } else {
+            (2.0 / up.len().max(1) as f32, -1.0 / down.len() as f32)
+        };
+        let coefs = example_coefs(cx, up_coef, down_coef);
+        let mut e =
+            explain::combination(cx.index, cx.weights, cx.seed, cx.votes, &coefs, false, row);
+        e.strategy = self.name().to_owned();
+        e
+    }
+}
+
+/// Each example's coefficient (the seed first, then every vote in order)
+/// for a strategy that adds `up` times each positive and `down` times each
+/// negative.
+fn example_coefs(cx: &Context<'_>, up: f32, down: f32) -> Vec<f32> {
+    cx.seed
+        .map(|_| up)
+        .into_iter()
+        .chain(cx.votes.iter().map(|v| match v.vote {
+            crate::session::Vote::Up => up,
+            crate::session::Vote::Down => down,
+        }))
+        .collect()
 }
 
 /// σ(x) = x/(1+|x|), scaled to (0, 1) as the reference implementation does,
@@ -102,7 +134,7 @@ fn per_example(cx: &Context<'_>, combine: impl Fn(&[f32], &[f32]) -> f32) -> Vec
 pub struct BestScore;
 
 impl Strategy for BestScore {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "best_score"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -122,13 +154,20 @@ impl Strategy for BestScore {
 pub struct SumScores;
 
 impl Strategy for SumScores {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "sum_scores"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
         per_example(cx, |up, down| {
             up.iter().sum::<f32>() - down.iter().sum::<f32>()
         })
+    }
+    fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
+        let coefs = example_coefs(cx, 1.0, -1.0);
+        let mut e =
+            explain::combination(cx.index, cx.weights, cx.seed, cx.votes, &coefs, false, row);
+        e.strategy = self.name().to_owned();
+        e
     }
 }
 
@@ -150,7 +189,7 @@ impl Default for Mmr {
 }
 
 impl Strategy for Mmr {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "mmr"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {

@@ -51,11 +51,23 @@ impl Rocchio {
 }
 
 impl Strategy for Rocchio {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "rocchio"
     }
 
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
         cx.nearest(&self.query(cx), cx.k)
+    }
+
+    fn explain(&self, cx: &Context<'_>, row: u32) -> crate::Explanation {
+        let coefs: Vec<f32> = self
+            .terms(cx.seed, cx.votes)
+            .iter()
+            .map(|&(_, c)| c)
+            .collect();
+        let mut e =
+            crate::explain::combination(cx.index, cx.weights, cx.seed, cx.votes, &coefs, true, row);
+        e.strategy = self.name().to_owned();
+        e
     }
 }

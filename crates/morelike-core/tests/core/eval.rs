@@ -1,6 +1,9 @@
 //! Simulated shoppers: the protocol pinned on a tiny handmade catalog (which
 //! product is upvoted and downvoted, success, AT with failures counted as
-//! rounds + 1), scenario draws, and determinism on the real fashion catalog.
+//! rounds + 1, the pages after a hit, rejected classes, near-copies),
+//! scenario draws, and on the real fashion catalog: determinism, results
+//! that do not depend on row order, and random pages that cannot see the
+//! target.
 
 use std::sync::Mutex;
 
@@ -36,6 +39,10 @@ fn tiny() -> Catalog {
         p("e", "Women", "Shirt", "Green"),
         p("t", "Men", "Shirt", "Green"),
         p("f", "Men", "Trousers", "Green"),
+        p("t2", "Men", "Shirt", "Green"),
+        p("t3", "Men", "Shirt", "Green"),
+        p("g", "Women", "Dress", "Blue"),
+        p("h", "Women", "Dress", "Black"),
     ];
     Catalog::build(
         Mapping::from_toml(MAPPING).unwrap(),
@@ -60,7 +67,7 @@ impl Scripted {
 }
 
 impl Strategy for Scripted {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "scripted"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
@@ -107,7 +114,12 @@ fn shopper_upvotes_first_best_downvotes_first_worst_and_stops_at_the_target() {
         vec!["d", "t"],
     ]);
     let outcome = sim
-        .play(&strategy, &start(&catalog, sim.truth()), 0)
+        .play(
+            &strategy,
+            Scenario::Browse,
+            &start(&catalog, sim.truth()),
+            0,
+        )
         .unwrap();
     assert_eq!(outcome.success, Some(3));
     assert_eq!(outcome.rounds, 3);
@@ -131,18 +143,131 @@ fn a_failed_session_counts_as_one_round_more_than_allowed() {
     let sim = Simulator::new(&catalog, protocol(3)).unwrap();
     let strategy = Scripted::new(vec![vec!["c", "b"], vec!["e"], vec!["f", "a"]]);
     let outcome = sim
-        .play(&strategy, &start(&catalog, sim.truth()), 0)
+        .play(
+            &strategy,
+            Scenario::Refine,
+            &start(&catalog, sim.truth()),
+            0,
+        )
         .unwrap();
     assert_eq!(outcome.success, None);
     assert_eq!(outcome.rounds, 3);
     assert_eq!((outcome.voted, outcome.could_vote), (1, 3));
-    let summary = Summary::of(&[outcome], 3);
+    let summary = Summary::of(&[outcome], 3, Scenario::Refine);
     assert_eq!(summary.at, 4.0);
     assert_eq!(summary.sr10, 0.0);
 }
 
 #[test]
-fn refine_seeds_share_two_target_attributes_and_explore_seeds_one() {
+fn after_a_hit_the_session_goes_on_two_pages_with_the_target_upvoted() {
+    let catalog = tiny();
+    let sim = Simulator::new(&catalog, protocol(10)).unwrap();
+    let strategy = Scripted::new(vec![
+        vec!["c", "a", "b", "d"],
+        vec!["e", "t", "b"],
+        vec!["g", "t2", "h"],
+        vec!["t3", "f", "seed", "d"],
+        vec!["a"],
+    ]);
+    let start = start(&catalog, sim.truth());
+    let (outcome, turns) = {
+        let mut turns = Vec::new();
+        let o = sim
+            .play_logged(&strategy, Scenario::Explore, &start, 0, &mut |t| {
+                turns.push(t)
+            })
+            .unwrap();
+        (o, turns)
+    };
+    assert_eq!(outcome.success, Some(2));
+    assert_eq!(outcome.rounds, 2, "rounds stop counting at the hit");
+    assert_eq!(outcome.pages, 4, "two pages are served after the hit");
+    assert_eq!(outcome.after_hit, Some(0.25), "one of four on round 4");
+    assert_eq!(turns.len(), 4);
+    let up_down = |t: usize| -> Vec<(&str, Vote)> {
+        turns[t]
+            .votes
+            .iter()
+            .map(|(id, v)| (id.as_str(), *v))
+            .collect()
+    };
+    assert_eq!(up_down(1), [("t", Vote::Up), ("b", Vote::Down)]);
+    assert_eq!(up_down(2), [("t2", Vote::Up), ("g", Vote::Down)]);
+    let browse = sim.play(&strategy, Scenario::Browse, &start, 0).unwrap();
+    assert_eq!(
+        (browse.pages, browse.after_hit),
+        (2, None),
+        "browse stops at the hit"
+    );
+}
+
+#[test]
+fn a_rejecting_shopper_only_downvotes_and_late_pages_count_twice_rejected_classes() {
+    let catalog = tiny();
+    let sim = Simulator::new(&catalog, protocol(6)).unwrap();
+    let strategy = Scripted::new(vec![
+        vec!["a", "b"],
+        vec!["c", "h"],
+        vec!["d", "g", "seed"],
+        vec!["e", "c"],
+        vec!["f", "g"],
+    ]);
+    let start = start(&catalog, sim.truth());
+    let outcome = sim.play(&strategy, Scenario::Reject, &start, 0).unwrap();
+    let seen = strategy.seen.lock().unwrap();
+    assert!(
+        seen.iter().flatten().all(|v| v.vote == Vote::Down),
+        "never an upvote: {seen:?}"
+    );
+    // Downvoted before round 4: b and h (Women Dress, twice), g (Women
+    // Dress again); in round 4 e (Women Shirt) is shown with c.
+    assert_eq!(seen[3].len(), 3);
+    assert_eq!(
+        outcome.late_shown,
+        2 + 2,
+        "rounds 4 and 5 show four products"
+    );
+    assert_eq!(
+        outcome.downvoted_shown, 1,
+        "only the Women Dress of round 5 had its class downvoted twice"
+    );
+    assert_eq!(outcome.success, None);
+}
+
+#[test]
+fn two_products_with_one_normalized_name_on_a_page_count_as_a_copy() {
+    let p = |id: &str, name: &str, c: &str| {
+        Product::new(id, name)
+            .with_attribute("gender", "Men")
+            .with_attribute("type", "Shirt")
+            .with_attribute("colour", c)
+    };
+    let catalog = Catalog::build(
+        Mapping::from_toml(MAPPING).unwrap(),
+        vec![
+            p("seed", "Navy Shirt", "Navy"),
+            p("x", "Blue  shirt", "Blue"),
+            p("y", "blue-shirt", "Blue"),
+            p("z", "Red Shirt", "Red"),
+            p("t", "Green Shirt", "Green"),
+        ],
+        Precision::F32,
+    );
+    let sim = Simulator::new(&catalog, protocol(3)).unwrap();
+    let row = |id| catalog.index().row(id).unwrap();
+    let start = Start {
+        target_row: row("t"),
+        target: sim.truth().class(row("t")),
+        seed: row("seed"),
+        draws: 1,
+    };
+    let strategy = Scripted::new(vec![vec!["x", "z"], vec!["x", "y"], vec!["z", "y"]]);
+    let outcome = sim.play(&strategy, Scenario::Refine, &start, 0).unwrap();
+    assert_eq!((outcome.pages, outcome.dup_pages), (3, 1));
+}
+
+#[test]
+fn scenario_draws_keep_their_promises() {
     let catalog = tiny();
     let sim = Simulator::new(&catalog, protocol(10)).unwrap();
     for shopper in 0..50 {
@@ -150,9 +275,20 @@ fn refine_seeds_share_two_target_attributes_and_explore_seeds_one() {
         let (seed, target) = (sim.truth().class(r.seed), r.target);
         assert_eq!(target, sim.truth().class(r.target_row));
         assert!(seed[0] == target[0] && seed[1] == target[1] && seed[2] != target[2]);
-        let e = sim.start(Scenario::Explore, shopper).unwrap();
-        let (seed, target) = (sim.truth().class(e.seed), e.target);
-        assert!(seed[0] == target[0] && seed[1] != target[1]);
+        for scenario in [Scenario::Explore, Scenario::Reject] {
+            let e = sim.start(scenario, shopper).unwrap();
+            let (seed, target) = (sim.truth().class(e.seed), e.target);
+            assert!(seed[0] == target[0] && seed[1] != target[1]);
+        }
+        let b = sim.start(Scenario::Browse, shopper).unwrap();
+        assert_eq!(
+            b.seed, b.target_row,
+            "browse: the seed is the target's product"
+        );
+        let twins = (0..catalog.index().row_count() as u32)
+            .filter(|&r| sim.truth().class(r) == b.target)
+            .count();
+        assert!(twins >= 2, "a browse target class has another product");
     }
 }
 
@@ -194,7 +330,7 @@ fn the_default_finds_refine_targets_far_more_often_than_random_pages() {
         let outcomes: Vec<_> = (0..40)
             .map(|i| sim.run(s, Scenario::Refine, i).unwrap())
             .collect();
-        Summary::of(&outcomes, 10).sr10
+        Summary::of(&outcomes, 10, Scenario::Refine).sr10
     };
     let default = rate(strategy::by_name(strategy::DEFAULT).unwrap().as_ref());
     let random = rate(&strategy::Random);
@@ -202,4 +338,36 @@ fn the_default_finds_refine_targets_far_more_often_than_random_pages() {
         default >= random + 0.25,
         "default SR@10 {default} vs random {random}"
     );
+}
+
+#[test]
+fn random_pages_cannot_see_the_target_so_their_success_per_round_is_flat() {
+    let catalog = &fashion().catalog;
+    let sim = Simulator::new(catalog, Protocol::default()).unwrap();
+    let mut at_risk = [0u32; 10];
+    let mut found = [0u32; 10];
+    for scenario in [Scenario::Refine, Scenario::Explore] {
+        for shopper in 0..300 {
+            let outcome = sim.run(&strategy::Random, scenario, shopper).unwrap();
+            for n in at_risk.iter_mut().take(outcome.rounds as usize) {
+                *n += 1;
+            }
+            if let Some(s) = outcome.success {
+                found[s as usize - 1] += 1;
+            }
+        }
+    }
+    let hazard: Vec<f64> = found
+        .iter()
+        .zip(&at_risk)
+        .map(|(&f, &n)| f64::from(f) / f64::from(n))
+        .collect();
+    let mean = hazard.iter().sum::<f64>() / hazard.len() as f64;
+    for (round, h) in hazard.iter().enumerate() {
+        assert!(
+            *h < 2.0 * mean,
+            "round {}: success rate {h:.3} against {mean:.3} on average: {hazard:?}",
+            round + 1
+        );
+    }
 }

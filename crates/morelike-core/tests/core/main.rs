@@ -5,4 +5,7 @@ mod helpers;
 mod hostile;
 mod import;
 mod properties;
+mod regression;
+mod row_order;
 mod sessions;
+mod steer;

@@ -149,7 +149,7 @@ fn an_explanation_adds_up_by_view_and_by_vote() {
     );
     let page = session.next_page(catalog, &Rocchio::default(), 1).unwrap();
     let (id, score) = &page.items[0];
-    let e = session.explain(catalog, id).unwrap();
+    let e = session.explain(catalog, &Rocchio::default(), id).unwrap();
     let by_view: f32 = e.views.iter().map(|v| v.contribution).sum();
     let by_example: f32 = e.examples.iter().map(|v| v.contribution).sum();
     assert!(

@@ -96,7 +96,11 @@ pub fn run(args: SessionArgs) -> anyhow::Result<()> {
                 Some(id) => writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&session.explain(&catalog, &id)?)?
+                    serde_json::to_string_pretty(&session.explain(
+                        &catalog,
+                        strategy.as_ref(),
+                        &id
+                    )?)?
                 )?,
                 None => writeln!(out, "no item {n} on this page")?,
             },

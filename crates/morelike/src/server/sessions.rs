@@ -234,7 +234,7 @@ impl Sessions {
         product: &str,
     ) -> Result<ExplanationBody, ApiError> {
         let (session, _) = self.latest(store, id)?;
-        let explanation = session.explain(&store.read(), product)?;
+        let explanation = session.explain(&store.read(), store.strategy.as_ref(), product)?;
         Ok(ExplanationBody {
             session: id.to_owned(),
             explanation,

@@ -4,6 +4,7 @@
 mod access_matrix;
 mod bad_input;
 mod catalog_changes;
+mod eval_matches_server;
 mod helpers;
 mod http_api;
 mod limits;

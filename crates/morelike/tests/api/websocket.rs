@@ -160,3 +160,32 @@ async fn undo_takes_back_the_last_votes_and_explain_names_them() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn explain_gives_the_score_the_page_gave_by_the_strategy_that_served_it() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    ws.page(json!({"type": "start", "seed": BLACK_TSHIRT}))
+        .await;
+    let page = ws
+        .page(json!({"type": "vote", "product": BLUE_SHIRT, "vote": "up"}))
+        .await;
+    for item in page["items"].as_array().unwrap() {
+        let explained = ws
+            .send(json!({"type": "explain", "product": item["id"]}))
+            .await;
+        let e = &explained["explanation"];
+        let (served, told) = (
+            item["score"].as_f64().unwrap(),
+            e["score"].as_f64().unwrap(),
+        );
+        assert!((served - told).abs() < 1e-4, "{item} explained as {e}");
+        assert_eq!(e["strategy"], morelike_core::strategy::DEFAULT);
+        assert_eq!(
+            e["anchor"], BLUE_SHIRT,
+            "the page is ordered by likeness to the upvote"
+        );
+    }
+    app.stop().await;
+}

@@ -161,3 +161,84 @@ fn similar_on_a_store_that_does_not_exist_says_to_import_first() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("import a catalog into it first"));
 }
+
+fn eval(args: &[&str]) -> Output {
+    let mapping = repo().join("examples/fashion.toml");
+    Command::new(env!("CARGO_BIN_EXE_morelike"))
+        .args(["eval", "--catalog", fashion().to_str().unwrap()])
+        .args(["--mapping", mapping.to_str().unwrap()])
+        .args(args)
+        .env("MORELIKE_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn eval_scores_every_scenario_on_a_second_truth_at_uniform_weights_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("eval.json");
+    let out = eval(&[
+        "--shoppers",
+        "3",
+        "--strategies",
+        "probe,random",
+        "--weights",
+        "uniform",
+        "--truth",
+        "masterCategory,subCategory,usage",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["truth"],
+        serde_json::json!(["masterCategory", "subCategory", "usage"])
+    );
+    let weights = report["weights"].as_object().unwrap();
+    assert_eq!(weights.len(), 6);
+    assert!(weights.values().all(|w| w == 1.0), "{weights:?}");
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 4, "two strategies × four scenarios");
+    for row in rows {
+        let scenario = row["scenario"].as_str().unwrap();
+        for metric in ["sr5", "sr10", "at", "dup_names"] {
+            assert!(row[metric]["mean"].is_number(), "{metric} in {row}");
+            assert!(row[metric]["spread"].is_number(), "{metric} in {row}");
+        }
+        let own = match scenario {
+            "browse" => "p_first",
+            "refine" | "explore" => "p_after_hit",
+            "reject" => "downvoted_share",
+            other => panic!("unexpected scenario {other}"),
+        };
+        assert!(row[own]["mean"].is_number(), "{own} in {row}");
+    }
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("| strategy | p_first |"), "{table}");
+    assert!(table.contains("downvoted_share"), "{table}");
+}
+
+#[test]
+fn eval_refuses_a_bad_truth_scenario_or_weight_with_what_to_fix() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--truth", "gender,articleType"], "exactly three"),
+        (
+            &["--truth", "gender,articleType,nope"],
+            "no product has all three",
+        ),
+        (&["--scenarios", "shop"], "no scenario 'shop'"),
+        (&["--weights", "colour=lots"], "NAME=NUMBER or 'uniform'"),
+    ];
+    for (args, says) in cases {
+        let out = eval(args);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

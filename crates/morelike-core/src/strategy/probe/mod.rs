@@ -92,7 +92,7 @@ fn per_view(cx: &Context<'_>, categorical: f32, dense: f32) -> Vec<f32> {
 }
 
 impl Strategy for Probe {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "probe"
     }
 

@@ -6,8 +6,8 @@
 
 use super::{Evidence, Probe};
 use crate::index::{Hit, Index, Point, TopK};
-use crate::strategy::Context;
-use crate::views::{ViewKind, MISSING};
+use crate::strategy::{matches, Context};
+use crate::views::ViewKind;
 
 /// Which views get the varying slots, in page order (largest share first,
 /// then by highest averages, as in D'Hondt seat allocation).
@@ -32,55 +32,6 @@ pub fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
 /// How much more a pool prefers a bigger change of its view, between rows
 /// that are otherwise equal: far below any weight, so it only breaks ties.
 const TIE_BREAK: f32 = 1e-3;
-
-/// The anchor's categorical codes, view by view: a row's similarity to the
-/// anchor on a categorical view is the share of its fields that match,
-/// counted for every row at once from the index's columns of codes (one
-/// vectorized pass per field; per-row comparisons with branches cost more
-/// than the whole count).
-struct AnchorCodes {
-    views: Vec<CategoricalView>,
-}
-
-/// One categorical view: (view, share of one field, [(field, anchor's code)]).
-type CategoricalView = (usize, f32, Vec<(usize, u32)>);
-
-impl AnchorCodes {
-    fn new(index: &Index, anchor: u32, active: &[usize]) -> Self {
-        let layout = index.layout();
-        let views = active
-            .iter()
-            .filter(|&&v| layout.views[v].kind == ViewKind::Categorical)
-            .map(|&v| {
-                let fields = layout.views[v]
-                    .fields
-                    .clone()
-                    .map(|f| (f, index.code(anchor, f)))
-                    .filter(|&(_, code)| code != MISSING)
-                    .collect();
-                (v, layout.field_share(v), fields)
-            })
-            .collect();
-        AnchorCodes { views }
-    }
-
-    /// For every categorical view, how many of its fields each row shares
-    /// with the anchor (one pass per field over its column: vector code).
-    fn match_counts(&self, index: &Index) -> Vec<Vec<u8>> {
-        self.views
-            .iter()
-            .map(|(_, _, fields)| {
-                let mut counts = vec![0u8; index.row_count()];
-                for &(f, code) in fields {
-                    for (c, &x) in counts.iter_mut().zip(index.column(f)) {
-                        *c += u8::from(x == code);
-                    }
-                }
-                counts
-            })
-            .collect()
-    }
-}
 
 /// Tells whether a candidate repeats a product already on show.
 struct Repeats<'a> {
@@ -166,7 +117,7 @@ pub fn build(
         .copied()
         .filter(|&v| index.layout().views[v].kind != ViewKind::Categorical)
         .collect();
-    let categorical = AnchorCodes::new(index, anchor, &active);
+    let categorical = matches::count(index, anchor, &active);
     // A dense similarity is at most 1 (a little more after quantization).
     let dense_best: f32 = dense.iter().map(|&v| w[v] * 1.01).sum();
     // The views that get slots: (view, weight, gap, categorical?).
@@ -186,31 +137,26 @@ pub fn build(
         })
         .filter(|&r| index.is_live(r))
         .collect();
-    let counts = categorical.match_counts(index);
     // The thresholds of `near` and of every pool, kept at hand (they only rise).
     let mut near_threshold = near.threshold();
     let mut thresholds: Vec<f32> = pools.iter().map(TopK::threshold).collect();
     index.each_candidate(cx.exclude, cx.filter, |row| {
-        for ((v, share, _), counts) in categorical.views.iter().zip(&counts) {
-            s[*v] = f32::from(counts[row as usize]) * share;
+        for m in &categorical {
+            s[m.view] = f32::from(m.counts[row as usize]) * m.share;
         }
-        let known: f32 = categorical
-            .views
-            .iter()
-            .map(|(v, _, _)| w[*v] * s[*v])
-            .sum();
+        let known: f32 = categorical.iter().map(|m| w[m.view] * s[m.view]).sum();
         let best = known + dense_best;
         // What the row could score in each pool, at most: the pool of view v
         // leaves v out, and takes only rows that changed it.
         // Without branches on the data: `|` and `&` on bools, not `||`/`&&`.
-        let mut could_enter = best > near_threshold;
+        let mut could_enter = best >= near_threshold;
         for &(v, wv, gap, categorical) in &varied {
             let (eligible, drop) = if categorical {
                 (s[v] < gap, wv * s[v])
             } else {
                 (true, wv * 1.01)
             };
-            could_enter |= eligible & (best - drop > thresholds[v]);
+            could_enter |= eligible & (best - drop >= thresholds[v]);
         }
         if !could_enter {
             return;
@@ -219,7 +165,7 @@ pub fn build(
             index.view_sims_in(&a, row, &dense, &mut s);
         }
         let total: f32 = active.iter().map(|&v| w[v] * s[v]).sum();
-        near.push(row, total);
+        near.push(row, total, index.key(row));
         near_threshold = near.threshold();
         for &(v, wv, gap, _) in &varied {
             if s[v] < gap {
@@ -227,7 +173,7 @@ pub fn build(
                 // changes v the most comes first (a tie-break by design; the
                 // evaluation showed it matters: fashion explore SR@10 0.51
                 // with ties broken by row order, 0.88 with this).
-                pools[v].push(row, total - wv * s[v] - TIE_BREAK * s[v]);
+                pools[v].push(row, total - wv * s[v] - TIE_BREAK * s[v], index.key(row));
                 thresholds[v] = pools[v].threshold();
             }
         }

@@ -1,7 +1,7 @@
 //! `morelike eval`: simulated shoppers on a catalog file, every strategy side
-//! by side in both scenarios (refine, explore), over one or more seeds. Prints
-//! a table, writes JSON and a success-by-round plot, and can tune the view
-//! weights of the default strategy.
+//! by side in every scenario (browse, refine, explore, reject), over one or
+//! more seeds. Prints a table, writes JSON and a success-by-round plot, and
+//! can tune the view weights of the default strategy.
 
 mod plot;
 mod report;
@@ -10,13 +10,11 @@ mod timed;
 mod tune;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use morelike_core::eval::{Protocol, Scenario, Simulator, Truth};
-use morelike_core::import::Importer;
-use morelike_core::{strategy, Catalog, Format, Precision};
+use morelike_core::{strategy, Catalog};
 use serde::Serialize;
 
 use crate::catalogs;
@@ -42,12 +40,24 @@ pub struct EvalArgs {
     /// Protocol seeds (repeat for several: the table shows mean ± spread).
     #[arg(long, default_values_t = [42])]
     pub seed: Vec<u64>,
-    /// Only these strategies (comma-separated names; default: all).
+    /// Only these strategies (comma-separated names; default: all). A
+    /// variant of the default with some knobs changed is named
+    /// `steer:knob=value/knob=value`.
     #[arg(long, value_delimiter = ',')]
     pub strategies: Vec<String>,
-    /// Override view weights: `name=1.5,colour=2`.
+    /// Override view weights: `name=1.5,colour=2`; `uniform` sets every
+    /// mapped view to 1 first (`uniform,name=2` is allowed).
     #[arg(long, value_delimiter = ',')]
     pub weights: Vec<String>,
+    /// The three truth attributes, coarse to fine, instead of the mapping's
+    /// `[eval] truth` (`FIELD` or `last_word:FIELD`), to score on attributes
+    /// that tuning never saw.
+    #[arg(long, value_delimiter = ',')]
+    pub truth: Vec<String>,
+    /// Only these scenarios (comma-separated; default: all of browse,
+    /// refine, explore, reject).
+    #[arg(long, value_delimiter = ',')]
+    pub scenarios: Vec<String>,
     /// Write every run and the table's rows as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -76,55 +86,65 @@ struct Report<'a> {
     rounds: u32,
     k: usize,
     seeds: &'a [u64],
+    truth: Vec<String>,
     weights: BTreeMap<String, f32>,
     rows: &'a [report::Row],
     runs: &'a [run::Run],
 }
 
-fn load(args: &EvalArgs) -> anyhow::Result<Catalog> {
-    let (mapping, lookups) = catalogs::read_mapping(&args.mapping)?;
-    let format = mapping
-        .format
-        .or_else(|| Format::from_file_name(&args.catalog.to_string_lossy()))
-        .context("cannot tell the catalog's format from its name")?;
-    let file = File::open(&args.catalog)
-        .with_context(|| format!("cannot open {}", args.catalog.display()))?;
-    let (products, _) = Importer::new(&mapping, &lookups)
-        .read_all(format, std::io::BufReader::new(file))
-        .with_context(|| format!("cannot import {}", args.catalog.display()))?;
-    Ok(Catalog::build(mapping, products, Precision::default()))
+/// The weights `--weights` asks for, by view name (`uniform`: every view 1).
+fn parse_weights(catalog: &Catalog, specs: &[String]) -> anyhow::Result<BTreeMap<String, f32>> {
+    let mut weights = BTreeMap::new();
+    for s in specs {
+        if s.trim() == "uniform" {
+            for view in catalog.weights_by_name().into_keys() {
+                weights.insert(view, 1.0);
+            }
+            continue;
+        }
+        let (name, w) = s
+            .split_once('=')
+            .with_context(|| format!("weight '{s}' is not NAME=NUMBER or 'uniform'"))?;
+        let w: f32 = w
+            .parse()
+            .with_context(|| format!("weight '{s}' is not NAME=NUMBER or 'uniform'"))?;
+        weights.insert(name.trim().to_owned(), w);
+    }
+    Ok(weights)
 }
 
-fn parse_weights(specs: &[String]) -> anyhow::Result<BTreeMap<String, f32>> {
-    specs
+fn scenarios(names: &[String]) -> anyhow::Result<Vec<Scenario>> {
+    if names.is_empty() {
+        return Ok(Scenario::ALL.to_vec());
+    }
+    names
         .iter()
-        .map(|s| {
-            let (name, w) = s
-                .split_once('=')
-                .with_context(|| format!("weight '{s}' is not NAME=NUMBER"))?;
-            let w: f32 = w
-                .parse()
-                .with_context(|| format!("weight '{s}' is not NAME=NUMBER"))?;
-            Ok((name.trim().to_owned(), w))
+        .map(|n| {
+            Scenario::by_name(n.trim()).with_context(|| {
+                let all: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                format!("no scenario '{n}'; choose from {all:?}")
+            })
         })
         .collect()
 }
 
 /// Runs `morelike eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let mut catalog = load(&args)?;
-    catalog.set_weights(&parse_weights(&args.weights)?)?;
-    let truth = Truth::of_catalog(&catalog)?;
+    let mut catalog = catalogs::from_file(&args.catalog, &args.mapping)?;
+    let weights = parse_weights(&catalog, &args.weights)?;
+    catalog.set_weights(&weights)?;
+    let truth = if args.truth.is_empty() {
+        Truth::of_catalog(&catalog)?
+    } else {
+        Truth::with_spec(&catalog, &args.truth)?
+    };
+    let scenarios = scenarios(&args.scenarios)?;
     let strategies: Vec<Box<dyn strategy::Strategy>> = if args.strategies.is_empty() {
         strategy::all()
     } else {
         args.strategies
             .iter()
-            .map(|name| {
-                strategy::by_name(name).with_context(|| {
-                    format!("no strategy '{name}'; choose from {:?}", strategy::names())
-                })
-            })
+            .map(|spec| strategy::parse(spec).map_err(anyhow::Error::msg))
             .collect::<anyhow::Result<_>>()?
     };
     if args.shoppers == 0 || args.rounds == 0 {
@@ -154,14 +174,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     for &seed in &args.seed {
         let sim = Simulator::with_truth(&catalog, truth.clone(), protocol(seed));
         for s in &strategies {
-            for scenario in Scenario::ALL {
+            for &scenario in &scenarios {
                 let r = run::run(&sim, s.as_ref(), scenario, args.shoppers)?;
+                let m = &r.summary;
+                let extra = match (m.p_first, m.p_after_hit, m.downvoted_share) {
+                    (Some(p), _, _) => format!(" p_first {p:.3}"),
+                    (_, Some(p), _) => format!(" p_after_hit {p:.3}"),
+                    (_, _, Some(d)) => format!(" downvoted_share {d:.3}"),
+                    _ => String::new(),
+                };
                 eprintln!(
-                    "seed {seed} {:<16} {:<8} SR@10 {:.3} AT {:.2} {:.3} ms/round",
+                    "seed {seed} {:<16} {:<8} SR@10 {:.3} AT {:.2}{extra} dup {:.1} {:.3} ms/round",
                     r.strategy,
                     scenario.name(),
-                    r.summary.sr10,
-                    r.summary.at,
+                    m.sr10,
+                    m.at,
+                    m.dup_names,
                     r.compute_ms
                 );
                 runs.push(r);
@@ -170,12 +198,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let rows = report::rows(&runs);
     println!(
-        "{} products, {} shoppers per scenario, seeds {:?}, k = {}, {} rounds; weights {:?}",
+        "{} products, {} shoppers per scenario, seeds {:?}, k = {}, {} rounds; truth {:?}; weights {:?}",
         catalog.len(),
         args.shoppers,
         args.seed,
         args.k,
         args.rounds,
+        truth.spec(),
         catalog.weights_by_name()
     );
     print!("{}", report::table(&rows));
@@ -187,6 +216,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             rounds: args.rounds,
             k: args.k,
             seeds: &args.seed,
+            truth: truth.spec(),
             weights: catalog.weights_by_name(),
             rows: &rows,
             runs: &runs,

@@ -20,19 +20,25 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-/// Draws success rate by round per strategy, refine and explore side by side.
+/// Draws success rate by round per strategy, one panel per scenario run.
 pub fn draw(rows: &[Row], title: &str, path: &Path) -> anyhow::Result<()> {
-    let root = SVGBackend::new(path, (1100, 480)).into_drawing_area();
+    let scenarios: Vec<Scenario> = Scenario::ALL
+        .into_iter()
+        .filter(|s| rows.iter().any(|r| r.scenario == *s))
+        .collect();
+    let grid = if scenarios.len() > 2 { (2, 2) } else { (1, 2) };
+    let height = 480 * grid.0 as u32;
+    let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(title, ("sans-serif", 20))?;
-    let panels = root.split_evenly((1, 2));
+    let panels = root.split_evenly(grid);
     let mut strategies: Vec<&str> = Vec::new();
     for r in rows {
         if !strategies.contains(&r.strategy.as_str()) {
             strategies.push(&r.strategy);
         }
     }
-    for (panel, scenario) in panels.iter().zip(Scenario::ALL) {
+    for (panel, &scenario) in panels.iter().zip(&scenarios) {
         let scenario_rows: Vec<&Row> = rows.iter().filter(|r| r.scenario == scenario).collect();
         let rounds = scenario_rows
             .iter()

@@ -1,5 +1,6 @@
 //! The evaluation's table: every strategy side by side per scenario, each
-//! metric as the mean over seeds ± the spread (max − min) across them.
+//! metric as the mean over seeds ± the spread (max − min) across them; each
+//! scenario shows the metrics that speak for it.
 
 use std::fmt::Write;
 
@@ -47,6 +48,20 @@ pub struct Row {
     pub last_precision: Spread,
     /// Vote rate.
     pub vote_rate: Spread,
+    /// Browse: page one's share of the target class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_first: Option<Spread>,
+    /// Refine, explore: the target class's share of the second page after the first hit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_after_hit: Option<Spread>,
+    /// Refine, explore: sessions that hit (and count in `p_after_hit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hits: Option<Spread>,
+    /// Reject: later pages' share of classes downvoted twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub downvoted_share: Option<Spread>,
+    /// Pages with two products of the same normalized name, per 100 pages.
+    pub dup_names: Spread,
     /// Mean compute time per page, ms.
     pub compute_ms: Spread,
     /// Success rate by round, mean over seeds.
@@ -69,6 +84,10 @@ pub fn rows(runs: &[Run]) -> Vec<Row> {
                 .filter(|r| r.strategy == strategy && r.scenario == scenario)
                 .collect();
             let spread = |f: &dyn Fn(&Run) -> f64| Spread::of(group.iter().map(|r| f(r)));
+            let some = |f: &dyn Fn(&Run) -> Option<f64>| {
+                let values: Option<Vec<f64>> = group.iter().map(|r| f(r)).collect();
+                values.map(|v| Spread::of(v.into_iter()))
+            };
             let rounds = group[0].summary.success_by_round.len();
             let success_by_round = (0..rounds)
                 .map(|i| {
@@ -85,6 +104,11 @@ pub fn rows(runs: &[Run]) -> Vec<Row> {
                 at: spread(&|r| r.summary.at),
                 last_precision: spread(&|r| r.summary.last_precision),
                 vote_rate: spread(&|r| r.summary.vote_rate),
+                p_first: some(&|r| r.summary.p_first),
+                p_after_hit: some(&|r| r.summary.p_after_hit),
+                hits: some(&|r| r.summary.hits.map(|h| h as f64)),
+                downvoted_share: some(&|r| r.summary.downvoted_share),
+                dup_names: spread(&|r| r.summary.dup_names),
                 compute_ms: spread(&|r| r.compute_ms),
                 success_by_round,
                 strategy,
@@ -98,28 +122,58 @@ fn cell(s: Spread, digits: usize) -> String {
     format!("{:.*} ± {:.*}", digits, s.mean, digits, s.spread)
 }
 
-/// The table as Markdown, one section per scenario.
+fn maybe(s: Option<Spread>, digits: usize) -> String {
+    s.map_or_else(|| "–".to_owned(), |s| cell(s, digits))
+}
+
+/// The columns a scenario's table shows: (header, cell of a row).
+type Column = (&'static str, fn(&Row) -> String);
+
+fn columns(scenario: Scenario) -> Vec<Column> {
+    let mut columns: Vec<Column> = Vec::new();
+    if scenario == Scenario::Browse {
+        columns.push(("p_first", |r| maybe(r.p_first, 3)));
+    }
+    columns.extend::<[Column; 3]>([
+        ("SR@5", |r| cell(r.sr5, 3)),
+        ("SR@10", |r| cell(r.sr10, 3)),
+        ("AT", |r| cell(r.at, 2)),
+    ]);
+    match scenario {
+        Scenario::Refine | Scenario::Explore => {
+            columns.push(("p_after_hit", |r| maybe(r.p_after_hit, 3)));
+            columns.push(("sessions that hit", |r| maybe(r.hits, 0)));
+            columns.push(("last-round precision", |r| cell(r.last_precision, 3)));
+        }
+        Scenario::Reject => {
+            columns.push(("downvoted_share", |r| maybe(r.downvoted_share, 3)));
+        }
+        Scenario::Browse => {}
+    }
+    if scenario != Scenario::Browse {
+        columns.push(("vote rate", |r| cell(r.vote_rate, 3)));
+    }
+    columns.push(("dup_names", |r| cell(r.dup_names, 1)));
+    columns.push(("ms/round", |r| cell(r.compute_ms, 3)));
+    columns
+}
+
+/// The table as Markdown, one section per scenario that was run.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
     for scenario in Scenario::ALL {
+        let scenario_rows: Vec<&Row> = rows.iter().filter(|r| r.scenario == scenario).collect();
+        if scenario_rows.is_empty() {
+            continue;
+        }
+        let columns = columns(scenario);
         let _ = writeln!(out, "\n{}\n", scenario.name());
-        let _ = writeln!(
-            out,
-            "| strategy | SR@5 | SR@10 | AT | last-round precision | vote rate | ms/round |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
-        for r in rows.iter().filter(|r| r.scenario == scenario) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                r.strategy,
-                cell(r.sr5, 3),
-                cell(r.sr10, 3),
-                cell(r.at, 2),
-                cell(r.last_precision, 3),
-                cell(r.vote_rate, 3),
-                cell(r.compute_ms, 3),
-            );
+        let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+        let _ = writeln!(out, "| strategy | {} |", headers.join(" | "));
+        let _ = writeln!(out, "|{}", " --- |".repeat(columns.len() + 1));
+        for r in scenario_rows {
+            let cells: Vec<String> = columns.iter().map(|(_, f)| f(r)).collect();
+            let _ = writeln!(out, "| {} | {} |", r.strategy, cells.join(" | "));
         }
     }
     out

@@ -62,7 +62,7 @@ pub fn run(
         strategy: strategy.name().to_owned(),
         scenario,
         seed: sim.protocol().seed,
-        summary: Summary::of(&outcomes, sim.protocol().rounds),
+        summary: Summary::of(&outcomes, sim.protocol().rounds, scenario),
         compute_ms: timed.mean_ms(),
     })
 }

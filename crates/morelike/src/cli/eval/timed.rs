@@ -31,7 +31,7 @@ impl<'s> Timed<'s> {
 }
 
 impl Strategy for Timed<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.inner.name()
     }
 

@@ -1,0 +1,573 @@
+//! Gathering a page's candidates. Each kind of candidate is "the best rows
+//! for a prepared query, under the filter and the shown-exclusion":
+//! - **near**: the rows most like the anchor: those of its kind first (equal
+//!   on more of the weighted categorical views, the *kind views*), then by
+//!   similarity (every view weighted);
+//! - **vary v**, for each view v that gets slots: the rows that change v and
+//!   keep the rest of the kind where they can, then closest on every other
+//!   view, ties going to the bigger change of v; for a categorical v also
+//!   the values of v among the products that change only v (then only v and
+//!   one more view), most common first;
+//! - **jump**: the most common kinds that keep the views the shopper kept.
+//!
+//! An approximate index can serve each search on its own: near is the
+//! anchor's query with the kind views weighted up; vary v is the same with
+//! v's weight set slightly negative and a filter "differs from the anchor on
+//! v"; the popular values and jumps are counts over the index's kinds.
+//!
+//! Here the work is done over the index's kinds (products that share every
+//! categorical value: a few thousand where there are tens of thousands of
+//! products). A kind's *level* is how many kind views it matches in full;
+//! a search that ranks by level first needs no row below the level at which
+//! it fills up, and only a fair sample of the rows at that level: the first
+//! rows of each kind, which the index keeps in product-key (hash) order.
+//! Only rows that a search may still take get the dense part (the text
+//! dot). The work is so bounded by the number of kinds plus a few hundred
+//! rows, whatever the catalog's size.
+
+use super::super::Context;
+use crate::hash::mix;
+use crate::index::{Hit, Index, TopK};
+use crate::views::{ViewKind, MISSING};
+
+/// How much more a vary pool prefers a bigger change of its view, between
+/// rows that are otherwise equal: far below any weight, it only breaks ties.
+pub const TIE_BREAK: f32 = 1e-3;
+
+/// Which kind views a kind matches in full, a bit each.
+type Mask = u16;
+
+/// The most kind views a scan tells apart (one bit each); further
+/// categorical views still weigh in every score but do not rank by kind.
+const MAX_KINDS: usize = 12;
+
+/// The most views varied at once (a bit each in a row's pool set).
+const MAX_VARIED: usize = 64;
+
+/// A search ranks at most this many rows per row it keeps at its boundary
+/// level (a fair sample of them when there are more); rows above that
+/// level always count.
+const BOUNDARY_SAMPLE: usize = 8;
+
+/// Kinds kept per varied value list and for jumps, most common first.
+const POPULAR: usize = 64;
+
+/// What to gather.
+pub struct Plan<'a> {
+    /// The row pages are built around.
+    pub anchor: u32,
+    /// How many near rows to keep.
+    pub near: usize,
+    /// How many rows to keep per varied view.
+    pub pool: usize,
+    /// The views that get varying slots.
+    pub varied: &'a [usize],
+    /// Per view, below which similarity to the anchor it counts as changed.
+    pub gaps: &'a [f32],
+    /// Whether to gather jumps: kinds that change the anchor's kind but
+    /// keep the `kept` views.
+    pub jump: bool,
+    /// The categorical views a jump keeps.
+    pub kept: &'a [usize],
+    /// Breaks ties between equally common kinds (a hash of the kind's
+    /// values with this salt), so the order is fair and replays the same.
+    pub salt: u64,
+}
+
+/// The candidates, each list best first.
+pub struct Gathered {
+    /// The rows nearest the anchor.
+    pub near: Vec<Hit>,
+    /// Per view (empty where the view is not varied).
+    pub pools: Vec<Vec<Hit>>,
+    /// One row per kind of another kind that keeps the kept views, the
+    /// most common kinds first.
+    pub jumps: Vec<Hit>,
+    /// Per categorical view that is varied: one row per value among the
+    /// products that change only it of the kind views (then only it and
+    /// one more), most common first.
+    pub popular: Vec<Vec<Hit>>,
+}
+
+/// A kind as this page sees it.
+#[derive(Clone, Copy)]
+struct KindState {
+    mask: Mask,
+    /// The weighted similarity of its kind views to the anchor's.
+    score: f32,
+    /// Its products that may go on the page.
+    candidates: u32,
+}
+
+/// A varied view and what its search needs.
+struct Varied {
+    view: usize,
+    weight: f32,
+    gap: f32,
+    /// Its bit among the kind views (None: a dense view).
+    bit: Option<u32>,
+    /// The rows it may take have at least this level.
+    level: u32,
+    /// The share of a kind's rows it takes at exactly that level (all of
+    /// them when few): the first ones by product key, a fair sample.
+    share: f32,
+}
+
+/// The lowest level at which the rows at or above it number at least `k`
+/// (0 when they never do): a top-`k` by level first needs no row below it.
+fn level_for(histogram: &[u32], k: usize) -> u32 {
+    let mut total = 0usize;
+    for level in (0..histogram.len()).rev() {
+        total += histogram[level] as usize;
+        if total >= k {
+            return level as u32;
+        }
+    }
+    0
+}
+
+/// The share of `count` rows that makes about `wanted` of them (all when
+/// `count` is not more than `wanted`).
+fn share(count: u32, wanted: usize) -> f32 {
+    if count as usize <= wanted {
+        1.0
+    } else {
+        wanted as f32 / count as f32
+    }
+}
+
+/// How many of a kind's `len` rows a search taking `share` of them visits
+/// (at least one).
+fn taken(len: usize, share: f32) -> usize {
+    ((len as f32 * share).ceil() as usize).clamp(1, len)
+}
+
+/// The first row of a kind (smallest product key) that may go on the page.
+fn first_candidate(cx: &Context<'_>, kind: u32) -> Option<u32> {
+    cx.index
+        .kind_rows(kind)
+        .iter()
+        .copied()
+        .find(|&row| !cx.exclude.contains(row) && cx.filter.accepts(cx.index, row))
+}
+
+/// A kind's values hashed, for fair tie-breaks that do not depend on the
+/// order kinds were first seen in.
+fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
+    index
+        .kind_codes(kind)
+        .iter()
+        .fold(salt, |h, &c| mix(h ^ u64::from(c)))
+}
+
+/// Gathers a plan's candidates.
+pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
+    let index = cx.index;
+    let layout = index.layout();
+    let views = layout.views.len();
+    let w = cx.weights;
+    let is_categorical = |v: usize| layout.views[v].kind == ViewKind::Categorical;
+    // The kind views (weighted categorical ones), a bit each.
+    let kind_views: Vec<usize> = (0..views)
+        .filter(|&v| w[v] > 0.0 && is_categorical(v))
+        .take(MAX_KINDS)
+        .collect();
+    let bit = |v: usize| kind_views.iter().position(|&k| k == v).map(|b| b as u32);
+    let all_bits: Mask = ((1u32 << kind_views.len()) - 1) as Mask;
+    let kept_bits: Mask = plan
+        .kept
+        .iter()
+        .filter_map(|&v| bit(v))
+        .fold(0, |m: Mask, b| m | 1 << b);
+    let dense: Vec<usize> = (0..views)
+        .filter(|&v| !is_categorical(v) && (w[v] > 0.0 || plan.varied.contains(&v)))
+        .collect();
+    // Every weighted categorical view (kind views and any beyond the cap),
+    // with what one matching field adds to a score.
+    let scored: Vec<(usize, f32)> = (0..views)
+        .filter(|&v| w[v] > 0.0 && is_categorical(v))
+        .map(|v| (v, w[v] * layout.field_share(v)))
+        .collect();
+    let anchor_codes = index.codes(plan.anchor).to_vec();
+    let matching = |codes: &[u32], v: usize| -> u16 {
+        layout.views[v]
+            .fields
+            .clone()
+            .filter(|&f| codes[f] == anchor_codes[f] && codes[f] != MISSING)
+            .count() as u16
+    };
+    // Per categorical field: its view's place among `scored`, and its kind
+    // bit (if its view is a kind view); per scored view: its field count.
+    let field_view: Vec<Option<usize>> = (0..layout.fields.len())
+        .map(|f| scored.iter().position(|&(v, _)| v == layout.fields[f].1))
+        .collect();
+    let fields_of: Vec<u16> = scored
+        .iter()
+        .map(|&(v, _)| layout.views[v].fields.len() as u16)
+        .collect();
+    let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
+    // Each kind against the anchor: one pass over its codes.
+    let mut counts = vec![0u16; scored.len()];
+    let mut kinds: Vec<KindState> = (0..index.kind_count() as u32)
+        .map(|k| {
+            let codes = index.kind_codes(k);
+            counts.iter_mut().for_each(|c| *c = 0);
+            for (f, (&code, &anchor)) in codes.iter().zip(&anchor_codes).enumerate() {
+                if let Some(i) = field_view[f] {
+                    counts[i] += u16::from(code == anchor && code != MISSING);
+                }
+            }
+            let mut mask: Mask = 0;
+            let mut score = 0.0;
+            for (i, &n) in counts.iter().enumerate() {
+                score += scored[i].1 * f32::from(n);
+                if let Some(b) = bit_of[i] {
+                    mask |= Mask::from(n == fields_of[i]) << b;
+                }
+            }
+            KindState {
+                mask,
+                score,
+                candidates: index.kind_rows(k).len() as u32,
+            }
+        })
+        .collect();
+    // Take back the rows that may not go on the page: shown, or refused by
+    // the filter (a pass over the rows only when there is a filter).
+    if cx.filter.is_open() {
+        for word in 0..cx.exclude.words() {
+            let mut bits = cx.exclude.word(word) & index.live_rows().word(word);
+            while bits != 0 {
+                let row = (word * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                kinds[index.kind_of(row) as usize].candidates -= 1;
+            }
+        }
+    } else {
+        for k in &mut kinds {
+            k.candidates = 0;
+        }
+        index.each_candidate(cx.exclude, cx.filter, |row| {
+            kinds[index.kind_of(row) as usize].candidates += 1;
+        });
+    }
+    let mut varied: Vec<Varied> = plan
+        .varied
+        .iter()
+        .take(MAX_VARIED)
+        .map(|&v| Varied {
+            view: v,
+            weight: w[v],
+            gap: plan.gaps[v],
+            bit: bit(v),
+            level: 0,
+            share: 1.0,
+        })
+        .collect();
+    let eligible = |v: &Varied, m: Mask| v.bit.is_none_or(|b| m & (1 << b) == 0);
+    // How many rows each search could take, by level.
+    let levels = kind_views.len() + 1;
+    let mut near_histogram = vec![0u32; levels];
+    let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
+    for k in &kinds {
+        let level = k.mask.count_ones() as usize;
+        near_histogram[level] += k.candidates;
+        for (h, v) in pool_histograms.iter_mut().zip(&varied) {
+            // A dense view's change shows only in the dense part: count
+            // every row (a lower level, never a wrong one).
+            if eligible(v, k.mask) {
+                h[level] += k.candidates;
+            }
+        }
+    }
+    let near_level = level_for(&near_histogram, plan.near);
+    let near_share = share(
+        near_histogram[near_level as usize],
+        plan.near * BOUNDARY_SAMPLE,
+    );
+    for (v, h) in varied.iter_mut().zip(&pool_histograms) {
+        v.level = level_for(h, plan.pool);
+        v.share = share(h[v.level as usize], plan.pool * BOUNDARY_SAMPLE);
+    }
+    // The values of each varied categorical view: kinds that change only
+    // it of the kind views (nearness 0), or it and one more (nearness 1).
+    let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
+    let popular = popular_values(cx, &kinds, &varied, tier, plan.salt);
+    // Jumps: the most common other kinds that keep the kept views.
+    let jumps = if plan.jump {
+        let mut region: Vec<(u32, u64, u32)> = kinds
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| {
+                k.candidates > 0 && k.mask & kept_bits == kept_bits && k.mask != all_bits
+            })
+            .map(|(i, k)| {
+                (
+                    k.candidates,
+                    kind_hash(index, i as u32, plan.salt),
+                    i as u32,
+                )
+            })
+            .collect();
+        region.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        region
+            .into_iter()
+            .take(POPULAR)
+            .filter_map(|(_, _, kind)| first_candidate(cx, kind))
+            .map(|row| Hit { row, score: 0.0 })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Near and vary searches over the rows of kinds at or above their
+    // levels (a fair sample at the boundary level).
+    let a = index.point(plan.anchor);
+    // A dense similarity is at most 1 (a little more after quantization).
+    let dense_best: f32 = dense.iter().map(|&v| w[v] * 1.01).sum();
+    let bonus = w.iter().sum::<f32>() * 1.01 + 1.0;
+    let mut near = TopK::new(plan.near);
+    let mut pools: Vec<TopK> = varied.iter().map(|_| TopK::new(plan.pool)).collect();
+    let mut s = vec![0.0f32; views];
+    let mut own: Vec<f32> = Vec::with_capacity(varied.len());
+    let mut limits: Vec<usize> = Vec::with_capacity(varied.len());
+    for (i, k) in kinds.iter().enumerate() {
+        if k.candidates == 0 {
+            continue;
+        }
+        let level = k.mask.count_ones();
+        let near_may = level >= near_level;
+        let pools_may = varied
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| eligible(v, k.mask) && level >= v.level)
+            .fold(0u64, |bits, (i, _)| bits | 1 << i);
+        if !near_may && pools_may == 0 {
+            continue;
+        }
+        let codes = index.kind_codes(i as u32);
+        // A varied categorical view's own similarity (a partial match of
+        // its fields; the pool takes only kinds that change it).
+        own.clear();
+        own.extend(varied.iter().map(|v| match v.bit {
+            Some(_) => f32::from(matching(codes, v.view)) * layout.field_share(v.view),
+            None => 0.0,
+        }));
+        let rank = bonus * level as f32;
+        let best = k.score + dense_best + rank;
+        // How far into the kind (rows by product key) each search looks:
+        // every row above its level, a fair first share at it.
+        let rows = index.kind_rows(i as u32);
+        let reach = |above: bool, share: f32| {
+            if above {
+                rows.len()
+            } else {
+                taken(rows.len(), share)
+            }
+        };
+        let near_reach = if near_may {
+            reach(level > near_level, near_share)
+        } else {
+            0
+        };
+        limits.clear();
+        limits.extend(varied.iter().enumerate().map(|(j, v)| {
+            if pools_may & (1 << j) != 0 {
+                reach(level > v.level, v.share)
+            } else {
+                0
+            }
+        }));
+        let visit = limits.iter().copied().max().unwrap_or(0).max(near_reach);
+        // Rows shown or filtered out do not count toward the sample.
+        let mut at = 0;
+        for &row in rows {
+            if at >= visit {
+                break;
+            }
+            if cx.exclude.contains(row) || !cx.filter.accepts(index, row) {
+                continue;
+            }
+            at += 1;
+            let at = at - 1;
+            let key = index.key(row);
+            let near_takes = at < near_reach && best >= near.threshold();
+            let mut takes = 0u64;
+            let mut may = pools_may;
+            while may != 0 {
+                let j = may.trailing_zeros() as usize;
+                may &= may - 1;
+                let v = &varied[j];
+                if at < limits[j] && best - v.weight * own[j] >= pools[j].threshold() {
+                    takes |= 1 << j;
+                }
+            }
+            if !near_takes && takes == 0 {
+                continue;
+            }
+            index.view_sims_in(&a, row, &dense, &mut s);
+            let total = k.score + dense.iter().map(|&v| w[v] * s[v]).sum::<f32>();
+            if near_takes {
+                near.push(row, total + rank, key);
+            }
+            while takes != 0 {
+                let j = takes.trailing_zeros() as usize;
+                takes &= takes - 1;
+                let v = &varied[j];
+                let s_v = if v.bit.is_some() { own[j] } else { s[v.view] };
+                if v.bit.is_none() && s_v >= v.gap {
+                    continue;
+                }
+                pools[j].push(row, total - v.weight * s_v - TIE_BREAK * s_v + rank, key);
+            }
+        }
+    }
+    let mut pools_by_view = vec![Vec::new(); views];
+    for (v, pool) in varied.iter().zip(pools) {
+        pools_by_view[v.view] = pool.into_hits();
+    }
+    Gathered {
+        near: near.into_hits(),
+        pools: pools_by_view,
+        jumps,
+        popular,
+    }
+}
+
+/// The last resort when the gathered candidates cannot fill a page: every
+/// kind with products left, those most like the anchor's first (weighted
+/// categorical views), then the others, each kind's products smallest key
+/// first. Lazy: the page takes only as many as it needs.
+pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterator<Item = Hit> + 'a {
+    let index = cx.index;
+    let layout = index.layout();
+    let anchor_codes = index.codes(anchor).to_vec();
+    let factors: Vec<(usize, f32)> = (0..layout.fields.len())
+        .map(|f| {
+            let v = layout.fields[f].1;
+            let w = cx.weights[v];
+            let categorical = layout.views[v].kind == ViewKind::Categorical;
+            (
+                f,
+                if categorical {
+                    w * layout.field_share(v)
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect();
+    let mut order: Vec<(f32, u64, u32)> = (0..index.kind_count() as u32)
+        .filter(|&k| !index.kind_rows(k).is_empty())
+        .map(|k| {
+            let codes = index.kind_codes(k);
+            let score: f32 = factors
+                .iter()
+                .filter(|&&(f, _)| codes[f] == anchor_codes[f] && codes[f] != MISSING)
+                .map(|&(_, x)| x)
+                .sum();
+            (score, kind_hash(index, k, 0), k)
+        })
+        .collect();
+    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.into_iter().flat_map(move |(_, _, k)| {
+        index
+            .kind_rows(k)
+            .iter()
+            .copied()
+            .filter(move |&row| !cx.exclude.contains(row) && cx.filter.accepts(index, row))
+            .map(|row| Hit { row, score: 0.0 })
+    })
+}
+
+/// Per varied categorical view, one row per value, most common first:
+/// values shown by kinds that change only that view of the kind views,
+/// then values shown only by kinds that change one more view. A value's
+/// row is the first candidate of its most common kind.
+fn popular_values(
+    cx: &Context<'_>,
+    kinds: &[KindState],
+    varied: &[Varied],
+    tier: u32,
+    salt: u64,
+) -> Vec<Vec<Hit>> {
+    let index = cx.index;
+    let layout = index.layout();
+    let mut popular = vec![Vec::new(); layout.views.len()];
+    for v in varied {
+        let Some(b) = v.bit else { continue };
+        // The field that names the view's values (its finest).
+        let field = layout.views[v.view]
+            .fields
+            .clone()
+            .max_by_key(|&f| (index.dictionary(f).len(), f))
+            .expect("a categorical view has a field");
+        // Per value and nearness: (products, best kind's products, its hash, kind).
+        let mut values: Vec<[(u32, u32, u64, u32); 2]> =
+            vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
+        for (i, k) in kinds.iter().enumerate() {
+            let level = k.mask.count_ones();
+            if k.candidates == 0 || k.mask & (1 << b) != 0 || level + 1 < tier || level > tier {
+                continue;
+            }
+            let nearness = (tier - level) as usize;
+            let code = index.kind_codes(i as u32)[field];
+            if code == MISSING {
+                continue;
+            }
+            let Some(value) = values.get_mut(code as usize) else {
+                continue;
+            };
+            let hash = kind_hash(index, i as u32, salt);
+            let slot = &mut value[nearness];
+            slot.0 += k.candidates;
+            if (k.candidates, std::cmp::Reverse(hash)) > (slot.1, std::cmp::Reverse(slot.2)) {
+                *slot = (slot.0, k.candidates, hash, i as u32);
+            }
+        }
+        let mut ranked: Vec<(usize, u32, u64, u32)> = values
+            .into_iter()
+            .filter_map(|[near, far]| {
+                if near.0 > 0 {
+                    Some((0, near.0, near.2, near.3))
+                } else if far.0 > 0 {
+                    Some((1, far.0, far.2, far.3))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        popular[v.view] = ranked
+            .into_iter()
+            .take(POPULAR)
+            .filter_map(|(_, _, _, kind)| first_candidate(cx, kind))
+            .map(|row| Hit { row, score: 0.0 })
+            .collect();
+    }
+    popular
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{level_for, share, taken};
+
+    #[test]
+    fn the_level_is_where_the_rows_above_first_fill_the_search() {
+        // 1 row matches nothing, 3 match one view, 5 two, 2 all three.
+        let histogram = [1, 3, 5, 2];
+        assert_eq!(level_for(&histogram, 2), 3);
+        assert_eq!(level_for(&histogram, 3), 2);
+        assert_eq!(level_for(&histogram, 7), 2);
+        assert_eq!(level_for(&histogram, 8), 1);
+        assert_eq!(level_for(&histogram, 100), 0);
+    }
+
+    #[test]
+    fn a_search_takes_every_row_when_few_and_a_share_when_many() {
+        assert_eq!(share(10, 16), 1.0);
+        assert!((share(1000, 100) - 0.1).abs() < 1e-6);
+        assert_eq!(taken(95, 0.1), 10);
+        assert_eq!(taken(3, 0.01), 1);
+        assert_eq!(taken(40, 1.0), 40);
+    }
+}

@@ -1,0 +1,498 @@
+//! Building one page from the gathered candidates: first the anchor's
+//! nearest, as many as the evidence allows, then jumps, then one varied
+//! product per slot (slots go to views by share, D'Hondt order; a view with
+//! nothing left gives its slots away), then whatever is left. A candidate
+//! is skipped when it repeats a rejection, is mostly made of values
+//! downvoted twice, changes a kept view, has the name of a product already
+//! shown or on the page, or (a varied one) shows nothing new. The page is
+//! ordered best first: by likeness to the anchor.
+
+use super::evidence::{Evidence, Rejection};
+use super::gather::{gather, kinds_nearest_first, Plan};
+use super::Steer;
+use crate::index::{Hit, Index, Point};
+use crate::strategy::Context;
+use crate::views::{ViewKind, MISSING};
+
+/// Which views get the varying slots, in order (largest share first, then
+/// by highest averages, as in D'Hondt seat allocation).
+#[cfg(test)]
+fn allocate(shares: &[f32], slots: usize) -> Vec<usize> {
+    let mut given = vec![0u32; shares.len()];
+    let mut order = Vec::with_capacity(slots);
+    for _ in 0..slots {
+        let Some(v) = allocate_next(shares, &given) else {
+            break;
+        };
+        given[v] += 1;
+        order.push(v);
+    }
+    order
+}
+
+/// The view that gets the next slot, given the slots each already has.
+fn allocate_next(shares: &[f32], given: &[u32]) -> Option<usize> {
+    (0..shares.len())
+        .filter(|&v| shares[v] > 0.0)
+        .max_by(|&a, &b| {
+            let qa = shares[a] / (given[a] + 1) as f32;
+            let qb = shares[b] / (given[b] + 1) as f32;
+            qa.total_cmp(&qb).then(b.cmp(&a))
+        })
+}
+
+/// What a candidate varies around the anchor.
+#[derive(Clone, Copy, Debug)]
+enum Varying {
+    /// One view.
+    View(usize),
+    /// The kind (a jump).
+    Kind,
+}
+
+/// Decides which candidates may go on the page.
+struct Picker<'a> {
+    index: &'a Index,
+    /// The weighted categorical views, with their fields.
+    kinds: Vec<std::ops::Range<usize>>,
+    rejections: Vec<(u32, Vec<std::ops::Range<usize>>)>,
+    /// (field, code) of the kind values in at least two downvoted products
+    /// and in no upvoted one.
+    rejected_values: Vec<(usize, u32)>,
+    /// The kind fields.
+    kind_fields: Vec<usize>,
+    /// The share of a product's kind values that may be rejected ones.
+    rejected_share: f32,
+    /// Names of the products shown (the first `shown_names`) and on the page.
+    names: Vec<u64>,
+    /// How many of `names` belong to products shown on earlier pages (0:
+    /// only the page's own names count).
+    shown_names: usize,
+    shown: Vec<(u32, Option<Point>)>,
+    sames: &'a [f32],
+    sims: Vec<f32>,
+    page: Vec<Hit>,
+    novel_kind: bool,
+    /// Fields of the views the shopper rejected changes of at least
+    /// twice, with the anchor's codes: a variation keeps them.
+    kept: Vec<(usize, usize, u32)>,
+}
+
+impl<'a> Picker<'a> {
+    fn new(cx: &'a Context<'_>, evidence: &Evidence, sames: &'a [f32]) -> Self {
+        let index = cx.index;
+        let layout = index.layout();
+        let kind_views: Vec<usize> = (0..layout.views.len())
+            .filter(|&v| layout.views[v].kind == ViewKind::Categorical && cx.weights[v] > 0.0)
+            .collect();
+        let kinds = kind_views
+            .iter()
+            .map(|&v| layout.views[v].fields.clone())
+            .collect();
+        let rejections = evidence
+            .rejections
+            .iter()
+            .map(|Rejection { row, changed }| {
+                let mut views: Vec<usize> =
+                    kind_views.iter().copied().filter(|&v| changed[v]).collect();
+                if views.is_empty() {
+                    views.clone_from(&kind_views);
+                }
+                let fields = views.iter().map(|&v| layout.views[v].fields.clone());
+                (*row, fields.collect())
+            })
+            .collect();
+        let shown: Vec<u32> = (0..cx.exclude.words())
+            .flat_map(|w| {
+                let bits = cx.exclude.word(w);
+                (0..64)
+                    .filter(move |b| bits & (1 << b) != 0)
+                    .map(move |b| (w * 64 + b) as u32)
+            })
+            .filter(|&r| index.is_live(r))
+            .collect();
+        let kind_fields: Vec<usize> = kind_views
+            .iter()
+            .flat_map(|&v| layout.views[v].fields.clone())
+            .collect();
+        let mut down: std::collections::HashMap<(usize, u32), u32> =
+            std::collections::HashMap::new();
+        for r in &evidence.rejections {
+            for &f in &kind_fields {
+                let code = index.code(r.row, f);
+                if code != MISSING {
+                    *down.entry((f, code)).or_default() += 1;
+                }
+            }
+        }
+        let liked: Vec<u32> = cx
+            .votes
+            .iter()
+            .filter(|v| v.vote == crate::session::Vote::Up)
+            .map(|v| v.row)
+            .collect();
+        let mut rejected_values: Vec<(usize, u32)> = down
+            .into_iter()
+            .filter(|&((f, code), n)| n >= 2 && !liked.iter().any(|&u| index.code(u, f) == code))
+            .map(|(value, _)| value)
+            .collect();
+        rejected_values.sort_unstable();
+        Picker {
+            index,
+            rejected_values,
+            kind_fields,
+            rejected_share: 1.0,
+            kinds,
+            rejections,
+            names: shown.iter().map(|&r| index.name_key(r)).collect(),
+            shown_names: shown.len(),
+            shown: shown.into_iter().map(|r| (r, None)).collect(),
+            sames,
+            sims: vec![0.0; layout.views.len()],
+            page: Vec::with_capacity(cx.k),
+            novel_kind: false,
+            kept: Vec::new(),
+        }
+    }
+
+    fn same_fields(&self, a: u32, b: u32, fields: &std::ops::Range<usize>) -> bool {
+        fields
+            .clone()
+            .all(|f| self.index.code(a, f) == self.index.code(b, f))
+    }
+
+    /// Whether `row` makes a change the shopper rejected (or, for a
+    /// rejected product that changed nothing, is of its kind).
+    fn rejected(&self, row: u32) -> bool {
+        self.rejections
+            .iter()
+            .any(|(d, views)| views.iter().all(|f| self.same_fields(row, *d, f)))
+            || self.made_of_rejected(row)
+    }
+
+    /// Whether `row` is mostly made of values the shopper downvoted
+    /// repeatedly: the values' weight (rarer values weigh more) among all
+    /// of its kind values reaches the threshold.
+    fn made_of_rejected(&self, row: u32) -> bool {
+        if self.rejected_values.is_empty() {
+            return false;
+        }
+        let products = self.index.len() as f32 + 1.0;
+        let (mut rejected, mut all) = (0.0f32, 0.0f32);
+        for &f in &self.kind_fields {
+            let code = self.index.code(row, f);
+            if code == MISSING {
+                continue;
+            }
+            // A rarer value says more about a product.
+            let weight = (products / (self.index.value_count(f, code) as f32 + 1.0)).ln();
+            all += weight;
+            if self.rejected_values.contains(&(f, code)) {
+                rejected += weight;
+            }
+        }
+        rejected > 0.0 && rejected >= self.rejected_share * all
+    }
+
+    /// Whether `row`, varying view `v` (or jumping to another kind, `None`),
+    /// shows nothing new: a product shown or on the page has its kind and
+    /// (for a dense `v`) its value of `v`.
+    fn repeats(&mut self, row: u32, v: Option<usize>) -> bool {
+        let index = self.index;
+        let Some(v) = v else {
+            return self
+                .page
+                .iter()
+                .map(|h| h.row)
+                .chain(self.shown.iter().map(|s| s.0))
+                .any(|s| {
+                    self.kinds
+                        .iter()
+                        .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
+                });
+        };
+        let dense = index.layout().views[v].kind != ViewKind::Categorical;
+        let on_page: Vec<u32> = self.page.iter().map(|h| h.row).collect();
+        if self.novel_kind && dense {
+            let kinds = &self.kinds;
+            let kind_on_page = on_page.iter().any(|&s| {
+                kinds
+                    .iter()
+                    .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
+            });
+            if kind_on_page {
+                return true;
+            }
+        }
+        let kinds = &self.kinds;
+        let same_kind = |s: u32| {
+            kinds
+                .iter()
+                .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
+        };
+        for &s in &on_page {
+            if same_kind(s) {
+                if !dense {
+                    return true;
+                }
+                index.view_sims_in(&index.point(s), row, &[v], &mut self.sims);
+                if self.sims[v] >= self.sames[v] {
+                    return true;
+                }
+            }
+        }
+        for (s, point) in &mut self.shown {
+            if !same_kind(*s) {
+                continue;
+            }
+            if !dense {
+                return true;
+            }
+            let p = point.get_or_insert_with(|| index.point(*s));
+            index.view_sims_in(p, row, &[v], &mut self.sims);
+            if self.sims[v] >= self.sames[v] {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether `row`, varying view `v`, also changes a view the shopper
+    /// kept (rejected changes of twice).
+    fn breaks_kept(&self, row: u32, v: usize) -> bool {
+        self.kept
+            .iter()
+            .any(|&(view, f, code)| view != v && self.index.code(row, f) != code)
+    }
+
+    /// Puts `hit` on the page unless it is there, repeats a name or a
+    /// rejection, or (varying) shows nothing new.
+    fn offer(&mut self, hit: Hit, varying: Option<Varying>) -> bool {
+        let name = self.index.name_key(hit.row);
+        if self.page.iter().any(|h| h.row == hit.row)
+            || self.names[self.names.len() - self.page.len() - self.shown_names..].contains(&name)
+            || self.rejected(hit.row)
+            || matches!(varying, Some(Varying::View(v)) if self.breaks_kept(hit.row, v))
+            || varying.is_some_and(|v| {
+                self.repeats(
+                    hit.row,
+                    match v {
+                        Varying::View(v) => Some(v),
+                        Varying::Kind => None,
+                    },
+                )
+            })
+        {
+            return false;
+        }
+        self.names.push(name);
+        self.page.push(hit);
+        true
+    }
+}
+
+/// The views a jump keeps: those whose changes the shopper rejected more
+/// often than not among the products shown that changed them (a view
+/// changed on every page and rejected once is not kept); with none, the
+/// coarsest weighted categorical view (the store's broadest section: a
+/// gender, a department), so that a jump stays in the anchor's section.
+fn kept_views(
+    steer: &Steer,
+    cx: &Context<'_>,
+    anchor: u32,
+    evidence: &Evidence,
+    gaps: &[f32],
+) -> Vec<usize> {
+    let index = cx.index;
+    let views = index.layout().views.len();
+    let mut changed = vec![0u32; views];
+    let a = index.point(anchor);
+    let mut sims = vec![0.0; views];
+    for w in 0..cx.exclude.words() {
+        let mut bits = cx.exclude.word(w);
+        while bits != 0 {
+            let row = (w * 64) as u32 + bits.trailing_zeros();
+            bits &= bits - 1;
+            if row == anchor || !index.is_live(row) {
+                continue;
+            }
+            index.view_sims(&a, row, &mut sims);
+            for (c, (s, g)) in changed.iter_mut().zip(sims.iter().zip(gaps)) {
+                *c += u32::from(s < g);
+            }
+        }
+    }
+    let kept: Vec<usize> = (0..views)
+        .filter(|&v| {
+            let r = evidence.rejected[v];
+            cx.weights[v] > 0.0 && r > 0 && r as f32 >= steer.keep_ratio * changed[v].max(r) as f32
+        })
+        .collect();
+    if !kept.is_empty() || !steer.keep_coarsest {
+        return kept;
+    }
+    let all = vec![true; views];
+    super::evidence::blamed(cx, &all).into_iter().collect()
+}
+
+/// How many products of the anchor's kind the shopper has seen.
+fn seen_of_kind(cx: &Context<'_>, anchor: u32) -> usize {
+    let mut n = 0;
+    for w in 0..cx.exclude.words() {
+        let mut bits = cx.exclude.word(w);
+        while bits != 0 {
+            let row = (w * 64) as u32 + bits.trailing_zeros();
+            bits &= bits - 1;
+            if row != anchor && cx.index.is_live(row) && super::evidence::same_kind(cx, anchor, row)
+            {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The page around `anchor`.
+pub fn build(
+    steer: &Steer,
+    cx: &Context<'_>,
+    anchor: u32,
+    evidence: &Evidence,
+    gaps: &[f32],
+) -> Vec<Hit> {
+    let index = cx.index;
+    let shares = steer.shares(cx, evidence);
+    let sames = steer.sames(cx);
+    let seen_of_kind = seen_of_kind(cx, anchor);
+    let near_slots = steer.near_slots(evidence, seen_of_kind).min(cx.k);
+    let jump_slots = steer.jump_slots(evidence, cx.k - near_slots);
+    let varied: Vec<usize> = (0..shares.len()).filter(|&v| shares[v] > 0.0).collect();
+    let kept: Vec<usize> = kept_views(steer, cx, anchor, evidence, gaps)
+        .into_iter()
+        .filter(|&v| index.layout().views[v].kind == ViewKind::Categorical)
+        .collect();
+    let plan = Plan {
+        anchor,
+        near: (near_slots + cx.k) * steer.near_pool,
+        pool: steer.pool,
+        varied: &varied,
+        gaps,
+        jump: jump_slots > 0,
+        kept: &kept,
+        salt: index.key(anchor) ^ u64::from(cx.round),
+    };
+    let gathered = gather(cx, &plan);
+    let mut picker = Picker::new(cx, evidence, &sames);
+    picker.novel_kind = steer.novel_kind;
+    picker.rejected_share = steer.rejected_share;
+    let layout = index.layout();
+    picker.kept = (0..layout.views.len())
+        .filter(|&v| {
+            layout.views[v].kind == ViewKind::Categorical
+                && cx.weights[v] > 0.0
+                && evidence.rejected[v] >= steer.keep_after
+        })
+        .flat_map(|v| layout.views[v].fields.clone().map(move |f| (v, f)))
+        .map(|(v, f)| (v, f, index.code(anchor, f)))
+        .collect();
+    let mut near = gathered.near.iter().copied();
+    while picker.page.len() < near_slots {
+        let Some(hit) = near.next() else { break };
+        picker.offer(hit, None);
+    }
+    let mut jumps = gathered.jumps.iter().copied();
+    let jumped = picker.page.len() + jump_slots;
+    while picker.page.len() < jumped {
+        let Some(hit) = jumps.next() else { break };
+        picker.offer(hit, Some(Varying::Kind));
+    }
+    let pools: Vec<Vec<Hit>> = gathered
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(v, pool)| {
+            let popular = &gathered.popular[v];
+            let rest = pool
+                .iter()
+                .filter(|h| !popular.iter().any(|p| p.row == h.row));
+            popular.iter().chain(rest).copied().collect::<Vec<Hit>>()
+        })
+        .collect();
+    // Slots go to views by share; a view with nothing left to show gives
+    // its slots to the others.
+    let mut next = vec![0usize; shares.len()];
+    let mut open = shares.clone();
+    let mut given = vec![0u32; shares.len()];
+    while picker.page.len() < cx.k {
+        let Some(v) = allocate_next(&open, &given) else {
+            break;
+        };
+        let mut placed = false;
+        while let Some(&hit) = pools[v].get(next[v]) {
+            next[v] += 1;
+            if picker.offer(hit, Some(Varying::View(v))) {
+                placed = true;
+                break;
+            }
+        }
+        if placed {
+            given[v] += 1;
+        } else {
+            open[v] = 0.0;
+        }
+    }
+    let leftovers = pools
+        .iter()
+        .zip(&next)
+        .flat_map(|(pool, &n)| pool.iter().skip(n).copied());
+    for hit in near.chain(jumps).chain(leftovers) {
+        if picker.page.len() >= cx.k {
+            break;
+        }
+        picker.offer(hit, None);
+    }
+    if picker.page.len() < cx.k {
+        // Everything gathered repeats a name or a rejection: look further,
+        // kind by kind, nearest kinds first.
+        for hit in kinds_nearest_first(cx, anchor) {
+            if picker.page.len() >= cx.k {
+                break;
+            }
+            picker.offer(hit, None);
+        }
+    }
+    if picker.page.len() < cx.k {
+        // Still short (a narrow filter): a product named like one shown on
+        // an earlier page may come back; never two of a name on one page.
+        picker.shown_names = 0;
+        for hit in kinds_nearest_first(cx, anchor) {
+            if picker.page.len() >= cx.k {
+                break;
+            }
+            picker.offer(hit, None);
+        }
+    }
+    let mut page = picker.page;
+    // Best first: the most like the anchor (every view weighted).
+    let query = index.prepare(&index.point(anchor), cx.weights);
+    for hit in &mut page {
+        hit.score = index.score(&query, hit.row);
+    }
+    page.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(index.key(a.row).cmp(&index.key(b.row)))
+    });
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allocate;
+
+    #[test]
+    fn slots_follow_shares_largest_first() {
+        assert_eq!(allocate(&[1.0, 2.0, 0.0, 1.0], 5), [1, 0, 1, 3, 1]);
+        assert_eq!(allocate(&[0.0, 0.0], 3), Vec::<usize>::new());
+    }
+}

@@ -1,0 +1,137 @@
+//! The default strategy as a shopper meets it, on the real fashion catalog
+//! at the shipped (uniform) weights: page one is "more like this", a
+//! downvote is obeyed, an upvote of the wanted kind fills the next pages,
+//! and no page shows two products of one name.
+
+use std::collections::HashMap;
+
+use morelike_core::index::Filters;
+use morelike_core::product::normalized_name;
+use morelike_core::{strategy, Catalog, Session, Vote};
+
+use crate::helpers::fashion;
+
+fn class(catalog: &Catalog, id: &str) -> (String, String, String) {
+    let p = catalog.get(id).unwrap();
+    let a = |f: &str| p.attributes.get(f).cloned().unwrap_or_default();
+    (a("gender"), a("articleType"), a("baseColour"))
+}
+
+#[test]
+fn page_one_from_a_mens_navy_shirt_is_mens_shirts() {
+    let catalog = &fashion().catalog;
+    let steer = strategy::by_name(strategy::DEFAULT).unwrap();
+    let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
+    let page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+    let shirts = page
+        .items
+        .iter()
+        .filter(|(id, _)| {
+            let (g, t, _) = class(catalog, id);
+            g == "Men" && t == "Shirts"
+        })
+        .count();
+    assert!(
+        shirts >= 6,
+        "{shirts} of 8 are men's shirts: {:?}",
+        page.items
+    );
+    let navy = page
+        .items
+        .iter()
+        .filter(|(id, _)| class(catalog, id) == class(catalog, "15970"))
+        .count();
+    assert!(navy >= 5, "{navy} of 8 are men's navy shirts");
+}
+
+#[test]
+fn a_kind_downvoted_twice_never_comes_back() {
+    // The walk: from seed 2779, Not My Style on the first product
+    // of every page.
+    let catalog = &fashion().catalog;
+    let steer = strategy::by_name(strategy::DEFAULT).unwrap();
+    let mut session = Session::start(catalog, "2779", 8, Filters::default()).unwrap();
+    let mut downvoted: HashMap<(String, String, String), u32> = HashMap::new();
+    for round in 1..=11 {
+        let page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+        assert_eq!(page.items.len(), 8, "round {round}");
+        for (id, _) in &page.items {
+            let c = class(catalog, id);
+            assert!(
+                downvoted.get(&c).copied().unwrap_or(0) < 2,
+                "round {round}: {c:?} was downvoted twice and is back"
+            );
+        }
+        let first = page.items[0].0.clone();
+        *downvoted.entry(class(catalog, &first)).or_default() += 1;
+        session.vote(catalog, &[(first, Vote::Down)]);
+    }
+}
+
+#[test]
+fn upvoting_the_wanted_kind_fills_the_next_pages_with_it() {
+    let catalog = &fashion().catalog;
+    let steer = strategy::by_name(strategy::DEFAULT).unwrap();
+    let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
+    let mut page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+    // The shopper wants men's shirts of another colour than navy: down on
+    // navy until one is shown, then up on it, twice.
+    let mut wanted = None;
+    for _ in 0..6 {
+        let other = page.items.iter().find(|(id, _)| {
+            let (g, t, c) = class(catalog, id);
+            g == "Men" && t == "Shirts" && c != "Navy Blue"
+        });
+        match (wanted.clone(), other) {
+            (None, Some((id, _))) => wanted = Some(class(catalog, id)),
+            (None, None) => {
+                let first = page.items[0].0.clone();
+                session.vote(catalog, &[(first, Vote::Down)]);
+                page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+                continue;
+            }
+            _ => {}
+        }
+        let want = wanted.clone().unwrap();
+        let up = page
+            .items
+            .iter()
+            .find(|(id, _)| class(catalog, id) == want)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| page.items[0].0.clone());
+        session.vote(catalog, &[(up, Vote::Up)]);
+        page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+        let share = page
+            .items
+            .iter()
+            .filter(|(id, _)| class(catalog, id) == want)
+            .count();
+        if share >= 5 {
+            return;
+        }
+    }
+    panic!("upvotes of {wanted:?} never filled a page with it");
+}
+
+#[test]
+fn no_page_shows_two_products_of_one_name_nor_a_name_already_shown() {
+    let catalog = &fashion().catalog;
+    let steer = strategy::by_name(strategy::DEFAULT).unwrap();
+    for seed in ["15970", "2779", "39386", "1855", "21379"] {
+        let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
+        let mut seen = vec![normalized_name(&catalog.get(seed).unwrap().name)];
+        for round in 0..8 {
+            let page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+            for (id, _) in &page.items {
+                let name = normalized_name(&catalog.get(id).unwrap().name);
+                assert!(
+                    !seen.contains(&name),
+                    "seed {seed}, round {round}: '{name}' again"
+                );
+                seen.push(name);
+            }
+            let (up, down) = (page.items[round % 8].0.clone(), page.items[7].0.clone());
+            session.vote(catalog, &[(up, Vote::Up), (down, Vote::Down)]);
+        }
+    }
+}
