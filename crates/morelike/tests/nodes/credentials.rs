@@ -42,8 +42,11 @@ async fn a_password_from_the_environment_or_the_url_works_and_is_never_logged() 
     }
     let (_, stores) = http_as_at(from_url.addr, ADMIN, "GET", "/v1/stores", None).await;
     assert_eq!(stores[0]["name"], "shop", "{stores}");
+    // Past the watch's first ping (every 2 s): it keeps its subscription.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     for server in [&from_env, &from_url] {
         let log = server.log.lock().unwrap().join("\n");
+        assert!(!log.contains("cannot watch store changes"), "{log}");
         assert!(log.contains("connected to Redis"), "{log}");
         assert!(
             !log.contains(PASSWORD),

@@ -76,7 +76,7 @@ async fn subscribe(
                 }
             }
             _ = ping.tick() => {
-                match tokio::time::timeout(RESPONSE_TIMEOUT, sink.ping::<String>()).await {
+                match tokio::time::timeout(RESPONSE_TIMEOUT, sink.ping::<redis::Value>()).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => return Err(e.to_string()),
                     Err(_) => return Err("the subscription stopped answering".into()),
