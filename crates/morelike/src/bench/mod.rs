@@ -15,8 +15,10 @@ use tokio_tungstenite::tungstenite::Message;
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The server's WebSocket URL for a store (`ws://host:port/v1/stores/demo/ws`).
-    pub url: String,
+    /// The servers' WebSocket URLs for a store
+    /// (`ws://host:port/v1/stores/demo/ws`); client `i` takes URL `i` mod
+    /// their number (several nodes behind no load balancer).
+    pub urls: Vec<String>,
     /// Concurrent sessions (one socket each).
     pub clients: usize,
     /// Interactions per session, after `start`.
@@ -127,10 +129,10 @@ fn socket_error(url: &str) -> impl Fn(tokio_tungstenite::tungstenite::Error) -> 
 
 /// One client: start, then vote / more in turn, starting over every
 /// `session_length` interactions, timing each interaction.
-async fn session(plan: &Plan, seed: &str) -> Result<Samples, BenchError> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(&plan.url)
+async fn session(plan: &Plan, url: &str, seed: &str) -> Result<Samples, BenchError> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
-        .map_err(socket_error(&plan.url))?;
+        .map_err(socket_error(url))?;
     let mut samples = Samples {
         round_trip: Vec::with_capacity(plan.interactions),
         server: Vec::with_capacity(plan.interactions),
@@ -141,17 +143,17 @@ async fn session(plan: &Plan, seed: &str) -> Result<Samples, BenchError> {
         let sent = Instant::now();
         ws.send(Message::text(text.clone()))
             .await
-            .map_err(socket_error(&plan.url))?;
+            .map_err(socket_error(url))?;
         let reply: Value = loop {
             match ws.next().await {
                 Some(Ok(Message::Text(t))) => {
                     break serde_json::from_str(t.as_str()).unwrap_or(Value::Null)
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(socket_error(&plan.url)(e)),
+                Some(Err(e)) => return Err(socket_error(url)(e)),
                 None => {
                     return Err(BenchError::Socket {
-                        url: plan.url.clone(),
+                        url: url.to_owned(),
                         reason: "closed by the server".into(),
                     })
                 }
@@ -198,14 +200,15 @@ pub async fn run(plan: Plan) -> Result<Report, BenchError> {
         .map(|i| {
             let plan = plan.clone();
             let seed = plan.seeds[i % plan.seeds.len()].clone();
-            tokio::spawn(async move { session(&plan, &seed).await })
+            let url = plan.urls[i % plan.urls.len()].clone();
+            tokio::spawn(async move { session(&plan, &url, &seed).await })
         })
         .collect();
     let mut round_trip = Vec::new();
     let mut server = Vec::new();
     for task in tasks {
         let samples = task.await.map_err(|e| BenchError::Socket {
-            url: plan.url.clone(),
+            url: plan.urls.join(", "),
             reason: e.to_string(),
         })??;
         round_trip.extend(samples.round_trip);

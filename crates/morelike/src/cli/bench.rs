@@ -8,9 +8,11 @@ use crate::bench::{self, Plan};
 /// Arguments of `morelike bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The server.
-    #[arg(long, default_value = "http://127.0.0.1:7700")]
-    pub server: String,
+    /// The server; several, comma-separated, for nodes without a load
+    /// balancer: client `i` uses server `i` mod their number (the load
+    /// check uses the first).
+    #[arg(long, default_value = "http://127.0.0.1:7700", value_delimiter = ',')]
+    pub server: Vec<String>,
     /// The store.
     #[arg(long, default_value = "demo")]
     pub store: String,
@@ -57,20 +59,27 @@ pub struct BenchArgs {
 
 /// Runs `morelike bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let base = args
+    let urls: Vec<String> = args
         .server
-        .trim_end_matches('/')
-        .replacen("http://", "ws://", 1)
-        .replacen("https://", "wss://", 1);
-    let mut url = format!("{base}/v1/stores/{}/ws", args.store);
-    if let Some(key) = &args.key {
-        url = format!("{url}?key={key}");
-    }
+        .iter()
+        .map(|server| {
+            let base = server
+                .trim_end_matches('/')
+                .replacen("http://", "ws://", 1)
+                .replacen("https://", "wss://", 1);
+            let url = format!("{base}/v1/stores/{}/ws", args.store);
+            match &args.key {
+                Some(key) => format!("{url}?key={key}"),
+                None => url,
+            }
+        })
+        .collect();
+    anyhow::ensure!(!urls.is_empty(), "name a server with --server");
     if args.hold_sockets > 0 || args.slowloris > 0 {
-        return hold_check(&args, url);
+        return hold_check(&args, urls[0].clone());
     }
     let plan = Plan {
-        url,
+        urls,
         clients: args.clients.max(1),
         interactions: args.interactions,
         k: args.k,
@@ -90,7 +99,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         "{} session(s) × {} interactions on {}: {} timed in {:.2} s, {:.0} interactions/s",
         report.clients,
         args.interactions,
-        plan.url,
+        plan.urls.join(", "),
         report.interactions,
         report.seconds,
         report.throughput
@@ -113,8 +122,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 /// Runs the load check of the limits.
 fn hold_check(args: &BenchArgs, ws_url: String) -> anyhow::Result<()> {
-    let address = args
-        .server
+    let address = args.server[0]
         .trim_end_matches('/')
         .trim_start_matches("http://")
         .trim_start_matches("https://")

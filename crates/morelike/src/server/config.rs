@@ -44,8 +44,80 @@ pub struct Config {
     /// Behind a proxy: the header holding the client's address
     /// (`x-forwarded-for`; its last entry is used).
     pub client_address_header: Option<String>,
+    /// Shared storage for several nodes (`redis://…`, `rediss://…`,
+    /// `redis+cluster://…`) instead of the embedded store in `data_dir`.
+    pub redis: Option<RedisUrl>,
+    /// Each store's change log in Redis is capped near this many entries.
+    pub redis_log_len: usize,
+    /// The stores this node serves (names or patterns with `*`); all when
+    /// `None`.
+    pub stores: Option<Placement>,
     /// Every other limit.
     pub limits: Limits,
+}
+
+/// A Redis URL as given; shown only without its password.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct RedisUrl(pub String);
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match crate::store::redis::url::parse(&self.0, None, None) {
+            Ok(target) => f.write_str(&target.shown),
+            Err(_) => f.write_str("<a Redis URL that cannot be read>"),
+        }
+    }
+}
+
+impl std::str::FromStr for RedisUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(RedisUrl(s.to_owned()))
+    }
+}
+
+/// Which stores a node serves: names, or patterns where `*` stands for any
+/// run of characters (`big-*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement(Vec<String>);
+
+impl Placement {
+    /// A placement from names and patterns (empty entries are ignored).
+    pub fn new(patterns: Vec<String>) -> Self {
+        Placement(
+            patterns
+                .into_iter()
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Whether a store is served.
+    pub fn serves(&self, store: &str) -> bool {
+        self.0.iter().any(|pattern| matches(pattern, store))
+    }
+}
+
+/// Whether `name` matches `pattern`, where `*` is any run of characters.
+fn matches(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl Default for Config {
@@ -64,6 +136,9 @@ impl Default for Config {
             admin_key: None,
             allowed_hosts: None,
             client_address_header: None,
+            redis: None,
+            redis_log_len: 1_000,
+            stores: None,
             limits: Limits::default(),
         }
     }
@@ -78,6 +153,11 @@ impl Config {
             demo: false,
             ..Config::default()
         }
+    }
+
+    /// Whether this node serves a store (`--stores`).
+    pub fn serves(&self, store: &str) -> bool {
+        self.stores.as_ref().is_none_or(|p| p.serves(store))
     }
 
     /// Applies a layer of settings over this one.
@@ -96,6 +176,9 @@ impl Config {
             admin_key: _,
             allowed_hosts,
             client_address_header,
+            redis,
+            redis_log_len,
+            stores,
             limits,
         } = layer;
         if let Some(v) = data_dir {
@@ -133,6 +216,15 @@ impl Config {
         }
         if let Some(v) = client_address_header {
             self.client_address_header = Some(v.to_ascii_lowercase());
+        }
+        if let Some(v) = redis.filter(|r| !r.0.trim().is_empty()) {
+            self.redis = Some(v);
+        }
+        if let Some(v) = redis_log_len {
+            self.redis_log_len = v.max(1);
+        }
+        if let Some(v) = stores {
+            self.stores = Some(Placement::new(v));
         }
         self.limits.apply(limits);
     }
@@ -217,6 +309,22 @@ pub struct Layer {
     /// (`x-forwarded-for`); its last entry is used.
     #[arg(long, env = "MORELIKE_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<String>,
+    /// Keep everything in Redis, shared with other nodes, instead of the
+    /// data directory: `redis://[user:password@]host:6379[/db]`,
+    /// `rediss://…` (TLS) or `redis+cluster://host:port,host:port`. Prefer
+    /// `MORELIKE_REDIS_PASSWORD` to a password in the URL (a flag shows in
+    /// `ps`); the password is never logged.
+    #[arg(long, env = "MORELIKE_REDIS")]
+    pub redis: Option<RedisUrl>,
+    /// Each store's change log in Redis keeps about this many entries; a
+    /// node that falls further behind reads the store again whole
+    /// [default: 1000].
+    #[arg(long, env = "MORELIKE_REDIS_LOG_LEN")]
+    pub redis_log_len: Option<usize>,
+    /// Serve only these stores: names or patterns with `*`, comma-separated
+    /// (`big-shop,small-*`) [default: every store].
+    #[arg(long, env = "MORELIKE_STORES", value_delimiter = ',')]
+    pub stores: Option<Vec<String>>,
     /// Limits (the `[limits]` table of the file).
     #[command(flatten)]
     #[serde(default)]
@@ -296,6 +404,42 @@ mod tests {
         std::fs::write(&file, "admin_key = \"short\"\n").unwrap();
         let err = Config::load(Some(&file), Layer::default()).unwrap_err();
         assert!(err.to_string().contains("at least 24"), "{err}");
+    }
+
+    #[test]
+    fn a_redis_url_from_the_file_is_never_printed_with_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("morelike.toml");
+        std::fs::write(
+            &file,
+            "redis = \"redis://app:hunter2-secret@cache:6379/0\"\nstores = [\"big\", \"small-*\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), Layer::default()).unwrap();
+        let url = config.redis.as_ref().unwrap();
+        assert_eq!(url.0, "redis://app:hunter2-secret@cache:6379/0");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("cache:6379"), "{printed}");
+        assert!(config.serves("big") && config.serves("small-1") && config.serves("small-"));
+        assert!(!config.serves("bigger") && !config.serves("other"));
+        assert!(Config::default().serves("anything"));
+    }
+
+    #[test]
+    fn store_patterns_match_names_with_stars_anywhere() {
+        for (pattern, name, served) in [
+            ("*", "a", true),
+            ("a*c", "abc", true),
+            ("a*c", "abcd", false),
+            ("*-eu", "shop-eu", true),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "acb", false),
+            ("exact", "exact", true),
+            ("exact", "exactly", false),
+        ] {
+            assert_eq!(matches(pattern, name), served, "{pattern} vs {name}");
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `morelike serve`: the HTTP API and the WebSocket protocol over the
-//! embedded store. [`Application::build`] is used by `main` and by the
+//! embedded store, or over Redis shared with other nodes (`follower.rs`
+//! keeps each node's memory up with the others' changes). [`Application::build`] is used by `main` and by the
 //! integration tests alike; [`app`] is the router.
 
 pub mod access;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod follower;
 pub mod http;
 pub mod limits;
 mod listener;
@@ -38,7 +40,7 @@ use error::ApiError;
 use http::{health, keys, page, products, sessions as session_api, settings, socket, stores};
 use state::{AppState, Store};
 
-use crate::store::{Embedded, Storage};
+use crate::store::{Embedded, Redis, RedisConfig, Storage};
 
 /// A server that cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,9 @@ pub enum ServerError {
         /// Why.
         reason: String,
     },
+    /// Redis cannot be used (the message names it, never its password).
+    #[error("cannot use Redis: {0}")]
+    Redis(String),
     /// The demo store cannot be created.
     #[error("cannot create the demo store: {0}")]
     Demo(String),
@@ -165,9 +170,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the data directory, creates the demo store if it is empty (and
-    /// the demo is on), loads every store, and binds the address.
+    /// Opens the data directory (or connects to Redis), creates the demo
+    /// store if there is no store (and the demo is on), loads every store
+    /// this node serves, and binds the address.
     pub async fn build(config: Config) -> Result<Self, ServerError> {
+        if let Some(url) = &config.redis {
+            let (url, log_len) = (url.0.clone(), config.redis_log_len);
+            let storage: Arc<dyn Storage> = Arc::new(
+                tokio::task::spawn_blocking(move || connect_redis(&url, log_len))
+                    .await
+                    .map_err(|e| ServerError::Serve(e.to_string()))??,
+            );
+            return Application::build_on(config, storage).await;
+        }
         let dir = config.data_dir.clone();
         let storage: Arc<dyn Storage> = Arc::new(
             tokio::task::spawn_blocking(move || {
@@ -248,6 +263,7 @@ impl Application {
             }
         });
         let housekeeper = tokio::spawn(housekeeping(state.clone()));
+        let follower = tokio::spawn(follower::follow(state.clone()));
         let serving = listener::serve(
             self.listener,
             app(state.clone()),
@@ -272,6 +288,7 @@ impl Application {
         }
         // It holds the state (and so the database) until it sees the shutdown.
         let _ = housekeeper.await;
+        let _ = follower.await;
         state.connections.close();
         let until = tokio::time::Instant::from_std(connections_by);
         if tokio::time::timeout_at(until, state.connections.wait())
@@ -317,6 +334,18 @@ async fn housekeeping(state: AppState) {
     limits::counters::log_changes(&mut last);
 }
 
+/// Connects to Redis; credentials the URL leaves out come from
+/// `MORELIKE_REDIS_USERNAME` and `MORELIKE_REDIS_PASSWORD`.
+fn connect_redis(url: &str, log_len: usize) -> Result<Redis, ServerError> {
+    let username = std::env::var("MORELIKE_REDIS_USERNAME").ok();
+    let password = std::env::var("MORELIKE_REDIS_PASSWORD").ok();
+    let failed = |e: crate::store::StorageError| ServerError::Redis(e.to_string());
+    let mut config =
+        RedisConfig::new(url, username.as_deref(), password.as_deref()).map_err(failed)?;
+    config.log_len = log_len;
+    Redis::connect(config).map_err(failed)
+}
+
 fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
     let storage = state.storage.as_ref();
     let names = storage.stores().map_err(|e| ServerError::Storage {
@@ -343,7 +372,23 @@ fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
         store: "*".into(),
         reason: e.to_string(),
     })? {
+        if !state.config.serves(&name) {
+            continue;
+        }
         give_keys_if_missing(storage, &name);
+        if let Some(log) = storage.change_log() {
+            // Followed from the log's end as it was before the store is read.
+            match log.head(&name) {
+                Ok(head) => {
+                    state
+                        .positions
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(name.clone(), head);
+                }
+                Err(e) => tracing::warn!(store = %name, error = %e, "cannot read the store's log"),
+            }
+        }
         // One store that cannot load must not take the others down: it is
         // left out (its calls answer unknown_store) and the log says why.
         match Store::load(storage, &name) {

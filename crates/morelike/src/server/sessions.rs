@@ -5,7 +5,8 @@
 //! change that lost the race (another socket, another tab) is re-applied to
 //! the newer version. So two connections on one session see one history: no
 //! product shown twice, no vote lost. Committed changes are written behind
-//! (see `session_writer`) within a bounded window. A session may hold at
+//! (see `session_writer`) within a bounded window, or written through when
+//! several nodes share storage. A session may hold at
 //! most `max_votes_per_session` votes and be served `max_pages_per_session`
 //! pages (`session_full`), checked against the version the change applies to.
 
@@ -145,7 +146,7 @@ impl Sessions {
         let page = session.next_page(&catalog, store.strategy.as_ref(), rng_seed(&id))?;
         let page = body(&id, &catalog, &page);
         drop(catalog);
-        self.writer.insert_new(&store.name, &id, session);
+        self.writer.begin(&store.name, &id, session)?;
         Ok(page)
     }
 

@@ -8,7 +8,7 @@
 //! (`store_writer`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use morelike_core::{strategy, Catalog, Strategy};
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ use super::sessions::Sessions;
 use super::storage_health::StorageHealth;
 use super::store_writer::StoreWriters;
 use crate::catalogs;
-use crate::store::{Storage, StoreSettings};
+use crate::store::{ChangeId, Storage, StoreSettings};
 
 /// One store in memory: its settings, catalog and strategy, as of one
 /// change. Readers hold an `Arc` of it for one request.
@@ -121,6 +121,9 @@ pub struct AppState {
     pub access: Arc<Access>,
     /// Rate limits and counted resources.
     pub limits: Arc<Guards>,
+    /// On shared storage: how far each store in memory has followed its
+    /// change log (`follower.rs`).
+    pub positions: Arc<Mutex<HashMap<String, ChangeId>>>,
 }
 
 impl AppState {
@@ -154,6 +157,7 @@ impl AppState {
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
+            positions: Arc::default(),
         }
     }
 
@@ -167,12 +171,45 @@ impl AppState {
             .ok_or_else(|| ApiError::UnknownStore(name.to_owned()))
     }
 
-    /// Puts a (re)built store in place of the old one.
-    pub fn replace(&self, store: Store) {
-        self.stores
-            .write()
+    /// Puts a (re)built store in place of the old one, if this node serves
+    /// it (`--stores`); answers it either way.
+    pub fn replace(&self, store: Store) -> Arc<Store> {
+        let store = Arc::new(store);
+        if self.config.serves(&store.name) {
+            self.stores
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(store.name.clone(), store.clone());
+        }
+        store
+    }
+
+    /// On shared storage, before a change to a store this node does not
+    /// follow yet (it is creating it): from here on, the store's log is
+    /// followed from its current end, so no other node's later change is
+    /// missed (and none of an earlier incarnation of the store replayed).
+    pub fn follow_from_here(&self, store: &str) -> Result<(), ApiError> {
+        let Some(log) = self.storage.change_log() else {
+            return Ok(());
+        };
+        if self.position(store).is_none() {
+            let head = log.head(store)?;
+            self.positions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(store.to_owned())
+                .or_insert(head);
+        }
+        Ok(())
+    }
+
+    /// How far a store's change log has been followed.
+    pub fn position(&self, store: &str) -> Option<ChangeId> {
+        self.positions
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(store.name.clone(), Arc::new(store));
+            .get(store)
+            .cloned()
     }
 
     /// The names of the stores, sorted.

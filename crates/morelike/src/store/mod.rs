@@ -1,11 +1,13 @@
 //! Storage: where stores' products, settings, keys and shoppers' sessions
 //! live. One trait, so every backend passes the same conformance tests.
 //! Sessions carry a version and are written by compare-and-set, an operation
-//! a shared backend (Redis, planned: `WATCH`/`MULTI` or a script) can make
-//! atomic too.
+//! the shared backend (Redis, a Lua script) makes atomic too. A backend that
+//! several nodes share also keeps a change log per store ([`ChangeLog`]).
 
+mod changes;
 mod disk;
 mod embedded;
+pub mod redis;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,8 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use morelike_core::{Mapping, Precision, Product, Session};
 use serde::{Deserialize, Serialize};
 
+pub use changes::{ChangeId, ChangeLog, LoggedChange, Notice, Since, StoreChange};
 pub use disk::DiskFaults;
 pub use embedded::Embedded;
+pub use redis::{Redis, RedisConfig};
 
 /// What went wrong underneath; the message names the operation.
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +168,19 @@ pub trait Storage: Send + Sync {
     fn put_settings(&self, store: &str, settings: &StoreSettings) -> Result<(), StorageError>;
     /// Every product of a store.
     fn products(&self, store: &str) -> Result<Vec<Product>, StorageError>;
+    /// Some products of a store by id, each `None` when missing.
+    fn products_by_id(
+        &self,
+        store: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<Product>>, StorageError> {
+        let mut all: std::collections::HashMap<String, Product> = self
+            .products(store)?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        Ok(ids.iter().map(|id| all.remove(id)).collect())
+    }
     /// Writes products (insert or replace), all or none.
     fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError>;
     /// A number that changes whenever a store's products change (never
@@ -211,4 +228,11 @@ pub trait Storage: Send + Sync {
     fn access(&self, store: &str) -> Result<Option<StoreAccess>, StorageError>;
     /// Writes a store's access record.
     fn put_access(&self, store: &str, access: &StoreAccess) -> Result<(), StorageError>;
+    /// The change log, when several processes share this storage (then
+    /// every write above appends to it, and sessions must be written
+    /// through: another node may change them); `None` when one process
+    /// owns it.
+    fn change_log(&self) -> Option<&dyn ChangeLog> {
+        None
+    }
 }

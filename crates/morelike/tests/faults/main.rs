@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)] // shared with tests/nodes
 mod process;
 
 mod full_disk;

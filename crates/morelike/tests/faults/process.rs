@@ -5,18 +5,25 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A running `morelike serve`.
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// Every line it wrote to stderr so far.
+    pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     /// Starts the binary on `dir` with extra flags; waits until it listens.
     pub fn start(dir: &Path, flags: &[&str]) -> Server {
+        Server::start_with_env(dir, flags, &[("MORELIKE_LOG", "warn")])
+    }
+
+    /// As [`Server::start`], with environment variables.
+    pub fn start_with_env(dir: &Path, flags: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_morelike"))
             .arg("serve")
             .arg("--data-dir")
@@ -25,17 +32,21 @@ impl Server {
             .args(flags)
             .env("MORELIKE_LOG", "warn")
             .env("MORELIKE_ADMIN_KEY", crate::helpers::ADMIN)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("morelike starts");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("serving on http://").nth(1) {
                     let _ = tx.send(rest.trim_end_matches('/').to_owned());
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         let addr = rx
@@ -43,7 +54,12 @@ impl Server {
             .expect("morelike says where it listens")
             .parse()
             .unwrap();
-        Server { child, addr }
+        Server { child, addr, log }
+    }
+
+    /// The process id (to stop and continue it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no chance to write anything.

@@ -1,7 +1,13 @@
 //! The storage conformance suite: every backend must pass the same checks.
-//! Here it runs against the embedded store.
+//! It runs against the embedded store, a standalone Redis and a
+//! three-master Redis Cluster (`redis_backend.rs`), each check on an empty
+//! store.
 
 mod conformance;
+mod redis_backend;
+#[path = "../support/redis.rs"]
+#[allow(dead_code)] // shared with other test binaries
+mod redis_servers;
 mod snapshots;
 
 use morelike::store::Embedded;
@@ -24,20 +30,28 @@ macro_rules! conformance_tests {
     };
 }
 
-conformance_tests!(
-    settings_round_trip_and_stores_are_listed,
-    products_round_trip_with_every_field,
-    products_of_one_store_are_invisible_to_another,
-    the_products_version_changes_with_every_change_of_a_stores_products,
-    deleting_products_counts_only_those_that_existed,
-    sessions_round_trip_with_their_version_and_expire,
-    a_session_write_from_a_stale_version_is_refused_and_writes_nothing,
-    one_batch_writes_the_current_sessions_and_skips_the_stale_ones,
-    expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept,
-    a_probe_write_succeeds_on_healthy_storage,
-    deleting_a_store_leaves_other_stores_intact,
-    access_records_are_kept_per_store_and_go_with_the_store,
-);
+/// Every check of the suite, handed to a macro that makes tests of them.
+macro_rules! every_check {
+    ($make:ident) => {
+        $make!(
+            settings_round_trip_and_stores_are_listed,
+            products_round_trip_with_every_field,
+            products_of_one_store_are_invisible_to_another,
+            the_products_version_changes_with_every_change_of_a_stores_products,
+            deleting_products_counts_only_those_that_existed,
+            sessions_round_trip_with_their_version_and_expire,
+            a_session_write_from_a_stale_version_is_refused_and_writes_nothing,
+            one_batch_writes_the_current_sessions_and_skips_the_stale_ones,
+            expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept,
+            a_probe_write_succeeds_on_healthy_storage,
+            deleting_a_store_leaves_other_stores_intact,
+            access_records_are_kept_per_store_and_go_with_the_store,
+        );
+    };
+}
+pub(crate) use every_check;
+
+every_check!(conformance_tests);
 
 #[test]
 fn embedded_data_survives_closing_and_reopening() {
