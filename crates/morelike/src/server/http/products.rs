@@ -23,6 +23,7 @@ use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::protocol::{PageItem, DEFAULT_K};
 use crate::server::state::AppState;
+use crate::store::StorageError;
 
 /// How the upload is encoded, when the Content-Type does not say.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -190,7 +191,8 @@ pub async fn upload(
     }))
 }
 
-/// One product, as stored (publishable key).
+/// One product as this node serves it, with its stored vectors when
+/// storage can be read (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/products/{id}", tag = "products",
     params(("store" = String, Path, description = "The store"), ("id" = String, Path, description = "The product id")),
     security(("bearer" = [])),
@@ -203,9 +205,18 @@ pub async fn get(
     Path((store, id)): Path<(String, String)>,
 ) -> Result<Json<Product>, ApiError> {
     caller.require(Level::Shopper)?;
-    state.store(&store)?;
-    let product = state.storage.product(&store, &id)?;
-    product.map(Json).ok_or(ApiError::UnknownProduct(id))
+    // What this node serves decides whether the product exists (as pages
+    // do); the stored document adds the merchant's vectors, which the
+    // cards in memory leave out. While storage cannot be read, the card.
+    let card = state.store(&store)?.read().get(&id).map(|c| c.to_product());
+    let Some(card) = card else {
+        return Err(ApiError::UnknownProduct(id));
+    };
+    match state.storage.product(&store, &id) {
+        Ok(Some(stored)) => Ok(Json(stored)),
+        Ok(None) | Err(StorageError::Unavailable { .. }) => Ok(Json(card)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Deletes one product; the next page no longer shows it (secret key).
