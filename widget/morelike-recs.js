@@ -218,7 +218,8 @@ const ERROR_TEXT = {
   internal: 'Something went wrong on the server; try again.',
 };
 
-const RECONNECT_MS = [250, 500, 1000, 2000, 4000, 8000, 15000];
+// Capped at 5 s: a shopper whose server is back should not wait long for it.
+const RECONNECT_MS = [250, 500, 1000, 2000, 4000, 5000];
 const LIKED_MAX = 24;
 
 export class MorelikeRecs extends HTMLElement {
