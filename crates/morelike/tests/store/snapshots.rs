@@ -118,8 +118,10 @@ fn a_store_loads_from_its_snapshot_with_the_pages_of_a_build() {
     let (dir, storage) = big_store();
     let (built, log) = logged(|| catalogs::load(&storage, "big").unwrap());
     assert!(log.contains("no index snapshot"), "{log}");
-    assert!(log.contains("index snapshot written"), "{log}");
-    assert!(snapshot_path(&dir).is_file());
+    // The file, not the log line: tracing caches a callsite's interest
+    // across threads, so a line logged under a test's scoped subscriber can
+    // go missing while other tests run (seen once on a clean clone).
+    assert!(snapshot_path(&dir).is_file(), "no snapshot written: {log}");
     let (read, log) = logged(|| catalogs::load(&storage, "big").unwrap());
     assert!(!log.contains("building the index"), "{log}");
     assert_eq!(read.len(), PRODUCTS);
