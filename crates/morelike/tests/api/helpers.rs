@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use morelike::server::access::AdminKey;
+use morelike::server::limits::Limits;
 use morelike::server::state::AppState;
 use morelike::server::{Application, Config};
 use morelike::store::{Embedded, Storage};
@@ -55,6 +56,29 @@ pub fn config(dir: &Path) -> Config {
         admin_key: Some(AdminKey::new(ADMIN).unwrap()),
         ..Config::for_tests(dir)
     }
+}
+
+/// A server on a copy of the demo data with these limits.
+pub async fn with_limits(limits: Limits) -> (TempDir, TestApp) {
+    let dir = demo_data_dir();
+    let app = TestApp::start(Config {
+        limits,
+        ..config(dir.path())
+    })
+    .await;
+    (dir, app)
+}
+
+/// A server on an empty data directory with these limits.
+#[allow(dead_code)]
+pub async fn empty_with_limits(limits: Limits) -> (TempDir, TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(Config {
+        limits,
+        ..config(dir.path())
+    })
+    .await;
+    (dir, app)
 }
 
 /// A request's headers.

@@ -5,22 +5,11 @@
 use std::time::Duration;
 
 use morelike::server::limits::Limits;
-use morelike::server::Config;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{config, demo_data_dir, TestApp};
-
-async fn with_limits(limits: Limits) -> (tempfile::TempDir, TestApp) {
-    let dir = demo_data_dir();
-    let app = TestApp::start(Config {
-        limits,
-        ..config(dir.path())
-    })
-    .await;
-    (dir, app)
-}
+use crate::helpers::with_limits;
 
 #[tokio::test]
 async fn requests_past_the_rate_per_address_are_answered_429_with_retry_after() {

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{config, demo_data_dir, TestApp, ADMIN};
+use crate::helpers::{config, demo_data_dir, empty_with_limits, with_limits, TestApp, ADMIN};
 
 const VECTORS: &str =
     "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\nvectors = [\"emb\"]\n\n[[views]]\nname = \"colour\"\nkind = \"categorical\"\nfields = [\"colour\"]\n\n[[views]]\nname = \"emb\"\nkind = \"vector\"\nfields = [\"emb\"]\ndim = 3\n";
@@ -238,13 +238,9 @@ async fn read_status(stream: &mut TcpStream) -> String {
 
 #[tokio::test]
 async fn concurrent_slow_uploads_are_capped_and_a_stalled_one_times_out() {
-    let dir = demo_data_dir();
-    let app = TestApp::start(Config {
-        limits: Limits {
-            upload_timeout_secs: 2,
-            ..Limits::default()
-        },
-        ..config(dir.path())
+    let (_dir, app) = with_limits(Limits {
+        upload_timeout_secs: 2,
+        ..Limits::default()
     })
     .await;
     let secret = app.demo_secret().await;
@@ -366,13 +362,9 @@ async fn anonymous_writes_on_the_demo_store_are_refused() {
 
 #[tokio::test]
 async fn stores_cannot_be_created_anonymously_nor_past_max_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::start(Config {
-        limits: Limits {
-            max_stores: 2,
-            ..Limits::default()
-        },
-        ..config(dir.path())
+    let (_dir, app) = empty_with_limits(Limits {
+        max_stores: 2,
+        ..Limits::default()
     })
     .await;
     let mapping = "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\"]\n";
@@ -548,13 +540,9 @@ async fn a_socket_from_another_site_is_refused() {
 
 #[tokio::test]
 async fn idle_websockets_are_closed_after_the_idle_timeout() {
-    let dir = demo_data_dir();
-    let app = TestApp::start(Config {
-        limits: Limits {
-            idle_socket_secs: 1,
-            ..Limits::default()
-        },
-        ..config(dir.path())
+    let (_dir, app) = with_limits(Limits {
+        idle_socket_secs: 1,
+        ..Limits::default()
     })
     .await;
     let mut ws = app.socket("demo").await;
@@ -573,13 +561,9 @@ async fn idle_websockets_are_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn websockets_past_the_per_address_cap_are_refused() {
-    let dir = demo_data_dir();
-    let app = TestApp::start(Config {
-        limits: Limits {
-            max_sockets_per_address: 2,
-            ..Limits::default()
-        },
-        ..config(dir.path())
+    let (_dir, app) = with_limits(Limits {
+        max_sockets_per_address: 2,
+        ..Limits::default()
     })
     .await;
     let a = app.socket("demo").await;
@@ -608,13 +592,9 @@ async fn websockets_past_the_per_address_cap_are_refused() {
 
 #[tokio::test]
 async fn slow_headers_are_cut_off_by_the_header_timeout() {
-    let dir = demo_data_dir();
-    let app = TestApp::start(Config {
-        limits: Limits {
-            header_timeout_secs: 1,
-            ..Limits::default()
-        },
-        ..config(dir.path())
+    let (_dir, app) = with_limits(Limits {
+        header_timeout_secs: 1,
+        ..Limits::default()
     })
     .await;
     let mut slow = TcpStream::connect(app.addr).await.unwrap();
@@ -641,13 +621,9 @@ async fn slow_headers_are_cut_off_by_the_header_timeout() {
 
 #[tokio::test]
 async fn silent_connections_past_the_cap_are_refused_and_the_node_keeps_answering() {
-    let dir = demo_data_dir();
-    let app = TestApp::start(Config {
-        limits: Limits {
-            max_connections: 8,
-            ..Limits::default()
-        },
-        ..config(dir.path())
+    let (_dir, app) = with_limits(Limits {
+        max_connections: 8,
+        ..Limits::default()
     })
     .await;
     let mut silent = Vec::new();

@@ -3,8 +3,9 @@
 //! truncated or stale snapshot is detected, logged and rebuilt. Runs on a
 //! generated catalog large enough for the snapshot path to matter.
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Once;
 
 use morelike::catalogs;
 use morelike::snapshots::Snapshots;
@@ -71,27 +72,36 @@ fn big_store() -> (tempfile::TempDir, Embedded) {
     (dir, storage)
 }
 
-/// What the log says while `f` runs.
+/// What the log says on this thread while `f` runs.
+///
+/// One global subscriber writes each thread's lines to that thread's buffer:
+/// a scoped subscriber (`with_default`) is not enough, because tracing caches
+/// a callsite's interest across threads and a line logged under one can go
+/// missing while other tests run (seen once on a clean clone).
 fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
-    #[derive(Clone, Default)]
-    struct Log(Arc<Mutex<Vec<u8>>>);
-    impl Write for Log {
+    thread_local! {
+        static CAPTURE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    struct ThisThread;
+    impl Write for ThisThread {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
+            CAPTURE.with(|c| c.borrow_mut().extend_from_slice(buf));
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let log = Log::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let out = tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        tracing_subscriber::fmt()
+            .with_writer(|| ThisThread)
+            .with_ansi(false)
+            .init()
+    });
+    CAPTURE.with(|c| c.borrow_mut().clear());
+    let out = f();
+    let text = CAPTURE.with(|c| String::from_utf8(c.take()).unwrap());
     (out, text)
 }
 
