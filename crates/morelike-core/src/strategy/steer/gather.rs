@@ -41,6 +41,14 @@ type Mask = u16;
 /// categorical views still weigh in every score but do not rank by kind.
 const MAX_KINDS: usize = 12;
 
+/// Kinds are judged by a table of their match patterns when the anchor
+/// has at most this many categorical fields to match (a table of 2^n).
+const PATTERN_FIELDS: usize = 10;
+
+/// The most weighted categorical views counted on the stack (more: in a
+/// vector).
+const MAX_SCORED: usize = 32;
+
 /// The most views varied at once (a bit each in a row's pool set).
 const MAX_VARIED: usize = 64;
 
@@ -214,23 +222,61 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         .filter_map(|(f, &i)| Some((f, i?, anchor_codes[f])))
         .filter(|&(_, _, code)| code != MISSING)
         .collect();
-    // Each kind against the anchor: one pass over its codes.
-    let mut counts = vec![0u16; scored.len()];
+    // A kind's mask and score follow from which of the matchable fields it
+    // matches (its *pattern*, a bit each): with few such fields, every
+    // pattern is judged once and each kind only compares its codes.
+    let judge = |matches: &mut dyn Iterator<Item = usize>| -> (Mask, f32) {
+        let mut small = [0u16; MAX_SCORED];
+        let mut big = Vec::new();
+        let counts: &mut [u16] = if scored.len() <= MAX_SCORED {
+            &mut small[..scored.len()]
+        } else {
+            big.resize(scored.len(), 0);
+            &mut big
+        };
+        for i in matches {
+            counts[i] += 1;
+        }
+        let mut mask: Mask = 0;
+        let mut score = 0.0;
+        for (i, &n) in counts.iter().enumerate() {
+            score += scored[i].1 * f32::from(n);
+            if let Some(b) = bit_of[i] {
+                mask |= Mask::from(n == fields_of[i]) << b;
+            }
+        }
+        (mask, score)
+    };
+    let judged: Vec<(Mask, f32)> = if matchable.len() <= PATTERN_FIELDS {
+        (0..1usize << matchable.len())
+            .map(|pattern| {
+                judge(
+                    &mut (0..matchable.len())
+                        .filter(|j| pattern & (1 << j) != 0)
+                        .map(|j| matchable[j].1),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut kinds: Vec<KindState> = (0..index.kind_count() as u32)
         .map(|k| {
             let codes = index.kind_codes(k);
-            counts.iter_mut().for_each(|c| *c = 0);
-            for &(f, i, anchor) in &matchable {
-                counts[i] += u16::from(codes[f] == anchor);
-            }
-            let mut mask: Mask = 0;
-            let mut score = 0.0;
-            for (i, &n) in counts.iter().enumerate() {
-                score += scored[i].1 * f32::from(n);
-                if let Some(b) = bit_of[i] {
-                    mask |= Mask::from(n == fields_of[i]) << b;
+            let (mask, score) = if judged.is_empty() {
+                judge(
+                    &mut matchable
+                        .iter()
+                        .filter(|&&(f, _, anchor)| codes[f] == anchor)
+                        .map(|&(_, i, _)| i),
+                )
+            } else {
+                let mut pattern = 0usize;
+                for (j, &(f, _, anchor)) in matchable.iter().enumerate() {
+                    pattern |= usize::from(codes[f] == anchor) << j;
                 }
-            }
+                judged[pattern]
+            };
             KindState {
                 mask,
                 score,
