@@ -48,7 +48,11 @@ pub type Weights = [f32];
 #[derive(Default, Serialize, Deserialize)]
 struct Kinds {
     ids: HashMap<Box<[u32]>, u32>,
-    codes: Vec<Box<[u32]>>,
+    /// Every kind's codes, one after the other (`width` each): a strategy
+    /// that reads every kind's codes per page reads one block of memory.
+    codes: Vec<u32>,
+    /// Codes per kind (the categorical fields).
+    width: usize,
     rows: Vec<Vec<u32>>,
     /// Per row, its kind (`u32::MAX` for a row without a product).
     of: Vec<u32>,
@@ -70,9 +74,10 @@ impl Kinds {
         let kind = match self.ids.get(codes) {
             Some(&kind) => kind,
             None => {
-                let kind = self.codes.len() as u32;
+                let kind = self.rows.len() as u32;
                 self.ids.insert(codes.into(), kind);
-                self.codes.push(codes.into());
+                self.width = codes.len();
+                self.codes.extend_from_slice(codes);
                 self.rows.push(Vec::new());
                 kind
             }
@@ -420,12 +425,13 @@ impl Index {
 
     /// How many kinds the index has told apart (some may have no product left).
     pub fn kind_count(&self) -> usize {
-        self.kinds.codes.len()
+        self.kinds.rows.len()
     }
 
     /// A kind's categorical codes, one per field.
     pub fn kind_codes(&self, kind: u32) -> &[u32] {
-        &self.kinds.codes[kind as usize]
+        let width = self.kinds.width;
+        &self.kinds.codes[kind as usize * width..(kind as usize + 1) * width]
     }
 
     /// A kind's rows, smallest product key first.

@@ -41,6 +41,14 @@ type Mask = u16;
 /// categorical views still weigh in every score but do not rank by kind.
 const MAX_KINDS: usize = 12;
 
+/// Kinds are judged by a table of their match patterns when the anchor
+/// has at most this many categorical fields to match (a table of 2^n).
+const PATTERN_FIELDS: usize = 10;
+
+/// The most weighted categorical views counted on the stack (more: in a
+/// vector).
+const MAX_SCORED: usize = 32;
+
 /// The most views varied at once (a bit each in a row's pool set).
 const MAX_VARIED: usize = 64;
 
@@ -206,25 +214,69 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         .map(|&(v, _)| layout.views[v].fields.len() as u16)
         .collect();
     let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
-    // Each kind against the anchor: one pass over its codes.
-    let mut counts = vec![0u16; scored.len()];
+    // The fields a kind can match the anchor on (the anchor has a value),
+    // with their view's place among `scored`.
+    let matchable: Vec<(usize, usize, u32)> = field_view
+        .iter()
+        .enumerate()
+        .filter_map(|(f, &i)| Some((f, i?, anchor_codes[f])))
+        .filter(|&(_, _, code)| code != MISSING)
+        .collect();
+    // A kind's mask and score follow from which of the matchable fields it
+    // matches (its *pattern*, a bit each): with few such fields, every
+    // pattern is judged once and each kind only compares its codes.
+    let judge = |matches: &mut dyn Iterator<Item = usize>| -> (Mask, f32) {
+        let mut small = [0u16; MAX_SCORED];
+        let mut big = Vec::new();
+        let counts: &mut [u16] = if scored.len() <= MAX_SCORED {
+            &mut small[..scored.len()]
+        } else {
+            big.resize(scored.len(), 0);
+            &mut big
+        };
+        for i in matches {
+            counts[i] += 1;
+        }
+        let mut mask: Mask = 0;
+        let mut score = 0.0;
+        for (i, &n) in counts.iter().enumerate() {
+            score += scored[i].1 * f32::from(n);
+            if let Some(b) = bit_of[i] {
+                mask |= Mask::from(n == fields_of[i]) << b;
+            }
+        }
+        (mask, score)
+    };
+    let judged: Vec<(Mask, f32)> = if matchable.len() <= PATTERN_FIELDS {
+        (0..1usize << matchable.len())
+            .map(|pattern| {
+                judge(
+                    &mut (0..matchable.len())
+                        .filter(|j| pattern & (1 << j) != 0)
+                        .map(|j| matchable[j].1),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut kinds: Vec<KindState> = (0..index.kind_count() as u32)
         .map(|k| {
             let codes = index.kind_codes(k);
-            counts.iter_mut().for_each(|c| *c = 0);
-            for (f, (&code, &anchor)) in codes.iter().zip(&anchor_codes).enumerate() {
-                if let Some(i) = field_view[f] {
-                    counts[i] += u16::from(code == anchor && code != MISSING);
+            let (mask, score) = if judged.is_empty() {
+                judge(
+                    &mut matchable
+                        .iter()
+                        .filter(|&&(f, _, anchor)| codes[f] == anchor)
+                        .map(|&(_, i, _)| i),
+                )
+            } else {
+                let mut pattern = 0usize;
+                for (j, &(f, _, anchor)) in matchable.iter().enumerate() {
+                    pattern |= usize::from(codes[f] == anchor) << j;
                 }
-            }
-            let mut mask: Mask = 0;
-            let mut score = 0.0;
-            for (i, &n) in counts.iter().enumerate() {
-                score += scored[i].1 * f32::from(n);
-                if let Some(b) = bit_of[i] {
-                    mask |= Mask::from(n == fields_of[i]) << b;
-                }
-            }
+                judged[pattern]
+            };
             KindState {
                 mask,
                 score,
@@ -269,14 +321,20 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let levels = kind_views.len() + 1;
     let mut near_histogram = vec![0u32; levels];
     let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
+    // (Kinds that match the same kind views count alike: add them up first.)
+    let mut by_mask = vec![0u32; 1 << kind_views.len()];
     for k in &kinds {
-        let level = k.mask.count_ones() as usize;
-        near_histogram[level] += k.candidates;
+        by_mask[k.mask as usize] += k.candidates;
+    }
+    for (mask, &candidates) in by_mask.iter().enumerate() {
+        let mask = mask as Mask;
+        let level = mask.count_ones() as usize;
+        near_histogram[level] += candidates;
         for (h, v) in pool_histograms.iter_mut().zip(&varied) {
             // A dense view's change shows only in the dense part: count
             // every row (a lower level, never a wrong one).
-            if eligible(v, k.mask) {
-                h[level] += k.candidates;
+            if eligible(v, mask) {
+                h[level] += candidates;
             }
         }
     }
@@ -295,19 +353,24 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let popular = popular_values(cx, &kinds, &varied, tier, plan.salt);
     // Jumps: the most common other kinds that keep the kept views.
     let jumps = if plan.jump {
-        let mut region: Vec<(u32, u64, u32)> = kinds
+        let mut region: Vec<(u32, u32)> = kinds
             .iter()
             .enumerate()
             .filter(|(_, k)| {
                 k.candidates > 0 && k.mask & kept_bits == kept_bits && k.mask != all_bits
             })
-            .map(|(i, k)| {
-                (
-                    k.candidates,
-                    kind_hash(index, i as u32, plan.salt),
-                    i as u32,
-                )
-            })
+            .map(|(i, k)| (k.candidates, i as u32))
+            .collect();
+        // Only the most common kinds (and those as common as the last of
+        // them) need their hash and a full sort.
+        if region.len() > POPULAR {
+            let (_, &mut (least, _), _) =
+                region.select_nth_unstable_by(POPULAR - 1, |a, b| b.0.cmp(&a.0));
+            region.retain(|&(candidates, _)| candidates >= least);
+        }
+        let mut region: Vec<(u32, u64, u32)> = region
+            .into_iter()
+            .map(|(candidates, i)| (candidates, kind_hash(index, i, plan.salt), i))
             .collect();
         region.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         region
@@ -330,11 +393,13 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let mut s = vec![0.0f32; views];
     let mut own: Vec<f32> = Vec::with_capacity(varied.len());
     let mut limits: Vec<usize> = Vec::with_capacity(varied.len());
+    // No search takes a row below this level.
+    let lowest = varied.iter().map(|v| v.level).fold(near_level, u32::min);
     for (i, k) in kinds.iter().enumerate() {
-        if k.candidates == 0 {
+        let level = k.mask.count_ones();
+        if k.candidates == 0 || level < lowest {
             continue;
         }
-        let level = k.mask.count_ones();
         let near_may = level >= near_level;
         let pools_may = varied
             .iter()
@@ -492,38 +557,53 @@ fn popular_values(
 ) -> Vec<Vec<Hit>> {
     let index = cx.index;
     let layout = index.layout();
-    let mut popular = vec![Vec::new(); layout.views.len()];
-    for v in varied {
-        let Some(b) = v.bit else { continue };
-        // The field that names the view's values (its finest).
-        let field = layout.views[v.view]
-            .fields
-            .clone()
-            .max_by_key(|&f| (index.dictionary(f).len(), f))
-            .expect("a categorical view has a field");
-        // Per value and nearness: (products, best kind's products, its hash, kind).
-        let mut values: Vec<[(u32, u32, u64, u32); 2]> =
-            vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
-        for (i, k) in kinds.iter().enumerate() {
-            let level = k.mask.count_ones();
-            if k.candidates == 0 || k.mask & (1 << b) != 0 || level + 1 < tier || level > tier {
+    /// Per value and nearness: (products, best kind's products, its hash, kind).
+    type Values = Vec<[(u32, u32, u64, u32); 2]>;
+    // Per varied categorical view: its bit, the field that names its
+    // values (its finest), and its values.
+    let mut lists: Vec<(usize, u32, usize, Values)> = varied
+        .iter()
+        .filter_map(|v| {
+            let b = v.bit?;
+            let field = layout.views[v.view]
+                .fields
+                .clone()
+                .max_by_key(|&f| (index.dictionary(f).len(), f))
+                .expect("a categorical view has a field");
+            let values = vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
+            Some((v.view, b, field, values))
+        })
+        .collect();
+    // One pass over the kinds near enough for any view.
+    for (i, k) in kinds.iter().enumerate() {
+        let level = k.mask.count_ones();
+        if k.candidates == 0 || level + 1 < tier || level > tier {
+            continue;
+        }
+        let nearness = (tier - level) as usize;
+        let codes = index.kind_codes(i as u32);
+        let mut hash = None;
+        for (_, b, field, values) in &mut lists {
+            if k.mask & (1 << *b) != 0 {
                 continue;
             }
-            let nearness = (tier - level) as usize;
-            let code = index.kind_codes(i as u32)[field];
+            let code = codes[*field];
             if code == MISSING {
                 continue;
             }
             let Some(value) = values.get_mut(code as usize) else {
                 continue;
             };
-            let hash = kind_hash(index, i as u32, salt);
+            let hash = *hash.get_or_insert_with(|| kind_hash(index, i as u32, salt));
             let slot = &mut value[nearness];
             slot.0 += k.candidates;
             if (k.candidates, std::cmp::Reverse(hash)) > (slot.1, std::cmp::Reverse(slot.2)) {
                 *slot = (slot.0, k.candidates, hash, i as u32);
             }
         }
+    }
+    let mut popular = vec![Vec::new(); layout.views.len()];
+    for (view, _, _, values) in lists {
         let mut ranked: Vec<(usize, u32, u64, u32)> = values
             .into_iter()
             .filter_map(|[near, far]| {
@@ -537,7 +617,7 @@ fn popular_values(
             })
             .collect();
         ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        popular[v.view] = ranked
+        popular[view] = ranked
             .into_iter()
             .take(POPULAR)
             .filter_map(|(_, _, _, kind)| first_candidate(cx, kind))
