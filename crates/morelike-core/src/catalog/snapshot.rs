@@ -18,7 +18,7 @@ use crate::index::{Index, Precision};
 use crate::mapping::Mapping;
 
 /// The format version; bump it whenever what a snapshot holds changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"MLSNAP\r\n";
 const HEADER: usize = 32;
 
