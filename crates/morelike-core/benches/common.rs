@@ -1,4 +1,5 @@
 //! Loading the real catalogs for benchmarks.
+#![allow(dead_code)]
 
 use std::fs::File;
 use std::path::PathBuf;

@@ -107,6 +107,20 @@ impl CompiledFilter {
         !self.in_stock && self.fields.is_empty() && self.price.is_none()
     }
 
+    /// Whether the filter asks only for categorical values, so that a
+    /// kind (products sharing every categorical value) passes or fails whole.
+    pub fn is_by_kind(&self) -> bool {
+        !self.in_stock && self.price.is_none()
+    }
+
+    /// Whether categorical codes (a kind's) pass the filter's attribute part.
+    pub fn accepts_codes(&self, codes: &[u32]) -> bool {
+        self.fields.iter().all(|(field, allowed)| {
+            let code = codes[*field];
+            code != MISSING && allowed.get(code as usize).copied().unwrap_or(false)
+        })
+    }
+
     /// Whether a row passes.
     #[inline]
     pub fn accepts(&self, index: &Index, row: u32) -> bool {

@@ -48,11 +48,12 @@ pub type Weights = [f32];
 #[derive(Default, Serialize, Deserialize)]
 struct Kinds {
     ids: HashMap<Box<[u32]>, u32>,
-    /// Every kind's codes, one after the other (`width` each): a strategy
-    /// that reads every kind's codes per page reads one block of memory.
+    /// Every kind's codes, one per field, kind after kind: a pass over
+    /// every kind reads one flat array instead of chasing a pointer each.
     codes: Vec<u32>,
-    /// Codes per kind (the categorical fields).
-    width: usize,
+    /// The same codes by field (`columns[f][kind]`), for passes that
+    /// compare one field across every kind (vectorizable).
+    columns: Vec<Vec<u32>>,
     rows: Vec<Vec<u32>>,
     /// Per row, its kind (`u32::MAX` for a row without a product).
     of: Vec<u32>,
@@ -76,8 +77,11 @@ impl Kinds {
             None => {
                 let kind = self.rows.len() as u32;
                 self.ids.insert(codes.into(), kind);
-                self.width = codes.len();
                 self.codes.extend_from_slice(codes);
+                self.columns.resize_with(codes.len(), Vec::new);
+                for (column, &code) in self.columns.iter_mut().zip(codes) {
+                    column.push(code);
+                }
                 self.rows.push(Vec::new());
                 kind
             }
@@ -429,9 +433,17 @@ impl Index {
     }
 
     /// A kind's categorical codes, one per field.
+    #[inline]
     pub fn kind_codes(&self, kind: u32) -> &[u32] {
-        let width = self.kinds.width;
-        &self.kinds.codes[kind as usize * width..(kind as usize + 1) * width]
+        let f = self.layout().fields.len();
+        &self.kinds.codes[kind as usize * f..(kind as usize + 1) * f]
+    }
+
+    /// Every kind's code of one categorical field, by kind: a pass over
+    /// every kind compares whole columns (tens of thousands of kinds at a
+    /// million products).
+    pub fn kind_column(&self, field: usize) -> &[u32] {
+        self.kinds.columns.get(field).map_or(&[], Vec::as_slice)
     }
 
     /// A kind's rows, smallest product key first.

@@ -41,14 +41,6 @@ type Mask = u16;
 /// categorical views still weigh in every score but do not rank by kind.
 const MAX_KINDS: usize = 12;
 
-/// Kinds are judged by a table of their match patterns when the anchor
-/// has at most this many categorical fields to match (a table of 2^n).
-const PATTERN_FIELDS: usize = 10;
-
-/// The most weighted categorical views counted on the stack (more: in a
-/// vector).
-const MAX_SCORED: usize = 32;
-
 /// The most views varied at once (a bit each in a row's pool set).
 const MAX_VARIED: usize = 64;
 
@@ -159,6 +151,45 @@ fn first_candidate(cx: &Context<'_>, kind: u32) -> Option<u32> {
         .find(|&row| !cx.exclude.contains(row) && cx.filter.accepts(cx.index, row))
 }
 
+/// Per kind, its products that may go on the page: not shown, and passed
+/// by the filter. A filter on categorical values passes or fails a kind
+/// whole (its shown rows are then taken back); one on stock or price is
+/// checked row by row, only in the kinds its values pass.
+fn candidates_by_kind(cx: &Context<'_>) -> Vec<u32> {
+    let index = cx.index;
+    let filter = cx.filter;
+    let mut counts: Vec<u32> = (0..index.kind_count() as u32)
+        .map(|k| index.kind_rows(k).len() as u32)
+        .collect();
+    let by_kind = filter.is_by_kind();
+    if !filter.is_open() {
+        for (k, n) in counts.iter_mut().enumerate() {
+            if !filter.accepts_codes(index.kind_codes(k as u32)) {
+                *n = 0;
+            } else if !by_kind {
+                *n = index
+                    .kind_rows(k as u32)
+                    .iter()
+                    .filter(|&&row| !cx.exclude.contains(row) && filter.accepts(index, row))
+                    .count() as u32;
+            }
+        }
+    }
+    if by_kind {
+        for word in 0..cx.exclude.words() {
+            let mut bits = cx.exclude.word(word) & index.live_rows().word(word);
+            while bits != 0 {
+                let row = (word * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if filter.accepts(index, row) {
+                    counts[index.kind_of(row) as usize] -= 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
 /// A kind's values hashed, for fair tie-breaks that do not depend on the
 /// order kinds were first seen in.
 fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
@@ -204,104 +235,52 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
             .filter(|&f| codes[f] == anchor_codes[f] && codes[f] != MISSING)
             .count() as u16
     };
-    // Per categorical field: its view's place among `scored`, and its kind
-    // bit (if its view is a kind view); per scored view: its field count.
-    let field_view: Vec<Option<usize>> = (0..layout.fields.len())
-        .map(|f| scored.iter().position(|&(v, _)| v == layout.fields[f].1))
-        .collect();
+    // Per scored view: its field count and its kind bit (if a kind view).
     let fields_of: Vec<u16> = scored
         .iter()
         .map(|&(v, _)| layout.views[v].fields.len() as u16)
         .collect();
     let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
-    // The fields a kind can match the anchor on (the anchor has a value),
-    // with their view's place among `scored`.
-    let matchable: Vec<(usize, usize, u32)> = field_view
+    // Every kind against the anchor, a field at a time over the index's
+    // columns of kind codes (tens of thousands of kinds at a million
+    // products: compares that vectorize, no pointer per kind).
+    let kind_count = index.kind_count();
+    let mut masks = vec![0 as Mask; kind_count];
+    let mut scores = vec![0.0f32; kind_count];
+    let mut matched = vec![0u16; kind_count];
+    for (i, &(v, factor)) in scored.iter().enumerate() {
+        matched.iter_mut().for_each(|n| *n = 0);
+        for f in layout.views[v].fields.clone() {
+            let anchor = anchor_codes[f];
+            if anchor == MISSING {
+                continue;
+            }
+            for (n, &code) in matched.iter_mut().zip(index.kind_column(f)) {
+                *n += u16::from(code == anchor);
+            }
+        }
+        for (score, &n) in scores.iter_mut().zip(&matched) {
+            *score += factor * f32::from(n);
+        }
+        if let Some(b) = bit_of[i] {
+            let full = fields_of[i];
+            for (mask, &n) in masks.iter_mut().zip(&matched) {
+                *mask |= Mask::from(n == full) << b;
+            }
+        }
+    }
+    let mut kinds: Vec<KindState> = masks
         .iter()
-        .enumerate()
-        .filter_map(|(f, &i)| Some((f, i?, anchor_codes[f])))
-        .filter(|&(_, _, code)| code != MISSING)
-        .collect();
-    // A kind's mask and score follow from which of the matchable fields it
-    // matches (its *pattern*, a bit each): with few such fields, every
-    // pattern is judged once and each kind only compares its codes.
-    let judge = |matches: &mut dyn Iterator<Item = usize>| -> (Mask, f32) {
-        let mut small = [0u16; MAX_SCORED];
-        let mut big = Vec::new();
-        let counts: &mut [u16] = if scored.len() <= MAX_SCORED {
-            &mut small[..scored.len()]
-        } else {
-            big.resize(scored.len(), 0);
-            &mut big
-        };
-        for i in matches {
-            counts[i] += 1;
-        }
-        let mut mask: Mask = 0;
-        let mut score = 0.0;
-        for (i, &n) in counts.iter().enumerate() {
-            score += scored[i].1 * f32::from(n);
-            if let Some(b) = bit_of[i] {
-                mask |= Mask::from(n == fields_of[i]) << b;
-            }
-        }
-        (mask, score)
-    };
-    let judged: Vec<(Mask, f32)> = if matchable.len() <= PATTERN_FIELDS {
-        (0..1usize << matchable.len())
-            .map(|pattern| {
-                judge(
-                    &mut (0..matchable.len())
-                        .filter(|j| pattern & (1 << j) != 0)
-                        .map(|j| matchable[j].1),
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut kinds: Vec<KindState> = (0..index.kind_count() as u32)
-        .map(|k| {
-            let codes = index.kind_codes(k);
-            let (mask, score) = if judged.is_empty() {
-                judge(
-                    &mut matchable
-                        .iter()
-                        .filter(|&&(f, _, anchor)| codes[f] == anchor)
-                        .map(|&(_, i, _)| i),
-                )
-            } else {
-                let mut pattern = 0usize;
-                for (j, &(f, _, anchor)) in matchable.iter().enumerate() {
-                    pattern |= usize::from(codes[f] == anchor) << j;
-                }
-                judged[pattern]
-            };
-            KindState {
-                mask,
-                score,
-                candidates: index.kind_rows(k).len() as u32,
-            }
+        .zip(&scores)
+        .map(|(&mask, &score)| KindState {
+            mask,
+            score,
+            candidates: 0,
         })
         .collect();
-    // Take back the rows that may not go on the page: shown, or refused by
-    // the filter (a pass over the rows only when there is a filter).
-    if cx.filter.is_open() {
-        for word in 0..cx.exclude.words() {
-            let mut bits = cx.exclude.word(word) & index.live_rows().word(word);
-            while bits != 0 {
-                let row = (word * 64) as u32 + bits.trailing_zeros();
-                bits &= bits - 1;
-                kinds[index.kind_of(row) as usize].candidates -= 1;
-            }
-        }
-    } else {
-        for k in &mut kinds {
-            k.candidates = 0;
-        }
-        index.each_candidate(cx.exclude, cx.filter, |row| {
-            kinds[index.kind_of(row) as usize].candidates += 1;
-        });
+    let candidates = candidates_by_kind(cx);
+    for (state, n) in kinds.iter_mut().zip(candidates) {
+        state.candidates = n;
     }
     let mut varied: Vec<Varied> = plan
         .varied
@@ -319,23 +298,43 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let eligible = |v: &Varied, m: Mask| v.bit.is_none_or(|b| m & (1 << b) == 0);
     // How many rows each search could take, by level.
     let levels = kind_views.len() + 1;
+    // Most kinds share little with the anchor (66k kinds at a million
+    // products, a few thousand of them at the levels a search takes): the
+    // passes below visit the kinds at or above `floor` (what the popular
+    // values need), and all of them only when those do not fill a search.
+    let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
+    let floor = tier.saturating_sub(1);
+    let upper: Vec<u32> = (0..kinds.len() as u32)
+        .filter(|&i| {
+            let k = &kinds[i as usize];
+            k.candidates > 0 && k.mask.count_ones() >= floor
+        })
+        .collect();
     let mut near_histogram = vec![0u32; levels];
     let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
-    // (Kinds that match the same kind views count alike: add them up first.)
-    let mut by_mask = vec![0u32; 1 << kind_views.len()];
-    for k in &kinds {
-        by_mask[k.mask as usize] += k.candidates;
-    }
-    for (mask, &candidates) in by_mask.iter().enumerate() {
-        let mask = mask as Mask;
-        let level = mask.count_ones() as usize;
-        near_histogram[level] += candidates;
-        for (h, v) in pool_histograms.iter_mut().zip(&varied) {
+    let count = |near: &mut [u32], pools: &mut [Vec<u32>], k: &KindState| {
+        let level = k.mask.count_ones() as usize;
+        near[level] += k.candidates;
+        for (h, v) in pools.iter_mut().zip(&varied) {
             // A dense view's change shows only in the dense part: count
             // every row (a lower level, never a wrong one).
-            if eligible(v, mask) {
-                h[level] += candidates;
+            if eligible(v, k.mask) {
+                h[level] += k.candidates;
             }
+        }
+    };
+    for &i in &upper {
+        count(
+            &mut near_histogram,
+            &mut pool_histograms,
+            &kinds[i as usize],
+        );
+    }
+    let filled = |h: &[u32], k: usize| level_for(h, k) >= floor;
+    if !filled(&near_histogram, plan.near) || pool_histograms.iter().any(|h| !filled(h, plan.pool))
+    {
+        for k in kinds.iter().filter(|k| k.mask.count_ones() < floor) {
+            count(&mut near_histogram, &mut pool_histograms, k);
         }
     }
     let near_level = level_for(&near_histogram, plan.near);
@@ -349,8 +348,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     }
     // The values of each varied categorical view: kinds that change only
     // it of the kind views (nearness 0), or it and one more (nearness 1).
-    let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
-    let popular = popular_values(cx, &kinds, &varied, tier, plan.salt);
+    let popular = popular_values(cx, &kinds, &upper, &varied, tier, plan.salt);
     // Jumps: the most common other kinds that keep the kept views.
     let jumps = if plan.jump {
         let mut region: Vec<(u32, u32)> = kinds
@@ -361,16 +359,15 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
             })
             .map(|(i, k)| (k.candidates, i as u32))
             .collect();
-        // Only the most common kinds (and those as common as the last of
-        // them) need their hash and a full sort.
+        // Only kinds as common as the POPULAR-th can be taken: hash those.
         if region.len() > POPULAR {
-            let (_, &mut (least, _), _) =
-                region.select_nth_unstable_by(POPULAR - 1, |a, b| b.0.cmp(&a.0));
-            region.retain(|&(candidates, _)| candidates >= least);
+            let mut counts: Vec<u32> = region.iter().map(|&(n, _)| n).collect();
+            let (_, &mut least, _) = counts.select_nth_unstable_by(POPULAR - 1, |a, b| b.cmp(a));
+            region.retain(|&(n, _)| n >= least);
         }
         let mut region: Vec<(u32, u64, u32)> = region
             .into_iter()
-            .map(|(candidates, i)| (candidates, kind_hash(index, i, plan.salt), i))
+            .map(|(n, kind)| (n, kind_hash(index, kind, plan.salt), kind))
             .collect();
         region.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         region
@@ -393,13 +390,21 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let mut s = vec![0.0f32; views];
     let mut own: Vec<f32> = Vec::with_capacity(varied.len());
     let mut limits: Vec<usize> = Vec::with_capacity(varied.len());
-    // No search takes a row below this level.
+    // No search takes a row below the lowest of their levels.
     let lowest = varied.iter().map(|v| v.level).fold(near_level, u32::min);
-    for (i, k) in kinds.iter().enumerate() {
-        let level = k.mask.count_ones();
-        if k.candidates == 0 || level < lowest {
+    let all: Vec<u32>;
+    let visited = if lowest >= floor {
+        &upper
+    } else {
+        all = (0..kinds.len() as u32).collect();
+        &all
+    };
+    for &i in visited {
+        let (i, k) = (i as usize, &kinds[i as usize]);
+        if k.candidates == 0 || k.mask.count_ones() < lowest {
             continue;
         }
+        let level = k.mask.count_ones();
         let near_may = level >= near_level;
         let pools_may = varied
             .iter()
@@ -521,26 +526,37 @@ pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterato
             )
         })
         .collect();
-    let mut order: Vec<(f32, u64, u32)> = (0..index.kind_count() as u32)
-        .filter(|&k| !index.kind_rows(k).is_empty())
+    let scores: Vec<f32> = (0..index.kind_count() as u32)
         .map(|k| {
             let codes = index.kind_codes(k);
-            let score: f32 = factors
+            factors
                 .iter()
                 .filter(|&&(f, _)| codes[f] == anchor_codes[f] && codes[f] != MISSING)
                 .map(|&(_, x)| x)
-                .sum();
-            (score, kind_hash(index, k, 0), k)
+                .sum()
         })
         .collect();
-    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    order.into_iter().flat_map(move |(_, _, k)| {
-        index
-            .kind_rows(k)
+    // Kinds by score, best first, ties by their hash; a score's kinds are
+    // listed (and hashed) only when the page gets that far.
+    let mut levels = scores.clone();
+    levels.sort_unstable_by(|a, b| b.total_cmp(a));
+    levels.dedup_by(|a, b| a.total_cmp(b).is_eq());
+    levels.into_iter().flat_map(move |level| {
+        let mut order: Vec<(u64, u32)> = scores
             .iter()
-            .copied()
-            .filter(move |&row| !cx.exclude.contains(row) && cx.filter.accepts(index, row))
-            .map(|row| Hit { row, score: 0.0 })
+            .enumerate()
+            .filter(|&(k, s)| s.total_cmp(&level).is_eq() && !index.kind_rows(k as u32).is_empty())
+            .map(|(k, _)| (kind_hash(index, k as u32, 0), k as u32))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().flat_map(move |(_, k)| {
+            index
+                .kind_rows(k)
+                .iter()
+                .copied()
+                .filter(move |&row| !cx.exclude.contains(row) && cx.filter.accepts(index, row))
+                .map(|row| Hit { row, score: 0.0 })
+        })
     })
 }
 
@@ -551,59 +567,47 @@ pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterato
 fn popular_values(
     cx: &Context<'_>,
     kinds: &[KindState],
+    upper: &[u32],
     varied: &[Varied],
     tier: u32,
     salt: u64,
 ) -> Vec<Vec<Hit>> {
     let index = cx.index;
     let layout = index.layout();
-    /// Per value and nearness: (products, best kind's products, its hash, kind).
-    type Values = Vec<[(u32, u32, u64, u32); 2]>;
-    // Per varied categorical view: its bit, the field that names its
-    // values (its finest), and its values.
-    let mut lists: Vec<(usize, u32, usize, Values)> = varied
-        .iter()
-        .filter_map(|v| {
-            let b = v.bit?;
-            let field = layout.views[v.view]
-                .fields
-                .clone()
-                .max_by_key(|&f| (index.dictionary(f).len(), f))
-                .expect("a categorical view has a field");
-            let values = vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
-            Some((v.view, b, field, values))
-        })
-        .collect();
-    // One pass over the kinds near enough for any view.
-    for (i, k) in kinds.iter().enumerate() {
-        let level = k.mask.count_ones();
-        if k.candidates == 0 || level + 1 < tier || level > tier {
-            continue;
-        }
-        let nearness = (tier - level) as usize;
-        let codes = index.kind_codes(i as u32);
-        let mut hash = None;
-        for (_, b, field, values) in &mut lists {
-            if k.mask & (1 << *b) != 0 {
+    let mut popular = vec![Vec::new(); layout.views.len()];
+    for v in varied {
+        let Some(b) = v.bit else { continue };
+        // The field that names the view's values (its finest).
+        let field = layout.views[v.view]
+            .fields
+            .clone()
+            .max_by_key(|&f| (index.dictionary(f).len(), f))
+            .expect("a categorical view has a field");
+        let column = index.kind_column(field);
+        // Per value and nearness: (products, best kind's products, its hash, kind).
+        let mut values: Vec<[(u32, u32, u64, u32); 2]> =
+            vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
+        for &i in upper {
+            let (i, k) = (i as usize, &kinds[i as usize]);
+            let level = k.mask.count_ones();
+            if k.candidates == 0 || k.mask & (1 << b) != 0 || level + 1 < tier || level > tier {
                 continue;
             }
-            let code = codes[*field];
+            let nearness = (tier - level) as usize;
+            let code = column[i];
             if code == MISSING {
                 continue;
             }
             let Some(value) = values.get_mut(code as usize) else {
                 continue;
             };
-            let hash = *hash.get_or_insert_with(|| kind_hash(index, i as u32, salt));
+            let hash = kind_hash(index, i as u32, salt);
             let slot = &mut value[nearness];
             slot.0 += k.candidates;
             if (k.candidates, std::cmp::Reverse(hash)) > (slot.1, std::cmp::Reverse(slot.2)) {
                 *slot = (slot.0, k.candidates, hash, i as u32);
             }
         }
-    }
-    let mut popular = vec![Vec::new(); layout.views.len()];
-    for (view, _, _, values) in lists {
         let mut ranked: Vec<(usize, u32, u64, u32)> = values
             .into_iter()
             .filter_map(|[near, far]| {
@@ -617,7 +621,7 @@ fn popular_values(
             })
             .collect();
         ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        popular[view] = ranked
+        popular[v.view] = ranked
             .into_iter()
             .take(POPULAR)
             .filter_map(|(_, _, _, kind)| first_candidate(cx, kind))
@@ -629,7 +633,73 @@ fn popular_values(
 
 #[cfg(test)]
 mod tests {
-    use super::{level_for, share, taken};
+    use super::{candidates_by_kind, level_for, share, taken};
+    use crate::index::{Filters, RowSet};
+    use crate::mapping::Mapping;
+    use crate::product::Product;
+    use crate::strategy::Context;
+    use crate::{Catalog, Precision};
+
+    #[test]
+    fn candidates_per_kind_equal_a_count_row_by_row_under_every_filter() {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\nprice = \"price\"\nin_stock = \"stock\"\ncategorical = [\"colour\", \"type\"]\n",
+        )
+        .unwrap();
+        let colours = ["red", "blue", "green"];
+        let types = ["shirt", "shoe"];
+        let products: Vec<Product> = (0..300)
+            .map(|i| {
+                let mut p = Product::new(i.to_string(), format!("p{i}"))
+                    .with_attribute("colour", colours[i % 3])
+                    .with_attribute("type", types[(i / 3) % 2]);
+                p.price = Some(i as f64);
+                p.in_stock = i % 7 != 0;
+                p
+            })
+            .collect();
+        let mut catalog = Catalog::build(mapping, products, Precision::I8);
+        catalog.delete("5");
+        catalog.delete("6");
+        let index = catalog.index();
+        let exclude: RowSet = (0..300)
+            .step_by(4)
+            .filter_map(|i| index.row(&i.to_string()))
+            .collect();
+        let red_shirts = Filters {
+            attributes: [("colour".into(), vec!["red".into(), "green".into()])].into(),
+            ..Filters::default()
+        };
+        let stocked_red = Filters {
+            in_stock: true,
+            ..red_shirts.clone()
+        };
+        let priced = Filters {
+            price_min: Some(50.0),
+            price_max: Some(120.0),
+            ..Filters::default()
+        };
+        for filters in [Filters::default(), red_shirts, stocked_red, priced] {
+            let filter = catalog.filter(&filters).unwrap();
+            let cx = Context {
+                index,
+                weights: catalog.weights(),
+                seed: None,
+                votes: &[],
+                exclude: &exclude,
+                filter: &filter,
+                k: 8,
+                round: 0,
+                rng_seed: 0,
+            };
+            let mut expected = vec![0u32; index.kind_count()];
+            index.each_candidate(&exclude, &filter, |row| {
+                expected[index.kind_of(row) as usize] += 1
+            });
+            assert_eq!(candidates_by_kind(&cx), expected, "{filters:?}");
+            assert!(expected.iter().sum::<u32>() > 0, "{filters:?} leaves some");
+        }
+    }
 
     #[test]
     fn the_level_is_where_the_rows_above_first_fill_the_search() {

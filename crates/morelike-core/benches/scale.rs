@@ -1,0 +1,144 @@
+//! Pages at scale: the next page of every strategy that scans, from
+//! session states simulated shoppers of the default strategy reach, on
+//! the catalog named by `MORELIKE_BENCH_CATALOG` (a CSV under
+//! `examples/fashion.toml`, e.g. the 1M-row `/work/big/big.csv`), or on
+//! the 44k fashion catalog when unset. Per strategy it prints p50/p99 of
+//! one page and its agreement with the exact scan: the share of page items
+//! equal to the page the exact scan serves for the same session state.
+//! `MORELIKE_BENCH_WEIGHTS=shipped` keeps the mapping's weights (default:
+//! uniform, every view 1). `MORELIKE_BENCH_PAGES=FILE` appends every
+//! state's page (strategy, state, ids) to FILE, so two builds' pages can
+//! be compared item by item (`scripts/page-agreement`).
+
+mod common;
+
+use std::fs::File;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use morelike_core::eval::{Protocol, Scenario, Simulator};
+use morelike_core::import::{Importer, Lookup};
+use morelike_core::index::Filters;
+use morelike_core::{strategy, Catalog, Format, Precision, Session};
+
+fn catalog() -> (String, Catalog) {
+    let mapping = common::fashion_mapping();
+    let path = match std::env::var("MORELIKE_BENCH_CATALOG") {
+        Ok(p) if std::path::Path::new(&p).exists() => p.into(),
+        Ok(p) => {
+            eprintln!("\n!!! MORELIKE_BENCH_CATALOG={p} does not exist: benching the 44k fashion catalog instead !!!\n");
+            common::fashion_path()
+        }
+        Err(_) => common::fashion_path(),
+    };
+    let started = Instant::now();
+    let lookups: Vec<Lookup> = Vec::new();
+    let (products, _) = Importer::new(&mapping, &lookups)
+        .read_all(Format::Csv, File::open(&path).unwrap())
+        .unwrap();
+    let n = products.len();
+    let mut catalog = Catalog::build(mapping, products, Precision::I8);
+    if std::env::var("MORELIKE_BENCH_WEIGHTS").as_deref() != Ok("shipped") {
+        let uniform = catalog
+            .weights_by_name()
+            .into_keys()
+            .map(|view| (view, 1.0))
+            .collect();
+        catalog.set_weights(&uniform).unwrap();
+    }
+    eprintln!(
+        "{n} products from {} built in {:.1} s",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    (format!("{}k", n / 1000), catalog)
+}
+
+fn states(catalog: &Catalog, shoppers: u64) -> Vec<Session> {
+    let sim = Simulator::new(catalog, Protocol::default()).unwrap();
+    let default = strategy::by_name(strategy::DEFAULT).unwrap();
+    let mut states = Vec::new();
+    for scenario in Scenario::ALL {
+        for shopper in 0..shoppers {
+            let (start, _, turns) = sim.transcript(default.as_ref(), scenario, shopper).unwrap();
+            let seed = catalog.index().id(start.seed);
+            let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
+            for turn in &turns {
+                states.push(session.clone());
+                session.next_page(catalog, default.as_ref(), 1).unwrap();
+                if !turn.votes.is_empty() {
+                    session.vote(catalog, &turn.votes);
+                }
+            }
+        }
+    }
+    states
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
+}
+
+fn scale(c: &mut Criterion) {
+    let (label, catalog) = catalog();
+    let started = Instant::now();
+    let states = states(&catalog, 6);
+    eprintln!(
+        "{} session states in {:.1} s",
+        states.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let names = std::env::var("MORELIKE_BENCH_STRATEGIES")
+        .unwrap_or_else(|_| "steer,probe,rocchio,average_vector,best_score,sum_scores".into());
+    let mut group = c.benchmark_group(format!("page_fashion_{label}"));
+    for name in names.split(',') {
+        let s = strategy::by_name(name).unwrap();
+        let mut times: Vec<Duration> = Vec::with_capacity(states.len() * 3);
+        for _ in 0..3 {
+            for state in &states {
+                let mut next = state.clone();
+                let started = Instant::now();
+                next.next_page(&catalog, s.as_ref(), 42).unwrap();
+                times.push(started.elapsed());
+            }
+        }
+        times.sort();
+        if let Ok(path) = std::env::var("MORELIKE_BENCH_PAGES") {
+            use std::io::Write;
+            let mut out = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            for (i, state) in states.iter().enumerate() {
+                let page = state.clone().next_page(&catalog, s.as_ref(), 42).unwrap();
+                let ids: Vec<&str> = page.items.iter().map(|(id, _)| id.as_str()).collect();
+                writeln!(out, "{label}\t{name}\t{i}\t{}", ids.join(",")).unwrap();
+            }
+        }
+        println!(
+            "page {label} {name}: {} pages, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            times.len(),
+            percentile(&times, 0.5),
+            percentile(&times, 0.9),
+            percentile(&times, 0.99),
+            percentile(&times, 1.0)
+        );
+        group.bench_function(name, |b| {
+            let mut i = 0;
+            b.iter(|| {
+                let mut next = states[i % states.len()].clone();
+                i += 1;
+                next.next_page(&catalog, s.as_ref(), 42).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
+    targets = scale
+}
+criterion_main!(benches);
