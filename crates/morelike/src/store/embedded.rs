@@ -39,9 +39,11 @@ const LEGACY_SESSIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::n
 const FILE: &str = "morelike.redb";
 
 /// redb's page cache (its default is 1 GiB, half of it for pages written
-/// and not yet flushed): pages are read on demand (sessions, one product),
-/// and an import flushes as it goes instead of holding its pages.
-const CACHE_BYTES: usize = 128 << 20;
+/// and not yet flushed). A server reads little through it (sessions, one
+/// product); an import inserts ids in file order, all over the tree, and
+/// slows down many times once the tree outgrows the cache (a 1M-product
+/// store is ~450 MB of pages: 9:22 with 128 MiB, see BENCHMARKS.md).
+const CACHE_BYTES: usize = 512 << 20;
 
 /// A redb database in a data directory.
 pub struct Embedded {
@@ -375,16 +377,15 @@ impl Storage for Embedded {
     ) -> Result<Box<dyn ProductImport + 's>, StorageError> {
         let db = self.db()?;
         let tx = try_db!(self, db.begin_write(), "begin an import");
-        let was_empty = {
-            let table = try_db!(self, tx.open_table(PRODUCTS), "begin an import");
-            let mut range = try_db!(
-                self,
-                table.range((store, "")..=(store, END)),
-                "begin an import"
-            );
-            let empty = range.next().is_none();
-            empty
-        };
+        let table = try_db!(self, tx.open_table(PRODUCTS), "begin an import");
+        let was_empty = try_db!(
+            self,
+            table.range((store, "")..=(store, END)),
+            "begin an import"
+        )
+        .next()
+        .is_none();
+        drop(table);
         Ok(Box::new(Import {
             embedded: self,
             tx,
