@@ -77,14 +77,14 @@ async fn after_live_changes_settle_the_snapshot_is_written_again_and_the_restart
     let page = change_live(&app).await;
     let current = current_stamp(&app);
     let waited = Instant::now();
-    while stamp_in(&path) != current {
+    // The file is renamed into place, then the rewrite counted.
+    while stamp_in(&path) != current || app.state.snapshots_due.written() == 0 {
         assert!(
             waited.elapsed() < Duration::from_secs(20),
             "the snapshot was not written again after the changes"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(app.state.snapshots_due.written() >= 1);
     let written_at = modified(&path);
     app.stop().await;
 
