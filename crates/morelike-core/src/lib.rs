@@ -14,7 +14,7 @@ pub mod session;
 pub mod strategy;
 pub mod views;
 
-pub use catalog::{Card, Catalog, CatalogError, Change};
+pub use catalog::{Card, Catalog, CatalogBuilder, CatalogError, Change};
 pub use explain::Explanation;
 pub use index::{Filters, Precision};
 pub use mapping::{Format, Mapping};

@@ -6,7 +6,6 @@
 //! (and snapshotted again); a snapshot is never trusted over storage.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
 
 use morelike_core::{Catalog, Mapping};
@@ -60,22 +59,71 @@ impl Snapshots {
     /// Writes a store's snapshot: to a new file, synced, then renamed over
     /// the old one, so a crash leaves the old snapshot or the new, whole.
     pub fn write(&self, store: &str, catalog: &Catalog, stamp: u64) -> std::io::Result<()> {
+        self.stream(store, catalog, stamp)?.finish()
+    }
+
+    /// The first half of [`write`](Self::write): the catalog streamed to a
+    /// new file beside the snapshot (what needs the catalog held still);
+    /// [`Streamed::finish`] syncs and renames it.
+    pub fn stream(&self, store: &str, catalog: &Catalog, stamp: u64) -> std::io::Result<Streamed> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.path(store);
         let partial = path.with_extension("snapshot.partial");
-        let bytes = catalog.to_snapshot(stamp);
-        let mut file = File::create(&partial)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&partial, &path)?;
-        tracing::info!(store, bytes = bytes.len(), path = %path.display(), "index snapshot written");
-        Ok(())
+        let written = File::create(&partial).and_then(|file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            catalog.write_snapshot(stamp, &mut out)?;
+            out.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)
+        });
+        match written {
+            Ok(file) => Ok(Streamed {
+                file,
+                partial,
+                path,
+                store: store.to_owned(),
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
     }
 
     /// Removes a store's snapshot (the store was deleted).
     pub fn remove(&self, store: &str) {
         let _ = std::fs::remove_file(self.path(store));
+    }
+}
+
+/// A snapshot written to its new file, not yet in place.
+pub struct Streamed {
+    file: File,
+    partial: PathBuf,
+    path: PathBuf,
+    store: String,
+}
+
+impl Streamed {
+    /// Syncs the new file and renames it over the store's snapshot.
+    pub fn finish(self) -> std::io::Result<()> {
+        let done = self
+            .file
+            .sync_all()
+            .and_then(|()| self.file.metadata())
+            .and_then(|meta| {
+                std::fs::rename(&self.partial, &self.path)?;
+                Ok(meta.len())
+            });
+        match done {
+            Ok(bytes) => {
+                tracing::info!(store = %self.store, bytes, path = %self.path.display(), "index snapshot written");
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&self.partial);
+                Err(e)
+            }
+        }
     }
 }
 

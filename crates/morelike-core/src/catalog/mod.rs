@@ -93,35 +93,75 @@ impl Described for Building<'_> {
     }
 }
 
-impl Catalog {
-    /// Fits the views on the products and builds the index (later duplicates
-    /// win). Products are taken one at a time and kept only as cards.
-    pub fn build(
-        mapping: Mapping,
-        products: impl IntoIterator<Item = Product>,
-        precision: Precision,
-    ) -> Self {
-        let mut rows: HashMap<ProductId, u32> = HashMap::new();
-        let mut ids: Vec<ProductId> = Vec::new();
-        let mut cards = Cards::default();
-        // Merchant vectors, by row, until the index holds them encoded.
-        let mut vectors: Vec<BTreeMap<String, Vec<f32>>> = Vec::new();
-        for mut p in products {
-            let row = match rows.get(&p.id) {
-                Some(&row) => row,
-                None => {
-                    let row = ids.len() as u32;
-                    rows.insert(p.id.clone(), row);
-                    ids.push(p.id.clone());
-                    row
-                }
-            };
-            cards.put(row, &p);
-            if !p.vectors.is_empty() || vectors.len() > row as usize {
-                vectors.resize_with(vectors.len().max(row as usize + 1), BTreeMap::new);
-                vectors[row as usize] = std::mem::take(&mut p.vectors);
-            }
+/// A catalog being built from products taken one at a time (a stream of
+/// batches, a storage scan): each product is kept only as its card (and its
+/// merchant vectors until the index holds them encoded); [`finish`] fits
+/// the views and builds the index. A later product with the same id
+/// replaces the earlier one.
+///
+/// [`finish`]: CatalogBuilder::finish
+pub struct CatalogBuilder {
+    mapping: Mapping,
+    precision: Precision,
+    rows: HashMap<ProductId, u32>,
+    ids: Vec<ProductId>,
+    cards: Cards,
+    /// Merchant vectors, by row, until the index holds them encoded.
+    vectors: Vec<BTreeMap<String, Vec<f32>>>,
+}
+
+impl CatalogBuilder {
+    /// An empty builder for a mapping and a precision.
+    pub fn new(mapping: Mapping, precision: Precision) -> Self {
+        CatalogBuilder {
+            mapping,
+            precision,
+            rows: HashMap::new(),
+            ids: Vec::new(),
+            cards: Cards::default(),
+            vectors: Vec::new(),
         }
+    }
+
+    /// Takes one product (replacing an earlier one with its id).
+    pub fn add(&mut self, mut product: Product) {
+        let row = match self.rows.get(&product.id) {
+            Some(&row) => row,
+            None => {
+                let row = self.ids.len() as u32;
+                self.rows.insert(product.id.clone(), row);
+                self.ids.push(product.id.clone());
+                row
+            }
+        };
+        self.cards.put(row, &product);
+        if !product.vectors.is_empty() || self.vectors.len() > row as usize {
+            let vectors = &mut self.vectors;
+            vectors.resize_with(vectors.len().max(row as usize + 1), BTreeMap::new);
+            vectors[row as usize] = std::mem::take(&mut product.vectors);
+        }
+    }
+
+    /// How many distinct products it holds.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether it holds no product.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Fits the views on the products taken and builds the index.
+    pub fn finish(self) -> Catalog {
+        let CatalogBuilder {
+            mapping,
+            precision,
+            rows,
+            ids,
+            mut cards,
+            vectors,
+        } = self;
         drop(rows);
         let building = || {
             ids.iter().enumerate().map(|(row, id)| Building {
@@ -140,6 +180,23 @@ impl Catalog {
             index,
             weights,
         }
+    }
+}
+
+impl Catalog {
+    /// Fits the views on the products and builds the index (later duplicates
+    /// win). Products are taken one at a time and kept only as cards
+    /// ([`CatalogBuilder`]).
+    pub fn build(
+        mapping: Mapping,
+        products: impl IntoIterator<Item = Product>,
+        precision: Precision,
+    ) -> Self {
+        let mut builder = CatalogBuilder::new(mapping, precision);
+        for p in products {
+            builder.add(p);
+        }
+        builder.finish()
     }
 
     /// The mapping the catalog was built with.

@@ -10,6 +10,8 @@
 //! stamp differs is stale. Each way a snapshot can be unusable is its own
 //! [`SnapshotError`].
 
+use std::io::{Seek, SeekFrom, Write};
+
 use serde::{Deserialize, Serialize};
 
 use super::{Cards, Catalog};
@@ -89,6 +91,34 @@ struct Body<'a> {
     weights: &'a [f32],
 }
 
+/// A writer that passes bytes on and keeps their CRC-32 and count.
+struct Checksummed<W> {
+    out: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+    /// The first error of the writer underneath.
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = match self.out.write(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let kept = std::io::Error::new(e.kind(), e.to_string());
+                self.failed.get_or_insert(e);
+                return Err(kept);
+            }
+        };
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 #[derive(Deserialize)]
 struct OwnedBody {
     cards: Cards,
@@ -99,21 +129,47 @@ struct OwnedBody {
 impl Catalog {
     /// The catalog as a snapshot stamped `stamp`.
     pub fn to_snapshot(&self, stamp: u64) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        self.write_snapshot(stamp, &mut out)
+            .expect("writing to memory cannot fail");
+        out.into_inner()
+    }
+
+    /// Writes the catalog as a snapshot stamped `stamp`, streamed (no copy
+    /// of the whole body is held): the body first, then the header with its
+    /// length and checksum at the start.
+    pub fn write_snapshot<W: Write + Seek>(&self, stamp: u64, out: &mut W) -> std::io::Result<()> {
         let body = Body {
             cards: &self.cards,
             index: &self.index,
             weights: &self.weights,
         };
-        let mut out = vec![0u8; HEADER];
-        out = postcard::to_extend(&body, out).expect("a catalog always serializes");
-        let crc = crc32fast::hash(&out[HEADER..]);
-        let len = (out.len() - HEADER) as u64;
-        out[0..8].copy_from_slice(MAGIC);
-        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        out[12..16].copy_from_slice(&crc.to_le_bytes());
-        out[16..24].copy_from_slice(&stamp.to_le_bytes());
-        out[24..32].copy_from_slice(&len.to_le_bytes());
-        out
+        let start = out.stream_position()?;
+        out.write_all(&[0u8; HEADER])?;
+        let mut counted = Checksummed {
+            out: &mut *out,
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+            failed: None,
+        };
+        if let Err(e) = postcard::to_io(&body, &mut counted) {
+            // postcard keeps no I/O error's cause: the writer kept it.
+            return Err(counted
+                .failed
+                .take()
+                .unwrap_or_else(|| std::io::Error::other(e)));
+        }
+        let (crc, len) = (counted.crc.finalize(), counted.len);
+        let mut header = [0u8; HEADER];
+        header[0..8].copy_from_slice(MAGIC);
+        header[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        header[12..16].copy_from_slice(&crc.to_le_bytes());
+        header[16..24].copy_from_slice(&stamp.to_le_bytes());
+        header[24..32].copy_from_slice(&len.to_le_bytes());
+        out.seek(SeekFrom::Start(start))?;
+        out.write_all(&header)?;
+        out.seek(SeekFrom::Start(start + HEADER as u64 + len))?;
+        Ok(())
     }
 
     /// Reads a snapshot of a catalog with `mapping`, if it is whole, of this

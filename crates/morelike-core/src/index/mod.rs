@@ -153,40 +153,35 @@ pub struct Index {
 }
 
 impl Index {
-    /// Builds an index over products with a fitted encoder.
+    /// Builds an index over products with a fitted encoder. Rows are
+    /// encoded as they are stored (at i8, a first pass over the products
+    /// finds each view's scale): no encoded row is held beside the index.
     pub fn build<P: Described>(
-        mut encoder: Encoder,
-        products: impl Iterator<Item = P>,
+        encoder: Encoder,
+        products: impl Iterator<Item = P> + Clone,
         precision: Precision,
     ) -> Self {
-        let encoded: Vec<(P, Encoded)> = products
-            .map(|p| {
-                let e = encoder.encode(&p);
-                (p, e)
-            })
-            .collect();
         let layout = encoder.layout();
         let dim = layout.dense_dim;
+        let rows = products.size_hint().0;
         let dense = match precision {
-            Precision::F32 => Dense::F32(Vec::with_capacity(encoded.len() * dim)),
+            Precision::F32 => Dense::F32(Vec::with_capacity(rows * dim)),
             Precision::I8 => {
-                let scales = layout
-                    .views
-                    .iter()
-                    .map(|v| {
-                        let max = encoded
+                let mut max = vec![0.0f32; layout.views.len()];
+                for p in products.clone() {
+                    let e = encoder.encode_known(&p);
+                    for (m, v) in max.iter_mut().zip(&layout.views) {
+                        *m = e.dense[v.dense.clone()]
                             .iter()
-                            .flat_map(|(_, e)| e.dense[v.dense.clone()].iter())
-                            .fold(0.0f32, |m, x| m.max(x.abs()));
-                        if max > 0.0 {
-                            127.0 / max
-                        } else {
-                            127.0
-                        }
-                    })
+                            .fold(*m, |m, x| m.max(x.abs()));
+                    }
+                }
+                let scales = max
+                    .into_iter()
+                    .map(|max| if max > 0.0 { 127.0 / max } else { 127.0 })
                     .collect();
                 Dense::I8 {
-                    data: Vec::with_capacity(encoded.len() * dim),
+                    data: Vec::with_capacity(rows * dim),
                     scales,
                 }
             }
@@ -210,7 +205,8 @@ impl Index {
             max_norms: Vec::new(),
         };
         index.kinds.building = true;
-        for (product, e) in encoded {
+        for product in products {
+            let e = index.encoder.encode(&product);
             index.put(&product, e);
         }
         index.kinds.sort(&index.keys);

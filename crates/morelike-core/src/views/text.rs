@@ -3,6 +3,7 @@
 //! projection that keeps cosines close to those of the full TF-IDF vectors.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::hash::{fnv1a, mix};
 use crate::product::Described;
@@ -15,32 +16,60 @@ const TRIGRAM_WEIGHT: f32 = 0.25;
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct TextEncoder {
     fields: Vec<String>,
-    idf: HashMap<u64, f32>,
+    idf: ByFeature<f32>,
     unseen_idf: f32,
     dim: usize,
 }
 
 /// Calls `emit(feature_hash, weight)` for each word and trigram of `text`.
+/// A trigram is hashed in place (the bytes of three characters of the
+/// word padded with a space at each end): no allocation per feature.
 fn features(text: &str, mut emit: impl FnMut(u64, f32)) {
     let lower = text.to_lowercase();
+    let mut padded = String::new();
+    let mut starts: Vec<usize> = Vec::new();
     for word in lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
         emit(mix(fnv1a(word.as_bytes())), 1.0);
-        let padded: Vec<char> = std::iter::once(' ')
-            .chain(word.chars())
-            .chain(std::iter::once(' '))
-            .collect();
-        if padded.len() > 4 {
-            for gram in padded.windows(3) {
-                let s: String = gram.iter().collect();
-                emit(
-                    mix(fnv1a(s.as_bytes()) ^ 0x7472_6967_7261_6d73),
-                    TRIGRAM_WEIGHT,
-                );
+        padded.clear();
+        padded.push(' ');
+        padded.push_str(word);
+        padded.push(' ');
+        starts.clear();
+        starts.extend(padded.char_indices().map(|(at, _)| at));
+        starts.push(padded.len());
+        if starts.len() - 1 > 4 {
+            for gram in starts.windows(4) {
+                let bytes = &padded.as_bytes()[gram[0]..gram[3]];
+                emit(mix(fnv1a(bytes) ^ TRIGRAMS), TRIGRAM_WEIGHT);
             }
         }
+    }
+}
+
+/// Told into a trigram's hash, so a trigram never hashes like a word.
+const TRIGRAMS: u64 = 0x7472_6967_7261_6d73;
+
+/// A map keyed by feature hashes, which are well spread already
+/// ([`mix`]): they are their own hash.
+type ByFeature<V> = HashMap<u64, V, BuildHasherDefault<Premixed>>;
+
+/// The hasher of [`ByFeature`]: passes a premixed `u64` through.
+#[derive(Default)]
+pub(super) struct Premixed(u64);
+
+impl Hasher for Premixed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; any other input is folded in.
+        self.0 = bytes.iter().fold(self.0, |h, &b| mix(h ^ u64::from(b)));
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
@@ -51,7 +80,7 @@ impl TextEncoder {
         dim: usize,
         products: impl Iterator<Item = P>,
     ) -> Self {
-        let mut df: HashMap<u64, u32> = HashMap::new();
+        let mut df: ByFeature<u32> = ByFeature::default();
         let mut n = 0u32;
         let mut seen = Vec::new();
         for product in products {
@@ -78,13 +107,22 @@ impl TextEncoder {
     }
 
     pub(super) fn encode(&self, product: &impl Described, name_field: &str, out: &mut [f32]) {
-        let mut tf: HashMap<u64, f32> = HashMap::new();
+        let mut tf: Vec<(u64, f32)> = Vec::with_capacity(64);
         for field in &self.fields {
             if let Some(text) = product.text(field, name_field) {
-                features(text, |h, w| *tf.entry(h).or_default() += w);
+                features(text, |h, w| tf.push((h, w)));
             }
         }
-        for (h, weight) in tf {
+        // Summed by feature, in hash order (the same order every time).
+        tf.sort_unstable_by_key(|&(h, _)| h);
+        let mut at = 0;
+        while at < tf.len() {
+            let h = tf[at].0;
+            let mut weight = 0.0;
+            while at < tf.len() && tf[at].0 == h {
+                weight += tf[at].1;
+                at += 1;
+            }
             let idf = self.idf.get(&h).copied().unwrap_or(self.unseen_idf);
             let slot = (h % self.dim as u64) as usize;
             let sign = if h >> 63 == 0 { 1.0 } else { -1.0 };
@@ -128,6 +166,22 @@ mod tests {
         ]);
         assert!(cosine(&enc, &p[0], &p[1]) > cosine(&enc, &p[0], &p[2]));
         assert!((cosine(&enc, &p[0], &p[0]) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn features_are_hashed_words_and_padded_trigrams() {
+        let mut found = Vec::new();
+        features("Ça va", |h, w| found.push((h, w)));
+        let word = |s: &str| (mix(fnv1a(s.as_bytes())), 1.0);
+        let gram = |s: &str| (mix(fnv1a(s.as_bytes()) ^ TRIGRAMS), TRIGRAM_WEIGHT);
+        // "ça" and "va" pad to four characters: too short for trigrams.
+        assert_eq!(found, vec![word("ça"), word("va")]);
+        found.clear();
+        features("Née", |h, w| found.push((h, w)));
+        assert_eq!(
+            found,
+            vec![word("née"), gram(" né"), gram("née"), gram("ée ")]
+        );
     }
 
     #[test]

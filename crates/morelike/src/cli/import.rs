@@ -84,15 +84,16 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         inner: std::io::BufReader::with_capacity(1 << 16, file),
         bar: bar.clone(),
     };
-    let outcome = catalogs::import(&storage, &args.store, &mapping, &lookups, format, input)?;
+    let imported =
+        catalogs::import_and_index(&storage, &args.store, &mapping, &lookups, format, input)?;
     bar.finish_and_clear();
+    let outcome = imported.outcome;
+    let products = imported.catalog.map_or(0, |c| c.len());
     // A new store gets its keys here, shown once (only their hashes are kept).
     let keys = match storage.access(&args.store)? {
         Some(_) => None,
         None => Some(issue_keys(&storage, &args.store, Rotate::Both)?),
     };
-    let imported = started.elapsed();
-    let catalog = catalogs::load(&storage, &args.store)?;
     let ready = started.elapsed();
     if args.json {
         let mut value = serde_json::to_value(&outcome)?;
@@ -131,10 +132,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "store '{}' holds {} products; imported in {:.2} s, index ready in {:.2} s",
+        "store '{}' holds {} products; imported and indexed in {:.2} s",
         args.store,
-        catalog.len(),
-        imported.as_secs_f64(),
+        products,
         ready.as_secs_f64()
     );
     if let Some(keys) = keys {

@@ -26,6 +26,9 @@ pub struct Config {
     pub session_write_window: Duration,
     /// No session change is taken while this many sessions are unwritten.
     pub session_backlog: usize,
+    /// A store's index snapshot is written again once its live changes
+    /// have paused this long.
+    pub snapshot_delay: Duration,
     /// How long a shutdown may take, all in: sockets closed, requests
     /// finished or dropped, sessions written.
     pub shutdown_timeout: Duration,
@@ -129,6 +132,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(24 * 3600),
             session_write_window: Duration::from_secs(1),
             session_backlog: 10_000,
+            snapshot_delay: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(10),
             max_frame_bytes: 64 * 1024,
             max_upload_bytes: 64 << 20,
@@ -169,6 +173,7 @@ impl Config {
             session_ttl_secs,
             session_write_window_ms,
             session_backlog,
+            snapshot_delay_ms,
             shutdown_timeout_secs,
             max_frame_bytes,
             max_upload_bytes,
@@ -198,6 +203,9 @@ impl Config {
         }
         if let Some(v) = session_backlog {
             self.session_backlog = v.max(1);
+        }
+        if let Some(v) = snapshot_delay_ms {
+            self.snapshot_delay = Duration::from_millis(v);
         }
         if let Some(v) = shutdown_timeout_secs {
             self.shutdown_timeout = Duration::from_secs_f64(v.max(0.1));
@@ -285,6 +293,10 @@ pub struct Layer {
     /// written [default: 10000].
     #[arg(long, env = "MORELIKE_SESSION_BACKLOG")]
     pub session_backlog: Option<usize>,
+    /// Milliseconds a store's live changes must pause before its index
+    /// snapshot is written again [default: 10000].
+    #[arg(long, env = "MORELIKE_SNAPSHOT_DELAY_MS")]
+    pub snapshot_delay_ms: Option<u64>,
     /// Seconds a shutdown may take, all in [default: 10].
     #[arg(long, env = "MORELIKE_SHUTDOWN_TIMEOUT_SECS")]
     pub shutdown_timeout_secs: Option<f64>,

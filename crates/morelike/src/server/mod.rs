@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod protocol;
 pub mod session_writer;
 pub mod sessions;
+pub mod snapshot_writer;
 pub mod state;
 pub mod storage_health;
 pub mod store_writer;
@@ -264,6 +265,7 @@ impl Application {
         });
         let housekeeper = tokio::spawn(housekeeping(state.clone()));
         let follower = tokio::spawn(follower::follow(state.clone()));
+        let snapshot_writer = tokio::spawn(snapshot_writer::keep(state.clone()));
         let serving = listener::serve(
             self.listener,
             app(state.clone()),
@@ -299,6 +301,15 @@ impl Application {
                 sockets = state.connections.len(),
                 "sockets still open at the deadline are dropped"
             );
+        }
+        // Snapshots due are written within what is left of the deadline
+        // (one cut short leaves the old file: the next start rebuilds).
+        let until = tokio::time::Instant::from_std(connections_by);
+        if tokio::time::timeout_at(until, snapshot_writer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("index snapshots still being written at the deadline are left");
         }
         let sessions = state.sessions.clone();
         let by = began + deadline;

@@ -21,6 +21,7 @@ use super::error::ApiError;
 use super::limits::Guards;
 use super::session_writer::Limits as WriteLimits;
 use super::sessions::Sessions;
+use super::snapshot_writer::SnapshotsDue;
 use super::storage_health::StorageHealth;
 use super::store_writer::StoreWriters;
 use crate::catalogs;
@@ -124,6 +125,9 @@ pub struct AppState {
     /// On shared storage: how far each store in memory has followed its
     /// change log (`follower.rs`).
     pub positions: Arc<Mutex<HashMap<String, ChangeId>>>,
+    /// Stores changed in place since their index snapshot was written
+    /// (`snapshot_writer.rs`).
+    pub snapshots_due: Arc<SnapshotsDue>,
 }
 
 impl AppState {
@@ -158,6 +162,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             positions: Arc::default(),
+            snapshots_due: Arc::default(),
         }
     }
 

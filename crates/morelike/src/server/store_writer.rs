@@ -176,6 +176,9 @@ impl StoreWriter {
                     }
                 });
             }
+            if !changed.is_empty() {
+                self.state.snapshots_due.changed(&self.name);
+            }
         }
         Ok(outcome)
     }
@@ -192,6 +195,9 @@ impl StoreWriter {
                 catalog.delete(id);
             }
         });
+        if deleted > 0 {
+            self.state.snapshots_due.changed(&self.name);
+        }
         Ok(deleted)
     }
 

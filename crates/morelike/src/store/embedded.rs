@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use super::disk::{Disk, DiskFaults};
 use super::{
-    now_secs, SessionWrite, SessionWritten, Storage, StorageError, StoreAccess, StoreSettings,
-    StoredSession,
+    now_secs, ProductImport, SessionWrite, SessionWritten, Storage, StorageError, StoreAccess,
+    StoreSettings, StoredSession,
 };
 
 const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
@@ -37,6 +37,13 @@ const ACCESS: TableDefinition<&str, &[u8]> = TableDefinition::new("access");
 const LEGACY_SESSIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sessions");
 
 const FILE: &str = "morelike.redb";
+
+/// redb's page cache (its default is 1 GiB, half of it for pages written
+/// and not yet flushed). A server reads little through it (sessions, one
+/// product); an import inserts ids in file order, all over the tree, and
+/// slows down many times once the tree outgrows the cache (a 1M-product
+/// store is ~450 MB of pages: 9:22 with 128 MiB, see BENCHMARKS.md).
+const CACHE_BYTES: usize = 512 << 20;
 
 /// A redb database in a data directory.
 pub struct Embedded {
@@ -130,6 +137,7 @@ fn open_database(dir: &Path, faults: Option<&DiskFaults>) -> Result<Database, St
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let disk = Disk::new(file, faults.cloned()).map_err(|e| e.to_string())?;
     let db = Database::builder()
+        .set_cache_size(CACHE_BYTES)
         .create_with_backend(disk)
         .map_err(|e| e.to_string())?;
     let tx = db.begin_write().map_err(|e| e.to_string())?;
@@ -344,6 +352,49 @@ impl Storage for Embedded {
         }
     }
 
+    fn for_each_product(
+        &self,
+        store: &str,
+        each: &mut dyn FnMut(Product),
+    ) -> Result<(), StorageError> {
+        let db = self.db()?;
+        let tx = try_db!(self, db.begin_read(), "read products");
+        let table = try_db!(self, tx.open_table(PRODUCTS), "read products");
+        for entry in try_db!(
+            self,
+            table.range((store, "")..=(store, END)),
+            "read products"
+        ) {
+            let (key, value) = try_db!(self, entry, "read products");
+            each(decode("product", key.value().1, value.value())?);
+        }
+        Ok(())
+    }
+
+    fn begin_import<'s>(
+        &'s self,
+        store: &str,
+    ) -> Result<Box<dyn ProductImport + 's>, StorageError> {
+        let db = self.db()?;
+        let tx = try_db!(self, db.begin_write(), "begin an import");
+        let table = try_db!(self, tx.open_table(PRODUCTS), "begin an import");
+        let was_empty = try_db!(
+            self,
+            table.range((store, "")..=(store, END)),
+            "begin an import"
+        )
+        .next()
+        .is_none();
+        drop(table);
+        Ok(Box::new(Import {
+            embedded: self,
+            tx,
+            store: store.to_owned(),
+            was_empty,
+            _db: db.clone(),
+        }))
+    }
+
     fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError> {
         let db = self.db()?;
         let tx = try_db!(self, db.begin_write(), "write products");
@@ -555,6 +606,71 @@ impl Storage for Embedded {
             );
         }
         try_db!(self, tx.commit(), "write keys");
+        Ok(())
+    }
+}
+
+/// An import into one store: one write transaction, open from the first
+/// batch to the commit (redb keeps its pages in the file, not in memory),
+/// so a crash or a failure before the commit leaves the store as it was.
+struct Import<'s> {
+    embedded: &'s Embedded,
+    tx: redb::WriteTransaction,
+    store: String,
+    was_empty: bool,
+    /// Kept open while the transaction is (dropped after it).
+    _db: Arc<Database>,
+}
+
+impl ProductImport for Import<'_> {
+    fn was_empty(&self) -> bool {
+        self.was_empty
+    }
+
+    fn stored_fingerprint(&mut self, id: &str) -> Result<Option<u64>, StorageError> {
+        if self.was_empty {
+            return Ok(None);
+        }
+        let this = self.embedded;
+        let table = try_db!(this, self.tx.open_table(PRODUCTS), "read a product");
+        let found = try_db!(this, table.get((self.store.as_str(), id)), "read a product");
+        match found {
+            Some(value) => Ok(Some(
+                decode::<Product>("product", id, value.value())?.fingerprint(),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&mut self, products: &[Product]) -> Result<(), StorageError> {
+        let this = self.embedded;
+        let mut table = try_db!(this, self.tx.open_table(PRODUCTS), "write products");
+        for p in products {
+            try_db!(
+                this,
+                table.insert((self.store.as_str(), p.id.as_str()), encode(p).as_slice()),
+                "write products"
+            );
+        }
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>, settings: &StoreSettings) -> Result<(), StorageError> {
+        let this = self.embedded;
+        {
+            let mut table = try_db!(this, self.tx.open_table(SETTINGS), "write settings");
+            try_db!(
+                this,
+                table.insert(self.store.as_str(), encode(settings).as_slice()),
+                "write settings"
+            );
+        }
+        try_db!(
+            this,
+            bump_products_version(&self.tx, &self.store),
+            "write products"
+        );
+        try_db!(this, self.tx.commit(), "commit an import");
         Ok(())
     }
 }

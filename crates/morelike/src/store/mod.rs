@@ -158,6 +158,61 @@ pub fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// An import under way ([`Storage::begin_import`]).
+pub trait ProductImport: Send {
+    /// Whether the store held no product when the import began.
+    fn was_empty(&self) -> bool;
+    /// The fingerprint ([`Product::fingerprint`]) of the stored product with
+    /// an id, as it was before this import wrote it.
+    fn stored_fingerprint(&mut self, id: &str) -> Result<Option<u64>, StorageError>;
+    /// Writes products (insert or replace) into the import.
+    fn put(&mut self, products: &[Product]) -> Result<(), StorageError>;
+    /// Makes everything written visible at once, with the store's settings.
+    fn commit(self: Box<Self>, settings: &StoreSettings) -> Result<(), StorageError>;
+}
+
+/// The import of a backend without long transactions: the store's
+/// fingerprints read at the start, the products held until the commit
+/// writes them (one call) and then the settings.
+struct BufferedImport<'s, S: Storage + ?Sized> {
+    storage: &'s S,
+    store: String,
+    stored: std::collections::HashMap<String, u64>,
+    products: Vec<Product>,
+}
+
+impl<'s, S: Storage + ?Sized> BufferedImport<'s, S> {
+    fn begin(storage: &'s S, store: &str) -> Result<Self, StorageError> {
+        let mut stored = std::collections::HashMap::new();
+        storage.for_each_product(store, &mut |p| {
+            stored.insert(p.id.clone(), p.fingerprint());
+        })?;
+        Ok(BufferedImport {
+            storage,
+            store: store.to_owned(),
+            stored,
+            products: Vec::new(),
+        })
+    }
+}
+
+impl<S: Storage + ?Sized> ProductImport for BufferedImport<'_, S> {
+    fn was_empty(&self) -> bool {
+        self.stored.is_empty()
+    }
+    fn stored_fingerprint(&mut self, id: &str) -> Result<Option<u64>, StorageError> {
+        Ok(self.stored.get(id).copied())
+    }
+    fn put(&mut self, products: &[Product]) -> Result<(), StorageError> {
+        self.products.extend_from_slice(products);
+        Ok(())
+    }
+    fn commit(self: Box<Self>, settings: &StoreSettings) -> Result<(), StorageError> {
+        self.storage.put_products(&self.store, &self.products)?;
+        self.storage.put_settings(&self.store, settings)
+    }
+}
+
 /// Everything morelike keeps, for every store, behind one interface.
 pub trait Storage: Send + Sync {
     /// The stores that have settings.
@@ -181,8 +236,28 @@ pub trait Storage: Send + Sync {
             .collect();
         Ok(ids.iter().map(|id| all.remove(id)).collect())
     }
+    /// Calls `each` with every product of a store, one at a time (a
+    /// backend that can reads them without holding them all).
+    fn for_each_product(
+        &self,
+        store: &str,
+        each: &mut dyn FnMut(Product),
+    ) -> Result<(), StorageError> {
+        self.products(store)?.into_iter().for_each(each);
+        Ok(())
+    }
     /// Writes products (insert or replace), all or none.
     fn put_products(&self, store: &str, products: &[Product]) -> Result<(), StorageError>;
+    /// Begins an import into a store: products written batch by batch and
+    /// committed with the store's settings, all or none (dropped without
+    /// [`ProductImport::commit`], it writes nothing). A backend that can
+    /// keeps the batches in one open transaction instead of in memory.
+    fn begin_import<'s>(
+        &'s self,
+        store: &str,
+    ) -> Result<Box<dyn ProductImport + 's>, StorageError> {
+        Ok(Box::new(BufferedImport::begin(self, store)?))
+    }
     /// A number that changes whenever a store's products change (never
     /// the same for two states of the store, even across its deletion): a
     /// snapshot built at one version is stale at any other.

@@ -11,4 +11,5 @@ mod limits;
 mod persistence;
 mod promises;
 mod security_regressions;
+mod snapshot_rewrite;
 mod websocket;

@@ -242,3 +242,94 @@ fn eval_refuses_a_bad_truth_scenario_or_weight_with_what_to_fix() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// Imports a small CSV (the fashion columns) into the store `small`.
+fn import_rows(data: &Path, rows: &[&str]) -> serde_json::Value {
+    let file = data.join("rows.csv");
+    let header = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
+    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let mapping = repo().join("examples/fashion.toml");
+    let out = morelike(
+        data,
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--store",
+            "small",
+            "--mapping",
+            mapping.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_streamed_import_counts_each_id_once_by_its_last_row_and_keeps_the_last_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let shirt = |id: &str, colour: &str| {
+        format!("{id},Men,Apparel,Topwear,Shirts,{colour},Fall,2011,Casual,Men {colour} Shirt {id}")
+    };
+    let first: Vec<String> = (0..30)
+        .map(|i| shirt(&format!("s{i}"), ["Blue", "Red", "Green"][i % 3]))
+        .collect();
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let report = import_rows(dir.path(), &first);
+    assert_eq!(
+        (&report["rows"], &report["added"], &report["rejected"]),
+        (&30.into(), &30.into(), &0.into())
+    );
+
+    // s0 changed and changed back (unchanged), s1 changed twice (updated
+    // once), n1 new twice (added once), s2 as it was, and one bad row.
+    let (s0_red, s0) = (shirt("s0", "Red"), shirt("s0", "Blue"));
+    let (s1_a, s1_b) = (shirt("s1", "Black"), shirt("s1", "White"));
+    let (n1_a, n1_b) = (shirt("n1", "Pink"), shirt("n1", "Grey"));
+    let s2 = shirt("s2", "Green");
+    let bad = "s3,Men,Apparel,Topwear,Shirts,Blue,Fall,not a year,Casual,Bad Year Shirt";
+    let second = [
+        s0_red.as_str(),
+        s1_a.as_str(),
+        n1_a.as_str(),
+        bad,
+        s0.as_str(),
+        s2.as_str(),
+        s1_b.as_str(),
+        n1_b.as_str(),
+    ];
+    let report = import_rows(dir.path(), &second);
+    assert_eq!(report["rows"], 8, "{report}");
+    assert_eq!(report["imported"], 7);
+    assert_eq!(report["rejected"], 1);
+    assert_eq!(report["errors"][0]["line"], 5);
+    assert_eq!(report["errors"][0]["field"], "year");
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(report["updated"], 1, "{report}");
+    assert_eq!(report["unchanged"], 2, "{report}");
+
+    // What is stored is each id's last row; the rejected row changed nothing.
+    let out = morelike(
+        dir.path(),
+        &["similar", "s1", "--store", "small", "--json", "--k", "40"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let name = |id: &str| {
+        hits.iter()
+            .find(|h| h["id"] == id)
+            .map(|h| h["name"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(hits.len(), 30, "31 products less the seed");
+    assert_eq!(name("s0").as_deref(), Some("Men Blue Shirt s0"));
+    assert_eq!(name("n1").as_deref(), Some("Men Grey Shirt n1"));
+    assert_eq!(name("s3").as_deref(), Some("Men Blue Shirt s3"));
+}

@@ -1,5 +1,9 @@
 //! Loading a store's catalog from storage and importing files into it.
 
+mod import;
+
+pub use import::{import, import_and_index, Imported};
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
@@ -8,7 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use morelike_core::catalog::snapshot;
 use morelike_core::import::{FieldLimits, ImportReport, Importer, Lookup};
-use morelike_core::{Catalog, Change, Format, Mapping, Precision, Product};
+use morelike_core::{Catalog, CatalogBuilder, Change, Format, Mapping, Precision, Product};
 use serde::Serialize;
 
 use crate::snapshots::Snapshots;
@@ -91,7 +95,9 @@ pub fn load_with(
             .context("the store's saved weights do not fit its views")?;
         return Ok(catalog);
     }
-    let catalog = build(settings, storage.products(store)?)?;
+    let mut builder = CatalogBuilder::new(settings.mapping.clone(), settings.precision);
+    storage.for_each_product(store, &mut |p| builder.add(p))?;
+    let catalog = with_weights(builder.finish(), settings)?;
     if let Some(snapshots) = &snapshots {
         if let Err(e) = snapshots.write(store, &catalog, stamp) {
             tracing::warn!(store, error = %e, "index snapshot not written");
@@ -100,9 +106,8 @@ pub fn load_with(
     Ok(catalog)
 }
 
-/// Builds a catalog from settings and products (weights applied).
-pub fn build(settings: &StoreSettings, products: Vec<Product>) -> anyhow::Result<Catalog> {
-    let mut catalog = Catalog::build(settings.mapping.clone(), products, settings.precision);
+/// A built catalog with the store's saved weights.
+fn with_weights(mut catalog: Catalog, settings: &StoreSettings) -> anyhow::Result<Catalog> {
     catalog
         .set_weights(&settings.weights)
         .context("the store's saved weights do not fit its views")?;
@@ -183,38 +188,4 @@ pub fn diff(parsed: Parsed, existing: impl Fn(&str) -> Option<u64>) -> ImportOut
         }
     }
     outcome
-}
-
-/// Imports a file into a store (the CLI, the demo): an upsert that writes
-/// only what changed, all of it in one transaction. The mapping becomes the
-/// store's mapping. Fields are held to the default [`FieldLimits`].
-pub fn import(
-    storage: &dyn Storage,
-    store: &str,
-    mapping: &Mapping,
-    lookups: &[Lookup],
-    format: Format,
-    input: impl Read,
-) -> anyhow::Result<ImportOutcome> {
-    let parsed = parse(mapping, lookups, format, input, FieldLimits::default())?;
-    let existing: HashMap<String, u64> = storage
-        .products(store)?
-        .into_iter()
-        .map(|p| (p.id.clone(), p.fingerprint()))
-        .collect();
-    let mut outcome = diff(parsed, |id| existing.get(id).copied());
-    drop(existing);
-    let mut settings = storage
-        .settings(store)?
-        .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
-    settings.mapping = mapping.clone();
-    settings
-        .weights
-        .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));
-    storage.put_products(store, &outcome.changed)?;
-    // Not kept: the store's catalog is loaded from storage (or its
-    // snapshot), and a million products held here would double the peak.
-    outcome.changed = Vec::new();
-    storage.put_settings(store, &settings)?;
-    Ok(outcome)
 }

@@ -1,0 +1,252 @@
+//! Importing a file into a store (the CLI, the demo), streamed: one thread
+//! reads rows into products and hands them over in bounded batches; the
+//! other writes each batch into one open storage transaction and keeps the
+//! products only as catalog cards. Nothing holds the whole file, the whole
+//! product list or the whole store's documents. The transaction commits
+//! (with the store's settings) while the views are fitted and the index is
+//! built; the index snapshot is written last, so the next start is quick.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::mpsc;
+
+use morelike_core::catalog::snapshot;
+use morelike_core::import::{FieldLimits, Importer, Lookup};
+use morelike_core::{Catalog, CatalogBuilder, Change, Format, Mapping, Product};
+
+use super::{load_with, with_weights, ImportOutcome};
+use crate::snapshots::Snapshots;
+use crate::store::{ProductImport, Storage, StorageError, StoreSettings};
+
+/// Products per batch handed from the reading thread to the writing one.
+const BATCH: usize = 2_048;
+/// Batches in flight between them: memory stays bounded whichever is slower.
+const IN_FLIGHT: usize = 4;
+
+/// What an import did, and the store's catalog after it.
+pub struct Imported {
+    /// The per-row report and the counts of what changed.
+    pub outcome: ImportOutcome,
+    /// The store's catalog as stored after the import (snapshotted), when
+    /// asked for.
+    pub catalog: Option<Catalog>,
+}
+
+/// Imports a file into a store: an upsert that writes only what changed, in
+/// one storage transaction with the store's settings (all or nothing: a
+/// failure or a crash before the commit leaves the store as it was). The
+/// mapping becomes the store's mapping. Fields are held to the default
+/// [`FieldLimits`]. Bad rows are rejected in the report; the good ones are
+/// imported. A later row with an id seen before replaces the earlier one.
+/// The store's catalog is not built (its first load builds it).
+pub fn import(
+    storage: &dyn Storage,
+    store: &str,
+    mapping: &Mapping,
+    lookups: &[Lookup],
+    format: Format,
+    input: impl Read + Send,
+) -> anyhow::Result<ImportOutcome> {
+    Ok(run(storage, store, mapping, lookups, format, input, false)?.outcome)
+}
+
+/// [`import`], then the store's catalog: built from the file as it is
+/// read when the store had no products (else from storage, after the
+/// commit), and its index snapshot written beside the data (the CLI).
+pub fn import_and_index(
+    storage: &dyn Storage,
+    store: &str,
+    mapping: &Mapping,
+    lookups: &[Lookup],
+    format: Format,
+    input: impl Read + Send,
+) -> anyhow::Result<Imported> {
+    run(storage, store, mapping, lookups, format, input, true)
+}
+
+/// An import, with the catalog built (`index`) or not.
+fn run(
+    storage: &dyn Storage,
+    store: &str,
+    mapping: &Mapping,
+    lookups: &[Lookup],
+    format: Format,
+    input: impl Read + Send,
+    index: bool,
+) -> anyhow::Result<Imported> {
+    let mut settings = storage
+        .settings(store)?
+        .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
+    settings.mapping = mapping.clone();
+    settings
+        .weights
+        .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));
+    let mut import = storage.begin_import(store)?;
+    // A store that had no products ends with exactly the file's: its
+    // catalog is built from the stream. Otherwise from storage, after.
+    let mut builder = (index && import.was_empty())
+        .then(|| CatalogBuilder::new(mapping.clone(), settings.precision));
+    let (sender, batches) = mpsc::sync_channel::<Vec<Product>>(IN_FLIGHT);
+    let (report, tally) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let report = Importer::new(mapping, lookups)
+                .with_limits(FieldLimits::default())
+                .read(format, input, |p| {
+                    batch.push(p);
+                    if batch.len() == BATCH {
+                        // A closed channel: the writer failed and says why.
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let _ = sender.send(full);
+                    }
+                });
+            if !batch.is_empty() {
+                let _ = sender.send(batch);
+            }
+            report
+        });
+        let tally = write(&mut *import, batches, builder.as_mut());
+        let report = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (report, tally)
+    });
+    let report = report?;
+    let tally = tally?;
+    let outcome = ImportOutcome {
+        report,
+        added: tally.added,
+        updated: tally.updated,
+        unchanged: tally.unchanged,
+        changed: Vec::new(),
+    };
+    // The commit (a disk flush) runs while the index is built.
+    let (committed, built) = std::thread::scope(|scope| {
+        let commit = scope.spawn(|| import.commit(&settings));
+        let built = builder.map(CatalogBuilder::finish);
+        (
+            commit
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            built,
+        )
+    });
+    committed?;
+    let catalog = match built {
+        Some(catalog) => {
+            let catalog = with_weights(catalog, &settings)?;
+            snapshot_new(storage, store, &settings, &catalog)?;
+            Some(catalog)
+        }
+        None if index => Some(load_with(storage, store, &settings)?),
+        None => None,
+    };
+    Ok(Imported { outcome, catalog })
+}
+
+/// Writes the snapshot of a catalog built from what was just committed.
+fn snapshot_new(
+    storage: &dyn Storage,
+    store: &str,
+    settings: &StoreSettings,
+    catalog: &Catalog,
+) -> anyhow::Result<()> {
+    let Some(dir) = storage.snapshot_dir() else {
+        return Ok(());
+    };
+    let version = storage.products_version(store)?;
+    let stamp = snapshot::stamp(version, &settings.mapping, settings.precision);
+    if let Err(e) = Snapshots::new(dir).write(store, catalog, stamp) {
+        tracing::warn!(store, error = %e, "index snapshot not written");
+    }
+    Ok(())
+}
+
+/// How many distinct products were added, updated or found unchanged.
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    updated: usize,
+    unchanged: usize,
+}
+
+impl Tally {
+    fn count(&mut self, change: Change, by: isize) {
+        let n = match change {
+            Change::Added => &mut self.added,
+            Change::Updated => &mut self.updated,
+            Change::Unchanged => &mut self.unchanged,
+        };
+        *n = n.saturating_add_signed(by);
+    }
+}
+
+/// What an import knows of an id it has read: the product stored before
+/// the import, what its last row did, and whether the import wrote it.
+struct Seen {
+    stored: Option<u64>,
+    last: Change,
+    written: bool,
+}
+
+/// Writes the batches into the import and the catalog builder (when the
+/// store was empty); counts each id once, by its last row. A product equal
+/// to the stored one is not written (unless an earlier row of the same id
+/// was: then it is written back).
+fn write(
+    import: &mut dyn ProductImport,
+    batches: mpsc::Receiver<Vec<Product>>,
+    mut builder: Option<&mut CatalogBuilder>,
+) -> Result<Tally, StorageError> {
+    let mut tally = Tally::default();
+    let mut seen: HashMap<String, Seen> = HashMap::new();
+    let mut changed = Vec::with_capacity(BATCH);
+    for batch in batches {
+        if let Some(builder) = builder.as_deref_mut() {
+            // Nothing stored before: every row is new and written.
+            import.put(&batch)?;
+            let before = builder.len();
+            batch.into_iter().for_each(|p| builder.add(p));
+            tally.added += builder.len() - before;
+            continue;
+        }
+        for p in batch {
+            let fingerprint = p.fingerprint();
+            let classify = |stored: Option<u64>| match stored {
+                Some(old) if old == fingerprint => Change::Unchanged,
+                Some(_) => Change::Updated,
+                None => Change::Added,
+            };
+            let write = match seen.get_mut(&p.id) {
+                Some(s) => {
+                    tally.count(s.last, -1);
+                    s.last = classify(s.stored);
+                    tally.count(s.last, 1);
+                    s.written |= s.last != Change::Unchanged;
+                    s.written
+                }
+                None => {
+                    let stored = import.stored_fingerprint(&p.id)?;
+                    let last = classify(stored);
+                    tally.count(last, 1);
+                    let written = last != Change::Unchanged;
+                    seen.insert(
+                        p.id.clone(),
+                        Seen {
+                            stored,
+                            last,
+                            written,
+                        },
+                    );
+                    written
+                }
+            };
+            if write {
+                changed.push(p);
+            }
+        }
+        import.put(&changed)?;
+        changed.clear();
+    }
+    Ok(tally)
+}
