@@ -182,7 +182,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 
 /// Pages of stores this big or bigger go to the CPU pool by default
 /// (BENCHMARKS.md, "Inline pages or the CPU pool").
-pub const POOL_PAGES_FROM: usize = 100_000;
+pub const POOL_PAGES_FROM: usize = 10_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -409,7 +409,7 @@ pub struct Layer {
     #[arg(long, env = "MORELIKE_COMPUTE_THREADS")]
     pub compute_threads: Option<usize>,
     /// Pages of stores with at least this many products are computed on
-    /// the CPU pool, smaller ones inline [default: 100000].
+    /// the CPU pool, smaller ones inline [default: 10000].
     #[arg(long, env = "MORELIKE_POOL_PAGES_FROM")]
     pub pool_pages_from: Option<usize>,
     /// Memory the stores' catalogs may take together (`2GB`, `512MiB`):

@@ -216,7 +216,9 @@ impl AppState {
         if let Ok(store) = self.held(name) {
             return Ok(store);
         }
-        if !self.config.serves(name) {
+        // A name storage does not know takes no writer (and leaves no lock
+        // behind in the writers' table).
+        if !self.config.serves(name) || self.storage.settings(name)?.is_none() {
             return Err(ApiError::UnknownStore(name.to_owned()));
         }
         let writer = self.writer(name).await;
