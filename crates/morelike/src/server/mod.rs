@@ -407,6 +407,9 @@ async fn warm_up(state: AppState) {
     let Ok(Ok(names)) = tokio::task::spawn_blocking(move || storage.stores()).await else {
         return;
     };
+    // The last store's size stands for the next one's: warming up stops
+    // before a load would evict (else it would churn through every store).
+    let mut next_bytes = 0;
     for name in names {
         if state.shutdown.is_cancelled() {
             return;
@@ -415,13 +418,15 @@ async fn warm_up(state: AppState) {
             continue;
         }
         if let Some(budget) = state.config.memory_budget {
-            if state.held_bytes() >= budget {
+            if state.held_bytes() + next_bytes > budget {
                 tracing::info!("memory budget full: the other stores load on their first call");
                 return;
             }
         }
         let writer = state.writer(&name).await;
-        let _ = tokio::task::spawn_blocking(move || writer.store()).await;
+        if let Ok(Ok(store)) = tokio::task::spawn_blocking(move || writer.store()).await {
+            next_bytes = store.bytes();
+        }
     }
 }
 
