@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_util::sync::CancellationToken;
 
 use super::Percentiles;
 
@@ -120,30 +121,125 @@ async fn slowloris(address: String, limit: Duration) -> Option<Duration> {
     None
 }
 
+/// Idle WebSockets held open until a token is cancelled (the load check,
+/// and `morelike bench --sockets N` beside the pages).
+pub struct IdleSockets {
+    wanted: usize,
+    open: Arc<AtomicUsize>,
+    tasks: Vec<tokio::task::JoinHandle<Result<bool, Option<u16>>>>,
+}
+
+/// How the idle WebSockets fared.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HeldSockets {
+    /// WebSockets the server accepted.
+    pub held: usize,
+    /// WebSockets refused, by HTTP status.
+    pub refused: BTreeMap<u16, usize>,
+    /// WebSockets that failed otherwise (connect errors).
+    pub failed: usize,
+    /// Accepted WebSockets the server closed before the end.
+    pub closed_by_server: usize,
+}
+
+impl IdleSockets {
+    /// Opens `count` WebSockets on `ws_url` (256 handshakes at a time), each
+    /// held silent until `done` is cancelled or the server closes it.
+    pub fn open(ws_url: &str, count: usize, done: CancellationToken) -> Self {
+        raise_open_files();
+        let open = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(Semaphore::new(256));
+        let tasks = (0..count)
+            .map(|_| {
+                let url = ws_url.to_owned();
+                let gate = gate.clone();
+                let open = open.clone();
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let permit = gate.acquire_owned().await.ok();
+                    let connected = tokio_tungstenite::connect_async(&url).await;
+                    drop(permit);
+                    match connected {
+                        Ok((mut ws, _)) => {
+                            open.fetch_add(1, Ordering::Relaxed);
+                            let closed_by_server = tokio::select! {
+                                _ = ws.next() => true,
+                                () = done.cancelled() => false,
+                            };
+                            open.fetch_sub(1, Ordering::Relaxed);
+                            Ok(closed_by_server)
+                        }
+                        Err(WsError::Http(response)) => Err(Some(response.status().as_u16())),
+                        Err(_) => Err(None),
+                    }
+                })
+            })
+            .collect();
+        IdleSockets {
+            wanted: count,
+            open,
+            tasks,
+        }
+    }
+
+    /// Waits until every socket is open or has failed (at most `limit`).
+    pub async fn wait_open(&self, limit: Duration) {
+        let started = Instant::now();
+        while self.open_now() < self.wanted && started.elapsed() < limit {
+            let finished = self.tasks.iter().filter(|t| t.is_finished()).count();
+            if self.open_now() + finished >= self.wanted {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// How many are open now.
+    pub fn open_now(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Waits for every socket to end (cancel the token first).
+    pub async fn close(self) -> HeldSockets {
+        let mut held = HeldSockets::default();
+        for task in self.tasks {
+            match task.await {
+                Ok(Ok(closed_by_server)) => {
+                    held.held += 1;
+                    held.closed_by_server += usize::from(closed_by_server);
+                }
+                Ok(Err(Some(status))) => *held.refused.entry(status).or_default() += 1,
+                _ => held.failed += 1,
+            }
+        }
+        held
+    }
+}
+
+/// Asks `/healthz` every 100 ms on a fresh connection until `done`;
+/// answers the times (µs) of the answers and how many failed or took over
+/// a second.
+pub async fn probe_healthz(address: String, done: CancellationToken) -> (Vec<u64>, usize) {
+    let mut samples = Vec::new();
+    let mut failures = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    while !done.is_cancelled() {
+        tick.tick().await;
+        match healthz(&address).await {
+            Some(took) => samples.push(took.as_micros() as u64),
+            None => failures += 1,
+        }
+    }
+    (samples, failures)
+}
+
 /// Runs the load check.
 pub async fn run(plan: HoldPlan) -> HoldReport {
-    raise_open_files();
     let mut report = HoldReport::default();
     report.server_rss_kib.extend(rss_kib(plan.server_pid));
-    let done = tokio_util::sync::CancellationToken::new();
+    let done = CancellationToken::new();
 
-    let probe = {
-        let address = plan.address.clone();
-        let done = done.clone();
-        tokio::spawn(async move {
-            let mut samples = Vec::new();
-            let mut failures = 0;
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            while !done.is_cancelled() {
-                tick.tick().await;
-                match healthz(&address).await {
-                    Some(took) => samples.push(took.as_micros() as u64),
-                    None => failures += 1,
-                }
-            }
-            (samples, failures)
-        })
-    };
+    let probe = tokio::spawn(probe_healthz(plan.address.clone(), done.clone()));
 
     let hold_for = Duration::from_secs(plan.seconds);
     let loris: Vec<_> = (0..plan.slowloris)
@@ -156,56 +252,18 @@ pub async fn run(plan: HoldPlan) -> HoldReport {
         .collect();
 
     let started = Instant::now();
-    let open = Arc::new(AtomicUsize::new(0));
-    let gate = Arc::new(Semaphore::new(256));
-    let sockets: Vec<_> = (0..plan.sockets)
-        .map(|_| {
-            let url = plan.ws_url.clone();
-            let gate = gate.clone();
-            let open = open.clone();
-            let done = done.clone();
-            tokio::spawn(async move {
-                let permit = gate.acquire_owned().await.ok();
-                let connected = tokio_tungstenite::connect_async(&url).await;
-                drop(permit);
-                match connected {
-                    Ok((mut ws, _)) => {
-                        open.fetch_add(1, Ordering::Relaxed);
-                        let closed_by_server = tokio::select! {
-                            _ = ws.next() => true,
-                            () = done.cancelled() => false,
-                        };
-                        open.fetch_sub(1, Ordering::Relaxed);
-                        Ok(closed_by_server)
-                    }
-                    Err(WsError::Http(response)) => Err(Some(response.status().as_u16())),
-                    Err(_) => Err(None),
-                }
-            })
-        })
-        .collect();
-    while open.load(Ordering::Relaxed) < plan.sockets
-        && started.elapsed() < Duration::from_secs(120)
-    {
-        let finished = sockets.iter().filter(|t| t.is_finished()).count();
-        if open.load(Ordering::Relaxed) + finished >= plan.sockets {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let idle = IdleSockets::open(&plan.ws_url, plan.sockets, done.clone());
+    idle.wait_open(Duration::from_secs(120)).await;
     report.open_seconds = started.elapsed().as_secs_f64();
     report.server_rss_kib.extend(rss_kib(plan.server_pid));
     tokio::time::sleep(hold_for).await;
-    report.sockets_open_at_end = open.load(Ordering::Relaxed);
+    report.sockets_open_at_end = idle.open_now();
     report.server_rss_kib.extend(rss_kib(plan.server_pid));
     done.cancel();
-    for task in sockets {
-        match task.await {
-            Ok(Ok(_)) => report.sockets_held += 1,
-            Ok(Err(Some(status))) => *report.sockets_refused.entry(status).or_default() += 1,
-            _ => report.sockets_failed += 1,
-        }
-    }
+    let held = idle.close().await;
+    report.sockets_held = held.held;
+    report.sockets_refused = held.refused;
+    report.sockets_failed = held.failed;
     let mut closes = Vec::new();
     for task in loris {
         if let Ok(Some(took)) = task.await {

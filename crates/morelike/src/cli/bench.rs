@@ -39,6 +39,19 @@ pub struct BenchArgs {
     /// the widget does).
     #[arg(long)]
     pub key: Option<String>,
+    /// Open loop: pages per second, all sessions together, scheduled at fixed
+    /// intervals and timed from the moment each was due (the `--clients`
+    /// sessions take the next due page as they come free: give enough of
+    /// them to keep up). Without it, each session waits for its answer.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Open loop: seconds of scheduled pages (rate × seconds pages in all).
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Beside the pages: hold this many idle WebSockets open on the store
+    /// (on the first server) for the whole run.
+    #[arg(long, default_value_t = 0)]
+    pub sockets: usize,
     /// Instead of interactions: hold this many idle WebSockets (the load
     /// check of the limits; see BENCHMARKS.md).
     #[arg(long, default_value_t = 0)]
@@ -52,7 +65,7 @@ pub struct BenchArgs {
     /// With the load check: the server's process id, to read its memory.
     #[arg(long)]
     pub server_pid: Option<u32>,
-    /// Print the report as JSON.
+    /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
@@ -75,6 +88,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         })
         .collect();
     anyhow::ensure!(!urls.is_empty(), "name a server with --server");
+    if let Some(rate) = args.rate {
+        anyhow::ensure!(
+            rate.is_finite() && rate > 0.0 && args.seconds > 0.0,
+            "--rate and --seconds must be positive"
+        );
+    }
     if args.hold_sockets > 0 || args.slowloris > 0 {
         return hold_check(&args, urls[0].clone());
     }
@@ -84,7 +103,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         interactions: args.interactions,
         k: args.k,
         session_length: args.session_length,
-        seeds: args.seed,
+        seeds: args.seed.clone(),
+        rate: args.rate,
+        seconds: args.seconds,
+        idle_sockets: args.sockets,
+        address: Some(address_of(&args.server[0])),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -92,43 +115,74 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(bench::run(plan.clone()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string(&report)?);
         return Ok(());
     }
+    match report.rate {
+        Some(rate) => println!(
+            "open loop at {rate} pages/s, {} session(s) on {}: {} of {} scheduled answered in {:.2} s, {:.0} pages/s",
+            report.clients,
+            plan.urls.join(", "),
+            report.interactions,
+            report.scheduled,
+            report.seconds,
+            report.throughput
+        ),
+        None => println!(
+            "{} session(s) × {} interactions on {}: {} timed in {:.2} s, {:.0} interactions/s",
+            report.clients,
+            args.interactions,
+            plan.urls.join(", "),
+            report.interactions,
+            report.seconds,
+            report.throughput
+        ),
+    }
+    if !report.errors.is_empty() {
+        println!("refused: {:?}", report.errors);
+    }
     println!(
-        "{} session(s) × {} interactions on {}: {} timed in {:.2} s, {:.0} interactions/s",
-        report.clients,
-        args.interactions,
-        plan.urls.join(", "),
-        report.interactions,
-        report.seconds,
-        report.throughput
-    );
-    println!(
-        "{:<22} {:>8} {:>8} {:>8} {:>8}",
-        "µs", "p50", "p90", "p99", "max"
+        "{:<22} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "µs", "p50", "p90", "p99", "p99.9", "max"
     );
     for (name, p) in [
         ("round trip (client)", &report.round_trip_us),
         ("server (took_us)", &report.server_us),
+        ("/healthz", &report.healthz_us),
     ] {
         println!(
-            "{name:<22} {:>8} {:>8} {:>8} {:>8}",
-            p.p50, p.p90, p.p99, p.max
+            "{name:<22} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            p.p50, p.p90, p.p99, p.p999, p.max
+        );
+    }
+    if report.healthz_failures > 0 {
+        println!(
+            "/healthz: {} of {} asks failed or took over 1 s",
+            report.healthz_failures, report.healthz_asks
+        );
+    }
+    if let Some(idle) = &report.idle_sockets {
+        println!(
+            "idle WebSockets: {} held ({} closed by the server), refused {:?}, failed {}",
+            idle.held, idle.closed_by_server, idle.refused, idle.failed
         );
     }
     Ok(())
 }
 
-/// Runs the load check of the limits.
-fn hold_check(args: &BenchArgs, ws_url: String) -> anyhow::Result<()> {
-    let address = args.server[0]
+/// `host:port` of a server URL.
+fn address_of(server: &str) -> String {
+    server
         .trim_end_matches('/')
         .trim_start_matches("http://")
         .trim_start_matches("https://")
-        .to_owned();
+        .to_owned()
+}
+
+/// Runs the load check of the limits.
+fn hold_check(args: &BenchArgs, ws_url: String) -> anyhow::Result<()> {
     let plan = HoldPlan {
-        address,
+        address: address_of(&args.server[0]),
         ws_url,
         sockets: args.hold_sockets,
         slowloris: args.slowloris,

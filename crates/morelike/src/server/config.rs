@@ -55,8 +55,68 @@ pub struct Config {
     /// The stores this node serves (names or patterns with `*`); all when
     /// `None`.
     pub stores: Option<Placement>,
+    /// Threads of the CPU pool (`compute.rs`); 0: one per core.
+    pub compute_threads: usize,
+    /// Pages of stores with at least this many products are computed on
+    /// the CPU pool; smaller stores' pages inline (BENCHMARKS.md).
+    pub pool_pages_from: usize,
+    /// The memory the stores' catalogs may take together, in bytes: past
+    /// it the least recently used stores leave memory (they load again on
+    /// their next call). `None`: no budget, nothing is evicted.
+    pub memory_budget: Option<u64>,
     /// Every other limit.
     pub limits: Limits,
+}
+
+/// A size in bytes as an operator writes it: `2GB`, `512MiB`, `1.5G`,
+/// `100000` (decimal units are powers of 1,000, `i` units of 1,024).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: f64 = number
+            .parse()
+            .map_err(|_| format!("'{s}' is not a size: write e.g. 2GB, 512MiB or 1000000"))?;
+        let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1_000,
+            "m" | "mb" => 1_000_000,
+            "g" | "gb" => 1_000_000_000,
+            "t" | "tb" => 1_000_000_000_000,
+            "ki" | "kib" => 1 << 10,
+            "mi" | "mib" => 1 << 20,
+            "gi" | "gib" => 1 << 30,
+            "ti" | "tib" => 1 << 40,
+            other => {
+                return Err(format!(
+                    "'{s}': unknown unit '{other}': use B, KB, MB, GB, TB or KiB, MiB, GiB, TiB"
+                ))
+            }
+        };
+        Ok(ByteSize((number * scale as f64) as u64))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Number(u64),
+            Text(String),
+        }
+        match Written::deserialize(d)? {
+            Written::Number(n) => Ok(ByteSize(n)),
+            Written::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 /// A Redis URL as given; shown only without its password.
@@ -123,6 +183,10 @@ fn matches(pattern: &str, name: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// Pages of stores this big or bigger go to the CPU pool by default
+/// (BENCHMARKS.md, "Inline pages or the CPU pool").
+pub const POOL_PAGES_FROM: usize = 10_000;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -143,6 +207,9 @@ impl Default for Config {
             redis: None,
             redis_log_len: 1_000,
             stores: None,
+            compute_threads: 0,
+            pool_pages_from: POOL_PAGES_FROM,
+            memory_budget: None,
             limits: Limits::default(),
         }
     }
@@ -184,6 +251,9 @@ impl Config {
             redis,
             redis_log_len,
             stores,
+            compute_threads,
+            pool_pages_from,
+            memory_budget,
             limits,
         } = layer;
         if let Some(v) = data_dir {
@@ -233,6 +303,15 @@ impl Config {
         }
         if let Some(v) = stores {
             self.stores = Some(Placement::new(v));
+        }
+        if let Some(v) = compute_threads {
+            self.compute_threads = v;
+        }
+        if let Some(v) = pool_pages_from {
+            self.pool_pages_from = v;
+        }
+        if let Some(v) = memory_budget {
+            self.memory_budget = (v.0 > 0).then_some(v.0);
         }
         self.limits.apply(limits);
     }
@@ -337,6 +416,19 @@ pub struct Layer {
     /// (`big-shop,small-*`) [default: every store].
     #[arg(long, env = "MORELIKE_STORES", value_delimiter = ',')]
     pub stores: Option<Vec<String>>,
+    /// Threads of the CPU pool that computes long pages, name searches and
+    /// catalog builds off the async workers [default: 0, one per core].
+    #[arg(long, env = "MORELIKE_COMPUTE_THREADS")]
+    pub compute_threads: Option<usize>,
+    /// Pages of stores with at least this many products are computed on
+    /// the CPU pool, smaller ones inline [default: 10000].
+    #[arg(long, env = "MORELIKE_POOL_PAGES_FROM")]
+    pub pool_pages_from: Option<usize>,
+    /// Memory the stores' catalogs may take together (`2GB`, `512MiB`):
+    /// past it the least recently used stores leave memory and load again
+    /// on their next call; 0: no budget [default: none].
+    #[arg(long, env = "MORELIKE_MEMORY_BUDGET")]
+    pub memory_budget: Option<ByteSize>,
     /// Limits (the `[limits]` table of the file).
     #[command(flatten)]
     #[serde(default)]
@@ -452,6 +544,33 @@ mod tests {
         ] {
             assert_eq!(matches(pattern, name), served, "{pattern} vs {name}");
         }
+    }
+
+    #[test]
+    fn a_memory_budget_reads_as_an_operator_writes_it() {
+        for (written, bytes) in [
+            ("2GB", 2_000_000_000),
+            ("512MiB", 512 << 20),
+            ("1.5G", 1_500_000_000),
+            ("100000", 100_000),
+            (" 3 gib ", 3 << 30),
+        ] {
+            assert_eq!(
+                written.parse::<ByteSize>(),
+                Ok(ByteSize(bytes)),
+                "{written}"
+            );
+        }
+        let err = "2 parsecs".parse::<ByteSize>().unwrap_err();
+        assert!(err.contains("unknown unit"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("morelike.toml");
+        std::fs::write(&file, "memory_budget = \"2GB\"\n").unwrap();
+        let config = Config::load(Some(&file), Layer::default()).unwrap();
+        assert_eq!(config.memory_budget, Some(2_000_000_000));
+        std::fs::write(&file, "memory_budget = 5000\n").unwrap();
+        let config = Config::load(Some(&file), Layer::default()).unwrap();
+        assert_eq!(config.memory_budget, Some(5000));
     }
 
     #[test]

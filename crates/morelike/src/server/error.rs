@@ -82,6 +82,12 @@ pub enum ApiError {
         "the server cannot save changes right now; nothing was changed: retry in a little while"
     )]
     StorageUnavailable(String),
+    /// The node's compute queue is full (`max_queued_jobs`): nothing was
+    /// done; retry in a moment.
+    #[error(
+        "the server is too busy to compute this now ({0}); nothing was changed: retry in a moment"
+    )]
+    Overloaded(String),
     /// `/readyz`: the server should not get traffic now (shutting down, or
     /// storage cannot write); the message says why.
     #[error("not ready: {0}")]
@@ -186,6 +192,7 @@ impl ApiError {
             ApiError::BadImport(_) => "bad_import",
             ApiError::Conflict(_) => "conflict",
             ApiError::StorageUnavailable(_) => "storage_unavailable",
+            ApiError::Overloaded(_) => "overloaded",
             ApiError::NotReady(_) => "not_ready",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
@@ -244,7 +251,7 @@ impl ApiError {
             | ApiError::TooManySessions(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::StorageUnavailable(_) | ApiError::NotReady(_) => {
+            ApiError::StorageUnavailable(_) | ApiError::NotReady(_) | ApiError::Overloaded(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -272,6 +279,14 @@ impl ApiError {
         }
     }
 
+    /// What the log says of it: an internal fault's detail, else the message.
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::Internal(detail) => detail.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// A missing or mistyped field.
     pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
         ApiError::BadField {
@@ -291,6 +306,10 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        } else if let ApiError::Overloaded(_) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1));
         }
         response
     }

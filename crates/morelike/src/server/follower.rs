@@ -158,8 +158,11 @@ fn reload(state: &AppState, store: &str) -> Result<(), ApiError> {
         .expect("only shared storage is followed");
     let head = log.head(store)?;
     match state.storage.settings(store)? {
+        // Not in memory (never used, or evicted): it loads whole on its
+        // next call.
+        Some(_) if state.held(store).is_err() => {}
         Some(settings) => {
-            let loaded = Store::build(state.storage.as_ref(), store, settings)?;
+            let loaded = state.build_store(store, settings)?;
             tracing::info!(
                 store,
                 products = loaded.read().len(),
@@ -192,14 +195,14 @@ fn apply(state: &AppState, store: &str, entry: &LoggedChange) -> Result<(), ApiE
     let storage = state.storage.as_ref();
     match &entry.change {
         StoreChange::Products(ids) => {
-            let Ok(held) = state.store(store) else {
+            let Ok(held) = state.held(store) else {
                 return Ok(());
             };
             let products = storage.products_by_id(store, ids)?;
             let len = held.read().len();
             let upsert = products.iter().any(Option::is_some);
             if upsert && rebuilds(ids.len(), len) {
-                state.replace(Store::build(storage, store, held.settings.clone())?);
+                state.replace(state.build_store(store, held.settings.clone())?);
                 return Ok(());
             }
             for (chunk, ids) in products.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
@@ -218,22 +221,25 @@ fn apply(state: &AppState, store: &str, entry: &LoggedChange) -> Result<(), ApiE
             }
         }
         StoreChange::Catalog => {
-            if let Ok(held) = state.store(store) {
-                state.replace(Store::build(storage, store, held.settings.clone())?);
+            if let Ok(held) = state.held(store) {
+                state.replace(state.build_store(store, held.settings.clone())?);
             }
         }
         StoreChange::Settings => {
             let Some(settings) = storage.settings(store)? else {
                 return Ok(());
             };
-            match state.store(store) {
+            match state.held(store) {
                 Ok(held) if held.settings.mapping == settings.mapping => {
                     held.write(|catalog| catalog.set_weights(&settings.weights))?;
                     state.replace(Store::sharing(store, settings, held.catalog.clone())?);
                 }
-                _ => {
-                    state.replace(Store::build(storage, store, settings)?);
+                Ok(_) => {
+                    state.replace(state.build_store(store, settings)?);
                 }
+                // Not in memory (never used, or evicted): it loads whole
+                // on its next call.
+                Err(_) => {}
             }
         }
         StoreChange::Access => state.access.changed(store),

@@ -4,6 +4,7 @@
 //! integration tests alike; [`app`] is the router.
 
 pub mod access;
+pub mod compute;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -37,9 +38,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
-use error::ApiError;
+
 use http::{health, keys, page, products, sessions as session_api, settings, socket, stores};
-use state::{AppState, Store};
+use state::AppState;
 
 use crate::store::{Embedded, Redis, RedisConfig, Storage};
 
@@ -264,6 +265,7 @@ impl Application {
             }
         });
         let housekeeper = tokio::spawn(housekeeping(state.clone()));
+        let warming = tokio::spawn(warm_up(state.clone()));
         let follower = tokio::spawn(follower::follow(state.clone()));
         let snapshot_writer = tokio::spawn(snapshot_writer::keep(state.clone()));
         let serving = listener::serve(
@@ -291,6 +293,7 @@ impl Application {
         // It holds the state (and so the database) until it sees the shutdown.
         let _ = housekeeper.await;
         let _ = follower.await;
+        let _ = warming.await;
         state.connections.close();
         let until = tokio::time::Instant::from_std(connections_by);
         if tokio::time::timeout_at(until, state.connections.wait())
@@ -400,24 +403,42 @@ fn load_stores(state: &AppState, demo: bool) -> Result<(), ServerError> {
                 Err(e) => tracing::warn!(store = %name, error = %e, "cannot read the store's log"),
             }
         }
-        // One store that cannot load must not take the others down: it is
-        // left out (its calls answer unknown_store) and the log says why.
-        match Store::load(storage, &name) {
-            Ok(store) => {
-                tracing::info!(store = %name, products = store.read().len(), "store loaded");
-                state.replace(store);
-            }
-            Err(e) => tracing::error!(
-                store = %name,
-                reason = %match e {
-                    ApiError::Internal(detail) => detail,
-                    other => other.to_string(),
-                },
-                "cannot load store; serving the others (fix it, or delete it with the admin key)"
-            ),
-        }
     }
     Ok(())
+}
+
+/// After the start: loads the stores this node serves in name order, one
+/// at a time through each store's writer, until the memory budget is full
+/// (every store without a budget).
+/// The node answers meanwhile: a store called before its turn loads at
+/// once. One store that cannot load must not take the others down: it is
+/// left out (its calls answer `unknown_store`) and the log says why.
+async fn warm_up(state: AppState) {
+    let storage = state.storage.clone();
+    let Ok(Ok(names)) = tokio::task::spawn_blocking(move || storage.stores()).await else {
+        return;
+    };
+    // The last store's size stands for the next one's: warming up stops
+    // before a load would evict (else it would churn through every store).
+    let mut next_bytes = 0;
+    for name in names {
+        if state.shutdown.is_cancelled() {
+            return;
+        }
+        if !state.config.serves(&name) || state.held(&name).is_ok() {
+            continue;
+        }
+        if let Some(budget) = state.config.memory_budget {
+            if state.held_bytes() + next_bytes > budget {
+                tracing::info!("memory budget full: the other stores load on their first call");
+                return;
+            }
+        }
+        let writer = state.writer(&name).await;
+        if let Ok(Ok(store)) = tokio::task::spawn_blocking(move || writer.store()).await {
+            next_bytes = store.bytes();
+        }
+    }
 }
 
 /// A store from before keys existed gets an access record: the demo its

@@ -105,7 +105,7 @@ impl Modify for SharedErrors {
                 add(
                     op,
                     "503",
-                    "too_many_connections: the server holds its most connections; retry shortly",
+                    "too_many_connections: the server holds its most connections; overloaded: its compute queue is full (max_queued_jobs, with Retry-After); retry shortly",
                 );
                 if !api {
                     continue;

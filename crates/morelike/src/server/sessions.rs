@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use morelike_core::{Catalog, Filters, Page, Session, Vote};
 
+use super::compute::Compute;
 use super::error::ApiError;
 use super::limits::Limits as Caps;
 use super::protocol::{ExplanationBody, PageBody, PageItem, StartRequest};
@@ -34,6 +35,7 @@ const ATTEMPTS: usize = 16;
 pub struct Sessions {
     writer: SessionWriter,
     caps: Caps,
+    compute: Arc<Compute>,
 }
 
 /// A new random session id: 128 bits in hex.
@@ -74,11 +76,28 @@ impl Sessions {
         health: Arc<StorageHealth>,
         limits: Limits,
         caps: Caps,
+        compute: Arc<Compute>,
     ) -> Self {
         Sessions {
             writer: SessionWriter::start(storage, health, limits),
             caps,
+            compute,
         }
+    }
+
+    /// Runs a page's computation: inline for a store under
+    /// `pool_pages_from` products, else on the CPU pool (refused with
+    /// `overloaded` when its queue is full).
+    async fn compute<T: Send + 'static>(
+        self: &Arc<Self>,
+        store: &Arc<Store>,
+        job: impl FnOnce(&Sessions, &Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let inline = store.read().len() < self.compute.pool_from_products;
+        let (sessions, store) = (self.clone(), store.clone());
+        self.compute
+            .run_if(inline, move || job(&sessions, &store))
+            .await?
     }
 
     /// Waits until a change may be taken: at once unless the writer is
@@ -137,17 +156,24 @@ impl Sessions {
     }
 
     /// Starts a session and serves its first page.
-    pub async fn start(&self, store: &Store, req: StartRequest) -> Result<PageBody, ApiError> {
+    pub async fn start(
+        self: &Arc<Self>,
+        store: &Arc<Store>,
+        req: StartRequest,
+    ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        let id = new_session_id();
-        let filters: Filters = req.filters.into();
-        let catalog = store.read();
-        let mut session = Session::start(&catalog, &req.seed, req.k, filters)?;
-        let page = session.next_page(&catalog, store.strategy.as_ref(), rng_seed(&id))?;
-        let page = body(&id, &catalog, &page);
-        drop(catalog);
-        self.writer.begin(&store.name, &id, session)?;
-        Ok(page)
+        self.compute(store, move |sessions, store| {
+            let id = new_session_id();
+            let filters: Filters = req.filters.into();
+            let catalog = store.read();
+            let mut session = Session::start(&catalog, &req.seed, req.k, filters)?;
+            let page = session.next_page(&catalog, store.strategy.as_ref(), rng_seed(&id))?;
+            let page = body(&id, &catalog, &page);
+            drop(catalog);
+            sessions.writer.begin(&store.name, &id, session)?;
+            Ok(page)
+        })
+        .await
     }
 
     /// The last page a session showed, exactly as shown (ids, scores and
@@ -168,76 +194,104 @@ impl Sessions {
     /// Records votes and serves the next page. Votes on products the store
     /// does not have are skipped and listed; if all are, nothing changes.
     pub async fn vote(
-        &self,
-        store: &Store,
+        self: &Arc<Self>,
+        store: &Arc<Store>,
         id: &str,
         votes: &[(String, Vote)],
     ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        self.next(store, id, |session, catalog| {
-            self.caps.session_room(session, votes.len())?;
-            let unknown: Vec<&str> = votes
-                .iter()
-                .filter(|(id, _)| catalog.get(id).is_none())
-                .map(|(id, _)| id.as_str())
-                .collect();
-            if unknown.len() == votes.len() {
-                return Err(ApiError::UnknownProduct(unknown.join("', '")));
-            }
-            Ok(session.vote(catalog, votes))
+        let (id, votes) = (id.to_owned(), votes.to_vec());
+        self.compute(store, move |sessions, store| {
+            sessions.next(store, &id, |session, catalog| {
+                sessions.caps.session_room(session, votes.len())?;
+                let unknown: Vec<&str> = votes
+                    .iter()
+                    .filter(|(id, _)| catalog.get(id).is_none())
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                if unknown.len() == votes.len() {
+                    return Err(ApiError::UnknownProduct(unknown.join("', '")));
+                }
+                Ok(session.vote(catalog, &votes))
+            })
         })
+        .await
     }
 
     /// The next page without votes.
-    pub async fn more(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+    pub async fn more(
+        self: &Arc<Self>,
+        store: &Arc<Store>,
+        id: &str,
+    ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        self.next(store, id, |session, _| {
-            self.caps.session_room(session, 0)?;
-            Ok(Vec::new())
+        let id = id.to_owned();
+        self.compute(store, move |sessions, store| {
+            sessions.next(store, &id, |session, _| {
+                sessions.caps.session_room(session, 0)?;
+                Ok(Vec::new())
+            })
         })
+        .await
     }
 
     /// Takes back the latest round's votes — or, given a product, every
     /// vote on it whatever its round — and serves a page without them.
     pub async fn undo(
-        &self,
-        store: &Store,
+        self: &Arc<Self>,
+        store: &Arc<Store>,
         id: &str,
         product: Option<&str>,
     ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        self.next(store, id, |session, _| {
-            self.caps.session_room(session, 0)?;
-            match product {
-                Some(product) => session.undo_product(product)?,
-                None => session.undo()?,
-            };
-            Ok(Vec::new())
+        let (id, product) = (id.to_owned(), product.map(str::to_owned));
+        self.compute(store, move |sessions, store| {
+            sessions.next(store, &id, |session, _| {
+                sessions.caps.session_room(session, 0)?;
+                match &product {
+                    Some(product) => session.undo_product(product)?,
+                    None => session.undo()?,
+                };
+                Ok(Vec::new())
+            })
         })
+        .await
     }
 
     /// Forgets every vote and everything shown, and starts over from the seed.
-    pub async fn reset(&self, store: &Store, id: &str) -> Result<PageBody, ApiError> {
+    pub async fn reset(
+        self: &Arc<Self>,
+        store: &Arc<Store>,
+        id: &str,
+    ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        self.next(store, id, |session, _| {
-            session.reset();
-            Ok(Vec::new())
+        let id = id.to_owned();
+        self.compute(store, move |sessions, store| {
+            sessions.next(store, &id, |session, _| {
+                session.reset();
+                Ok(Vec::new())
+            })
         })
+        .await
     }
 
     /// Why a product scores as it does in this session.
-    pub fn explain(
-        &self,
-        store: &Store,
+    pub async fn explain(
+        self: &Arc<Self>,
+        store: &Arc<Store>,
         id: &str,
         product: &str,
     ) -> Result<ExplanationBody, ApiError> {
-        let (session, _) = self.latest(store, id)?;
-        let explanation = session.explain(&store.read(), store.strategy.as_ref(), product)?;
-        Ok(ExplanationBody {
-            session: id.to_owned(),
-            explanation,
+        let (id, product) = (id.to_owned(), product.to_owned());
+        self.compute(store, move |sessions, store| {
+            let (session, _) = sessions.latest(store, &id)?;
+            let explanation = session.explain(&store.read(), store.strategy.as_ref(), &product)?;
+            Ok(ExplanationBody {
+                session: id,
+                explanation,
+            })
         })
+        .await
     }
 
     /// Drops a store's sessions before the store is deleted (blocking; see

@@ -98,7 +98,7 @@ pub async fn keep(state: AppState) {
 /// Writes one store's snapshot as its catalog is now; a failure is logged
 /// (the next start builds the index, as without a snapshot).
 async fn write(state: &AppState, dir: &std::path::Path, store: String) {
-    if state.store(&store).is_err() {
+    if state.held(&store).is_err() {
         return; // deleted, or not served here
     }
     let writer = state.writer(&store).await;
@@ -121,7 +121,7 @@ fn stream(
     writer: super::store_writer::StoreWriter,
 ) -> Result<(), Option<(String, String)>> {
     let fail = |e: &dyn std::fmt::Display| Some((name.to_owned(), e.to_string()));
-    let Ok(store) = state.store(name) else {
+    let Ok(store) = state.held(name) else {
         return Err(None);
     };
     let version = state.storage.products_version(name).map_err(|e| fail(&e))?;

@@ -5,10 +5,14 @@
 //! changes are applied to its catalog in place under a short write lock.
 //! Locks here are std locks, held only for synchronous work, never across
 //! `.await`; every change to a store goes through its writer
-//! (`store_writer`).
+//! (`store_writer`). Stores load on first use, through their writer, and
+//! the least recently used leave memory past `memory_budget` (a store whose
+//! writer is busy is never evicted).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::Instant;
 
 use morelike_core::{strategy, Catalog, Strategy};
 use tokio_util::sync::CancellationToken;
@@ -16,6 +20,7 @@ use tokio_util::task::TaskTracker;
 
 use super::access::origins::Hosts;
 use super::access::Access;
+use super::compute::Compute;
 use super::config::Config;
 use super::error::ApiError;
 use super::limits::Guards;
@@ -39,7 +44,13 @@ pub struct Store {
     pub catalog: Arc<RwLock<Catalog>>,
     /// The strategy its pages are served with.
     pub strategy: Box<dyn Strategy>,
+    /// When it was last used, on the node's use clock (for eviction).
+    last_used: AtomicU64,
 }
+
+/// The use clock: one tick per store use, so the least recently used store
+/// has the smallest mark.
+static USE_CLOCK: AtomicU64 = AtomicU64::new(1);
 
 impl Store {
     /// A store from its settings and catalog.
@@ -64,7 +75,23 @@ impl Store {
             settings,
             catalog,
             strategy,
+            last_used: AtomicU64::new(USE_CLOCK.fetch_add(1, Ordering::Relaxed)),
         })
+    }
+
+    /// Marks the store as just used.
+    fn touch(&self) {
+        self.last_used
+            .store(USE_CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// The memory its catalog takes, estimated: the product cards as
+    /// counted, plus each index row (vectors, codes, key, name hash, its
+    /// places in the maps by id and by kind).
+    pub fn bytes(&self) -> u64 {
+        let catalog = self.read();
+        let rows = catalog.len() * (catalog.index().bytes_per_product() + 48);
+        (catalog.card_bytes() + rows) as u64
     }
 
     /// Loads a store from storage (blocking: builds the index).
@@ -128,6 +155,8 @@ pub struct AppState {
     /// Stores changed in place since their index snapshot was written
     /// (`snapshot_writer.rs`).
     pub snapshots_due: Arc<SnapshotsDue>,
+    /// The CPU pool for long pages and catalog-wide jobs.
+    pub compute: Arc<Compute>,
 }
 
 impl AppState {
@@ -141,6 +170,11 @@ impl AppState {
             backlog: config.session_backlog,
             idle: super::session_writer::IDLE,
         };
+        let compute = Arc::new(Compute::new(
+            config.compute_threads,
+            config.limits.max_queued_jobs,
+            config.pool_pages_from,
+        ));
         AppState {
             stores: Arc::default(),
             sessions: Arc::new(Sessions::new(
@@ -148,6 +182,7 @@ impl AppState {
                 health.clone(),
                 writes,
                 config.limits.clone(),
+                compute.clone(),
             )),
             writers: Arc::default(),
             health,
@@ -158,22 +193,137 @@ impl AppState {
             )),
             limits: Arc::new(Guards::new(&config.limits, config.session_ttl)),
             storage,
-            config: Arc::new(config),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             positions: Arc::default(),
             snapshots_due: Arc::default(),
+            compute,
+            config: Arc::new(config),
         }
     }
 
-    /// A store by name.
-    pub fn store(&self, name: &str) -> Result<Arc<Store>, ApiError> {
-        self.stores
+    /// A store in memory, by name (not loaded: `unknown_store`).
+    pub fn held(&self, name: &str) -> Result<Arc<Store>, ApiError> {
+        let store = self
+            .stores
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
             .cloned()
-            .ok_or_else(|| ApiError::UnknownStore(name.to_owned()))
+            .ok_or_else(|| ApiError::UnknownStore(name.to_owned()))?;
+        store.touch();
+        Ok(store)
+    }
+
+    /// A store by name, loaded first if it is not in memory: through its
+    /// writer (so no change overlaps the load), on the CPU pool.
+    pub async fn store(&self, name: &str) -> Result<Arc<Store>, ApiError> {
+        if let Ok(store) = self.held(name) {
+            return Ok(store);
+        }
+        // A name storage does not know takes no writer (and leaves no lock
+        // behind in the writers' table).
+        if !self.config.serves(name) || self.storage.settings(name)?.is_none() {
+            return Err(ApiError::UnknownStore(name.to_owned()));
+        }
+        let writer = self.writer(name).await;
+        tokio::task::spawn_blocking(move || writer.store()).await?
+    }
+
+    /// Loads a store from storage into memory and evicts others past the
+    /// memory budget (blocking; the caller holds the store's writer).
+    pub fn load(&self, name: &str) -> Result<Arc<Store>, ApiError> {
+        let started = Instant::now();
+        let settings = self
+            .storage
+            .settings(name)?
+            .ok_or_else(|| ApiError::UnknownStore(name.to_owned()))?;
+        let store = match self.build_store(name, settings) {
+            Ok(store) => store,
+            // A store that cannot load is left out, never the node.
+            Err(e @ ApiError::Internal(_)) => {
+                tracing::error!(
+                    store = %name,
+                    reason = %e.detail(),
+                    "cannot load store; serving the others (fix it, or delete it with the admin key)"
+                );
+                return Err(ApiError::UnknownStore(name.to_owned()));
+            }
+            Err(e) => return Err(e),
+        };
+        let store = self.replace(store);
+        tracing::info!(
+            store = %name,
+            products = store.read().len(),
+            bytes = store.bytes(),
+            ms = started.elapsed().as_millis() as u64,
+            "store loaded"
+        );
+        self.evict_over_budget(name);
+        Ok(store)
+    }
+
+    /// The memory the stores in memory take, estimated.
+    pub fn held_bytes(&self) -> u64 {
+        let stores: Vec<Arc<Store>> = self
+            .stores
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        stores.iter().map(|s| s.bytes()).sum()
+    }
+
+    /// Builds a store (its snapshot read, or its index built) on the CPU
+    /// pool (blocking).
+    pub fn build_store(&self, name: &str, settings: StoreSettings) -> Result<Store, ApiError> {
+        let storage = self.storage.clone();
+        self.compute
+            .catalog_job(|| Store::build(storage.as_ref(), name, settings))
+    }
+
+    /// Past the memory budget, the least recently used stores leave memory
+    /// (never `keep`, nor a store whose writer is busy: a change in progress
+    /// finishes on the store it started on). Their sessions stay; the next
+    /// call loads them again. Answers the stores evicted.
+    pub fn evict_over_budget(&self, keep: &str) -> Vec<String> {
+        let Some(budget) = self.config.memory_budget else {
+            return Vec::new();
+        };
+        let mut held: Vec<(u64, u64, Arc<Store>)> = self
+            .stores
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|s| (s.last_used.load(Ordering::Relaxed), s.bytes(), s.clone()))
+            .collect();
+        let mut total: u64 = held.iter().map(|(_, bytes, _)| bytes).sum();
+        held.sort_by_key(|(used, _, _)| *used);
+        let mut evicted = Vec::new();
+        for (_, bytes, store) in held {
+            if total <= budget {
+                break;
+            }
+            if store.name == keep {
+                continue;
+            }
+            let Some(_turn) = self.writers.try_lock(&store.name) else {
+                continue;
+            };
+            let mut stores = self.stores.write().unwrap_or_else(|e| e.into_inner());
+            // Only this copy: a newer one put in meanwhile stays.
+            if stores
+                .get(&store.name)
+                .is_some_and(|now| Arc::ptr_eq(now, &store))
+            {
+                stores.remove(&store.name);
+                total -= bytes;
+                tracing::info!(store = %store.name, bytes, held_bytes = total, budget, "store evicted (least recently used)");
+                evicted.push(store.name.clone());
+            }
+        }
+        evicted
     }
 
     /// Puts a (re)built store in place of the old one, if this node serves

@@ -48,6 +48,18 @@ pub struct StoreWriters {
 }
 
 impl StoreWriters {
+    /// The store's writer if nobody holds it now.
+    pub fn try_lock(&self, store: &str) -> Option<OwnedMutexGuard<()>> {
+        let lock = self
+            .locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(store.to_owned())
+            .or_default()
+            .clone();
+        lock.try_lock_owned().ok()
+    }
+
     async fn lock(&self, store: &str) -> OwnedMutexGuard<()> {
         let lock = self
             .locks
@@ -80,11 +92,19 @@ impl AppState {
 }
 
 impl StoreWriter {
+    /// The store, loaded into memory first if it is not there.
+    pub fn store(&self) -> Result<Arc<Store>, ApiError> {
+        match self.state.held(&self.name) {
+            Ok(store) => Ok(store),
+            Err(_) => self.state.load(&self.name),
+        }
+    }
+
     /// Creates the store, or gives it a new mapping: its catalog is rebuilt
     /// off to the side from the stored products, then swapped in.
     pub fn put_mapping(&self, mapping: Mapping) -> Result<Arc<Store>, ApiError> {
         let storage = self.state.storage.as_ref();
-        let mut settings = match self.state.store(&self.name) {
+        let mut settings = match self.state.held(&self.name) {
             Ok(store) => store.settings.clone(),
             Err(_) => storage
                 .settings(&self.name)?
@@ -96,12 +116,14 @@ impl StoreWriter {
         settings
             .weights
             .retain(|view, _| views.iter().any(|v| &v.name == view));
-        let store = Store::build(storage, &self.name, settings)?;
+        let store = self.state.build_store(&self.name, settings)?;
         self.state
             .health
             .record(storage.put_settings(&self.name, &store.settings))?;
         self.state.sessions.store_kept(&self.name);
-        Ok(self.state.replace(store))
+        let store = self.state.replace(store);
+        self.state.evict_over_budget(&self.name);
+        Ok(store)
     }
 
     /// Deletes the store and everything in it: products, settings, keys,
@@ -111,7 +133,7 @@ impl StoreWriter {
     /// (its unwritten session changes are gone).
     pub fn delete_store(&self) -> Result<(), ApiError> {
         let storage = self.state.storage.as_ref();
-        let loaded = self.state.store(&self.name).ok();
+        let loaded = self.state.held(&self.name).ok();
         if loaded.is_none() && storage.settings(&self.name)?.is_none() {
             return Err(ApiError::UnknownStore(self.name.clone()));
         }
@@ -144,7 +166,7 @@ impl StoreWriter {
     /// transaction, then the live catalog. `mapping` is the one they were
     /// read with; if the store's mapping changed since, nothing is written.
     pub fn upsert(&self, parsed: Parsed, mapping: &Mapping) -> Result<ImportOutcome, ApiError> {
-        let store = self.state.store(&self.name)?;
+        let store = self.store()?;
         if store.settings.mapping != *mapping {
             return Err(ApiError::Conflict(
                 "the store's mapping changed while the upload was read; nothing was imported: send it again".into(),
@@ -161,13 +183,14 @@ impl StoreWriter {
         let changed = &outcome.changed;
         let len = store.read().len();
         if rebuilds(changed.len(), len) {
-            let rebuilt = Store::build(storage, &self.name, store.settings.clone())?;
+            let rebuilt = self.state.build_store(&self.name, store.settings.clone())?;
             tracing::info!(
                 store = %self.name,
                 products = rebuilt.read().len(),
                 "catalog rebuilt"
             );
             self.state.replace(rebuilt);
+            self.state.evict_over_budget(&self.name);
         } else {
             for chunk in changed.chunks(CHUNK) {
                 store.write(|catalog| {
@@ -185,7 +208,7 @@ impl StoreWriter {
 
     /// Deletes products; answers how many existed.
     pub fn delete(&self, ids: &[String]) -> Result<usize, ApiError> {
-        let store = self.state.store(&self.name)?;
+        let store = self.store()?;
         let deleted = self
             .state
             .health
@@ -211,7 +234,7 @@ impl StoreWriter {
         new_strategy: Option<&str>,
         allowed_origins: Option<&[String]>,
     ) -> Result<Arc<Store>, ApiError> {
-        let store = self.state.store(&self.name)?;
+        let store = self.store()?;
         if let Some(wanted) = new_strategy {
             if strategy::by_name(wanted).is_none() {
                 return Err(ApiError::field(

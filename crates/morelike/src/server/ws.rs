@@ -94,7 +94,7 @@ impl Connection {
     }
 
     async fn run(&mut self, request: Request) -> Result<ReplyBody, ApiError> {
-        let store = self.state.store(&self.store)?;
+        let store = self.state.store(&self.store).await?;
         let sessions = &self.state.sessions;
         let page = match request {
             Request::Ping => return Ok(ReplyBody::Pong {}),
@@ -118,7 +118,7 @@ impl Connection {
                     Request::Reset => sessions.reset(&store, id).await?,
                     Request::Explain(product) => {
                         return Ok(ReplyBody::Explanation(
-                            sessions.explain(&store, id, &product)?,
+                            sessions.explain(&store, id, &product).await?,
                         ))
                     }
                     Request::Start(_) | Request::Resume(_) | Request::Ping => {

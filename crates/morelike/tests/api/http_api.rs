@@ -15,15 +15,19 @@ async fn a_fresh_data_directory_gets_the_demo_store_and_page() {
         ..config(dir.path())
     };
     let app = TestApp::start(config).await;
-    let (status, stores) = app.http_as(ADMIN, "GET", "/v1/stores", None).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        stores,
-        json!([{"name": "demo", "products": 44446, "strategy": morelike_core::strategy::DEFAULT}])
-    );
     let (status, _, page) = app.http_raw("GET", "/", None).await;
     assert_eq!(status, 200);
     assert!(page.contains("<morelike-recs") && page.contains("/widget/morelike-recs.js"));
+    // The page used the demo store, so it is in memory now.
+    let (status, mut stores) = app.http_as(ADMIN, "GET", "/v1/stores", None).await;
+    assert_eq!(status, 200);
+    let bytes = stores[0]["memory_bytes"].take();
+    assert!(bytes.as_u64().unwrap() > 10_000_000, "{bytes}");
+    assert_eq!(
+        stores,
+        json!([{"name": "demo", "loaded": true, "products": 44446, "memory_bytes": null,
+                "strategy": morelike_core::strategy::DEFAULT}])
+    );
     let (status, _, widget) = app.http_raw("GET", "/widget/morelike-recs.js", None).await;
     assert_eq!(status, 200);
     assert!(widget.contains("More Like This") && widget.contains("/ws"));

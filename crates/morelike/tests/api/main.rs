@@ -3,11 +3,13 @@
 
 mod access_matrix;
 mod bad_input;
+mod bench;
 mod catalog_changes;
 mod eval_matches_server;
 mod helpers;
 mod http_api;
 mod limits;
+mod many_stores;
 mod persistence;
 mod promises;
 mod security_regressions;

@@ -36,7 +36,7 @@ pub async fn rotate(
     ApiJson(req): ApiJson<RotateRequest>,
 ) -> Result<Json<IssuedKeys>, ApiError> {
     caller.require(Level::Merchant)?;
-    if state.store(&store).is_err() && state.storage.settings(&store)?.is_none() {
+    if state.held(&store).is_err() && state.storage.settings(&store)?.is_none() {
         return Err(ApiError::UnknownStore(store));
     }
     // Through the store's writer: a rotation and an origins change both

@@ -22,7 +22,7 @@ const DEMO_ABSENT: &str = r#"<meta name="morelike-demo-store" content="absent">"
 /// The demo page: pick a product, then play; without a demo store, it says
 /// what to do instead.
 pub async fn index(State(state): State<AppState>) -> Html<Cow<'static, str>> {
-    if state.store(demo::STORE).is_ok() {
+    if state.store(demo::STORE).await.is_ok() {
         Html(Cow::Borrowed(DEMO))
     } else {
         Html(Cow::Owned(DEMO.replacen(DEMO_PRESENT, DEMO_ABSENT, 1)))

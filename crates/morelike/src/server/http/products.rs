@@ -136,7 +136,7 @@ pub async fn upload(
 ) -> Result<Json<UploadReport>, ApiError> {
     caller.require(Level::Merchant)?;
     let format = format_of(&params, &headers)?;
-    let mapping = state.store(&store)?.settings.mapping.clone();
+    let mapping = state.store(&store).await?.settings.mapping.clone();
     // Held from the first byte read to the last row written: it counts
     // uploads in progress, per store and on the node.
     let permit = state.limits.start_upload(&store)?;
@@ -208,7 +208,12 @@ pub async fn get(
     // What this node serves decides whether the product exists (as pages
     // do); the stored document adds the merchant's vectors, which the
     // cards in memory leave out. While storage cannot be read, the card.
-    let card = state.store(&store)?.read().get(&id).map(|c| c.to_product());
+    let card = state
+        .store(&store)
+        .await?
+        .read()
+        .get(&id)
+        .map(|c| c.to_product());
     let Some(card) = card else {
         return Err(ApiError::UnknownProduct(id));
     };
@@ -233,7 +238,7 @@ pub async fn delete(
     Path((store_name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Level::Merchant)?;
-    state.store(&store_name)?;
+    state.store(&store_name).await?;
     let writer = state.writer(&store_name).await;
     let ids = vec![id.clone()];
     let deleted = tokio::task::spawn_blocking(move || writer.delete(&ids)).await??;
@@ -263,7 +268,8 @@ pub struct SearchParams {
     responses(
         (status = 200, description = "Matching products", body = Vec<Object>),
         (status = 400, description = "The search is too long, or `limit` is not a number", body = ErrorBody),
-        (status = 404, description = "No such store", body = ErrorBody)))]
+        (status = 404, description = "No such store", body = ErrorBody),
+        (status = 503, description = "`overloaded`: the node's compute queue is full (`max_queued_jobs`); retry in a moment (Retry-After)", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -278,17 +284,20 @@ pub async fn search(
             limit,
         });
     }
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     let limit = params.limit.unwrap_or(20).min(100);
-    let found = tokio::task::spawn_blocking(move || {
-        let catalog = store.read();
-        catalog
-            .search(&params.q, limit)
-            .iter()
-            .map(Card::to_product)
-            .collect::<Vec<Product>>()
-    })
-    .await?;
+    // A scan of every name: on the CPU pool, whatever the store's size.
+    let found = state
+        .compute
+        .run(move || {
+            let catalog = store.read();
+            catalog
+                .search(&params.q, limit)
+                .iter()
+                .map(Card::to_product)
+                .collect::<Vec<Product>>()
+        })
+        .await?;
     Ok(Json(found))
 }
 
@@ -332,12 +341,19 @@ pub async fn similar(
             format!("{k} is out of range: ask for 1 to 100"),
         ));
     }
-    let store = state.store(&store)?;
-    let catalog = store.read();
-    let hits = catalog.similar(&id, k, &Filters::default())?;
-    let items = hits
-        .iter()
-        .map(|h| PageItem::new(&catalog.at(h.row), h.score))
-        .collect();
-    Ok(Json(SimilarBody { product: id, items }))
+    let store = state.store(&store).await?;
+    let inline = store.read().len() < state.compute.pool_from_products;
+    let items = state
+        .compute
+        .run_if(inline, move || {
+            let catalog = store.read();
+            let hits = catalog.similar(&id, k, &Filters::default())?;
+            let items = hits
+                .iter()
+                .map(|h| PageItem::new(&catalog.at(h.row), h.score))
+                .collect();
+            Ok::<_, ApiError>(SimilarBody { product: id, items })
+        })
+        .await??;
+    Ok(Json(items))
 }

@@ -28,7 +28,7 @@ fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
         (status = 200, description = "The first page; keep `session`", body = PageBody),
         (status = 400, description = "A field is missing or wrong, or a filter names an unknown field", body = ErrorBody),
         (status = 404, description = "No such store, or the seed is not in it", body = ErrorBody),
-        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`), or the node's compute queue is full (`overloaded`, with Retry-After); nothing changed", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -37,7 +37,7 @@ pub async fn start(
 ) -> Result<Json<PageBody>, ApiError> {
     caller.require(Level::Shopper)?;
     let started = Instant::now();
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     state.limits.rates.check_session_start(&store.name)?;
     let page = state.sessions.start(&store, req).await?;
     Ok(timed(started, page))
@@ -57,7 +57,7 @@ pub async fn resume(
 ) -> Result<Json<PageBody>, ApiError> {
     caller.require(Level::Shopper)?;
     let started = Instant::now();
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     let page = state.sessions.resume(&store, &session)?;
     Ok(timed(started, page))
 }
@@ -71,7 +71,7 @@ pub async fn resume(
         (status = 200, description = "The next page; unknown products are listed in `skipped`", body = PageBody),
         (status = 400, description = "A field is missing or wrong", body = ErrorBody),
         (status = 404, description = "No such store or session, or no voted product is in the store", body = ErrorBody),
-        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`), or the node's compute queue is full (`overloaded`, with Retry-After); nothing changed", body = ErrorBody)))]
 pub async fn vote(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,7 +81,7 @@ pub async fn vote(
     caller.require(Level::Shopper)?;
     let votes = req.into_votes()?;
     let started = Instant::now();
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     let page = state.sessions.vote(&store, &session, &votes).await?;
     Ok(timed(started, page))
 }
@@ -93,7 +93,7 @@ pub async fn vote(
     responses(
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
-        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`), or the node's compute queue is full (`overloaded`, with Retry-After); nothing changed", body = ErrorBody)))]
 pub async fn more(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,7 +101,7 @@ pub async fn more(
 ) -> Result<Json<PageBody>, ApiError> {
     caller.require(Level::Shopper)?;
     let started = Instant::now();
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     let page = state.sessions.more(&store, &session).await?;
     Ok(timed(started, page))
 }
@@ -124,7 +124,7 @@ pub struct UndoParams {
         (status = 200, description = "The next page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
         (status = 409, description = "There is no vote to undo (on `product`, when given)", body = ErrorBody),
-        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`), or the node's compute queue is full (`overloaded`, with Retry-After); nothing changed", body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
     caller: Caller,
@@ -133,7 +133,7 @@ pub async fn undo(
 ) -> Result<Json<PageBody>, ApiError> {
     caller.require(Level::Shopper)?;
     let started = Instant::now();
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     let page = state
         .sessions
         .undo(&store, &session, params.product.as_deref())
@@ -148,7 +148,7 @@ pub async fn undo(
     responses(
         (status = 200, description = "The first page", body = PageBody),
         (status = 404, description = "No such store or session", body = ErrorBody),
-        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
+        (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`), or the node's compute queue is full (`overloaded`, with Retry-After); nothing changed", body = ErrorBody)))]
 pub async fn reset(
     State(state): State<AppState>,
     caller: Caller,
@@ -156,7 +156,7 @@ pub async fn reset(
 ) -> Result<Json<PageBody>, ApiError> {
     caller.require(Level::Shopper)?;
     let started = Instant::now();
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     let page = state.sessions.reset(&store, &session).await?;
     Ok(timed(started, page))
 }
@@ -175,6 +175,8 @@ pub async fn explain(
     Path((store, session, product)): Path<(String, String, String)>,
 ) -> Result<Json<ExplanationBody>, ApiError> {
     caller.require(Level::Shopper)?;
-    let store = state.store(&store)?;
-    Ok(Json(state.sessions.explain(&store, &session, &product)?))
+    let store = state.store(&store).await?;
+    Ok(Json(
+        state.sessions.explain(&store, &session, &product).await?,
+    ))
 }

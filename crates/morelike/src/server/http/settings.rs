@@ -69,7 +69,7 @@ pub async fn get(
     Path(store): Path<String>,
 ) -> Result<Json<SettingsBody>, ApiError> {
     caller.require(Level::Merchant)?;
-    let store = state.store(&store)?;
+    let store = state.store(&store).await?;
     Ok(Json(body(&state, &store)?))
 }
 
@@ -91,7 +91,7 @@ pub async fn patch(
     ApiJson(change): ApiJson<SettingsChange>,
 ) -> Result<Json<SettingsBody>, ApiError> {
     caller.require(Level::Merchant)?;
-    state.store(&name)?;
+    state.store(&name).await?;
     if let Some(list) = &change.allowed_origins {
         origins::parse_list(list)
             .map_err(|(i, reason)| ApiError::field(format!("allowed_origins[{i}]"), reason))?;

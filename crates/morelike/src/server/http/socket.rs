@@ -85,11 +85,10 @@ pub async fn upgrade(
             e.body_text()
         ))
     })?;
-    let checked = caller.and_then(|caller| {
-        caller.require(Level::Shopper)?;
-        state.store(&store)?;
-        Ok(caller)
-    });
+    let checked = match caller.and_then(|caller| caller.require(Level::Shopper).map(|()| caller)) {
+        Ok(caller) => state.store(&store).await.map(|_| caller),
+        Err(error) => Err(error),
+    };
     let caller = match checked {
         Ok(caller) => caller,
         Err(error) if told_in_band(&error) && headers.contains_key(header::ORIGIN) => {

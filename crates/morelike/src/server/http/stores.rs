@@ -18,8 +18,14 @@ use crate::server::state::AppState;
 pub struct StoreSummary {
     /// The store's name.
     pub name: String,
-    /// How many products it holds.
-    pub products: usize,
+    /// Whether its catalog is in this node's memory now (stores load on
+    /// their first call and the least recently used leave memory past
+    /// `memory_budget`).
+    pub loaded: bool,
+    /// How many products it holds (when loaded).
+    pub products: Option<usize>,
+    /// The memory its catalog takes, estimated, in bytes (when loaded).
+    pub memory_bytes: Option<u64>,
     /// The strategy its pages are served with.
     pub strategy: String,
 }
@@ -44,30 +50,54 @@ pub struct StoreBody {
 /// Every store on this node (admin key).
 #[utoipa::path(get, path = "/v1/stores", tag = "stores",
     security(("bearer" = [])),
-    responses((status = 200, description = "The stores", body = Vec<StoreSummary>)))]
+    responses((status = 200, description = "The stores this node serves, each with whether it is in memory and its size", body = Vec<StoreSummary>)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<StoreSummary>>, ApiError> {
     caller.require(Level::Operator)?;
-    let summaries = state
-        .store_names()
-        .into_iter()
-        .filter_map(|name| {
-            let store = state.store(&name).ok()?;
-            let products = store.read().len();
-            Some(StoreSummary {
-                name,
-                products,
-                strategy: store.settings.strategy.clone(),
-            })
-        })
-        .collect();
+    let summaries = tokio::task::spawn_blocking(move || {
+        let mut summaries = Vec::new();
+        for name in state.storage.stores()? {
+            if !state.config.serves(&name) {
+                continue;
+            }
+            // Listing is not a use: it leaves the eviction order alone.
+            let held = state
+                .stores
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&name)
+                .cloned();
+            let summary = match held {
+                Some(store) => StoreSummary {
+                    loaded: true,
+                    products: Some(store.read().len()),
+                    memory_bytes: Some(store.bytes()),
+                    strategy: store.settings.strategy.clone(),
+                    name,
+                },
+                None => match state.storage.settings(&name)? {
+                    Some(settings) => StoreSummary {
+                        loaded: false,
+                        products: None,
+                        memory_bytes: None,
+                        strategy: settings.strategy,
+                        name,
+                    },
+                    None => continue,
+                },
+            };
+            summaries.push(summary);
+        }
+        Ok::<_, ApiError>(summaries)
+    })
+    .await??;
     Ok(Json(summaries))
 }
 
 fn exists(state: &AppState, name: &str) -> Result<bool, ApiError> {
-    Ok(state.store(name).is_ok() || state.storage.settings(name)?.is_some())
+    Ok(state.held(name).is_ok() || state.storage.settings(name)?.is_some())
 }
 
 /// Creates a store (admin key; its keys are answered once), or changes its

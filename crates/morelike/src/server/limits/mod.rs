@@ -79,6 +79,10 @@ limits! {
     /// Messages per second on one WebSocket (bursts of twice that); 0: no
     /// limit [default: 20].
     messages_per_sec_per_socket: u32 = 20, "MORELIKE_MESSAGES_PER_SEC_PER_SOCKET";
+    /// Computations (pages of big stores, name searches, similar) running
+    /// or queued on the CPU pool; past it a request is answered 503
+    /// `overloaded` [default: 512].
+    max_queued_jobs: usize = 512, "MORELIKE_MAX_QUEUED_JOBS";
     /// Catalog uploads in progress per node [default: 4].
     max_uploads: usize = 4, "MORELIKE_MAX_UPLOADS";
     /// Catalog uploads in progress per store [default: 1].
