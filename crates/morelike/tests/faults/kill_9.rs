@@ -22,8 +22,18 @@ fn rows(prefix: &str, n: usize) -> String {
         .collect()
 }
 
-/// How many products the demo store holds.
+/// How many products the demo store holds (a store is loaded on first use:
+/// a page loads it, the listing then counts it).
 async fn products(server: &Server) -> u64 {
+    let (status, _) = http_as_at(
+        server.addr,
+        ADMIN,
+        "GET",
+        "/v1/stores/demo/similar/15970",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the demo store loads");
     let (_, stores) = http_as_at(server.addr, ADMIN, "GET", "/v1/stores", None).await;
     stores[0]["products"].as_u64().unwrap()
 }
