@@ -134,6 +134,16 @@ impl TestApp {
         TestApp::start(config(dir.path())).await
     }
 
+    /// Loads the demo store now (stores are loaded on first use, or by the
+    /// background warm-up some time after the start).
+    #[allow(dead_code)]
+    pub async fn load_demo(&self) {
+        let (status, body) = self
+            .http_as(ADMIN, "GET", "/v1/stores/demo/similar/15970", None)
+            .await;
+        assert_eq!(status, 200, "the demo store loads: {body}");
+    }
+
     /// A new secret key for the demo store (the admin rotates it; the
     /// publishable key stays `pk_demo`).
     pub async fn demo_secret(&self) -> String {

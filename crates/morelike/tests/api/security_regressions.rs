@@ -244,6 +244,8 @@ async fn concurrent_slow_uploads_are_capped_and_a_stalled_one_times_out() {
     })
     .await;
     let secret = app.demo_secret().await;
+    // Loaded first, so the stalled upload holds its place at once.
+    app.load_demo().await;
     let mut first = stalled_upload(&app, &secret).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, err) = app

@@ -71,8 +71,13 @@ async fn after_live_changes_settle_the_snapshot_is_written_again_and_the_restart
     let mut config = config(dir.path());
     config.snapshot_delay = Duration::from_millis(300);
     let app = TestApp::start(config.clone()).await;
+    app.load_demo().await;
     let path = snapshot_path(dir.path());
-    assert_eq!(stamp_in(&path), current_stamp(&app), "written at the start");
+    assert_eq!(
+        stamp_in(&path),
+        current_stamp(&app),
+        "written at the first load"
+    );
 
     let page = change_live(&app).await;
     let current = current_stamp(&app);
@@ -89,6 +94,7 @@ async fn after_live_changes_settle_the_snapshot_is_written_again_and_the_restart
     app.stop().await;
 
     let app = TestApp::start(config).await;
+    app.load_demo().await;
     assert_eq!(
         modified(&path),
         written_at,
@@ -110,6 +116,7 @@ async fn a_graceful_shutdown_writes_the_snapshot_of_changes_not_yet_settled() {
     let mut config = config(dir.path());
     config.snapshot_delay = Duration::from_secs(3600);
     let app = TestApp::start(config.clone()).await;
+    app.load_demo().await;
     let path = snapshot_path(dir.path());
     let page = change_live(&app).await;
     let current = current_stamp(&app);
@@ -119,6 +126,7 @@ async fn a_graceful_shutdown_writes_the_snapshot_of_changes_not_yet_settled() {
     let written_at = modified(&path);
 
     let app = TestApp::start(config).await;
+    app.load_demo().await;
     assert_eq!(modified(&path), written_at, "the restart read it");
     let mut ws = app.socket("demo").await;
     assert_eq!(
