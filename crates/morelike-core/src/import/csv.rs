@@ -2,8 +2,10 @@
 //! unquoted commas in the last, free-text column.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
+use std::rc::Rc;
 
 use super::record::{At, Raw, RowBuilder};
 use super::{ImportError, ImportReport};
@@ -15,10 +17,16 @@ pub(super) fn read(
     report: &mut ImportReport,
     mut accept: impl FnMut(Product),
 ) -> Result<(), ImportError> {
+    let ends = Rc::new(RefCell::new(LineEnds::default()));
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(input);
+        .from_reader(Lines {
+            inner: input,
+            read: 0,
+            ends: ends.clone(),
+        });
+    let line_at = |byte: u64| ends.borrow_mut().line_at(byte);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| ImportError::Header(e.to_string()))?
@@ -44,17 +52,17 @@ pub(super) fn read(
     let mut record = ::csv::StringRecord::new();
     let mut warnings = Vec::new();
     loop {
-        let line = reader.position().line();
+        let line = line_at(reader.position().byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = e.position().map_or(line, |p| line_at(p.byte()));
                 report.reject(At::Line(line).issue(None, format!("unreadable CSV: {e}")));
                 continue;
             }
         }
-        let at = At::Line(record.position().map_or(line, |p| p.line()));
+        let at = At::Line(record.position().map_or(line, |p| line_at(p.byte())));
         let mut fields: Vec<&str> = record.iter().collect();
         let mut repaired = false;
         if fields.len() < width {
@@ -126,4 +134,49 @@ fn last_column_is_free_text(rows: &RowBuilder<'_>, header: &[String]) -> bool {
             .into_iter()
             .any(|o| o.as_deref() == Some(last.as_str()));
     is_text && !other_use
+}
+
+/// The input as the CSV reader reads it, with where each line ends: the csv
+/// crate's own line count is one short on files with CRLF line ends
+/// (BurntSushi/rust-csv#395), which Python's `csv` module and spreadsheets
+/// write, so a merchant would be sent to the wrong line.
+struct Lines<R> {
+    inner: R,
+    read: u64,
+    ends: Rc<RefCell<LineEnds>>,
+}
+
+/// The line ends read but not yet passed by a record (at most the reader's
+/// buffer ahead), and how many were passed.
+#[derive(Default)]
+struct LineEnds {
+    pending: VecDeque<u64>,
+    passed: u64,
+}
+
+impl LineEnds {
+    /// The line (from 1) of a record starting at this offset; offsets come
+    /// in order. With CRLF ends the reader puts a record's start on the `\n`
+    /// that ends the line before it, so a line end at the offset is passed.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.pending.front().is_some_and(|&end| end <= byte) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ends = self.ends.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' {
+                ends.pending.push_back(self.read + i as u64);
+            }
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
 }

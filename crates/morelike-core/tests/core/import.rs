@@ -166,6 +166,31 @@ fn a_broken_csv_row_is_rejected_with_line_field_and_reason_and_the_rest_kept() {
 }
 
 #[test]
+fn a_rejected_rows_line_is_its_line_in_the_file_with_lf_or_crlf_line_ends() {
+    let mapping = small_mapping();
+    // Bad ids on lines 3, 5 and 8; line 6 holds a quoted name over two lines.
+    let lines = [
+        "id,name,price,stock,colour,emb",
+        "1,Shirt,10,yes,Blue,1 0",
+        ",Hat,1,yes,Red,0 1",
+        "3,Shoe,5,yes,Red,0 1",
+        ",Sock,1,no,Red,0 1",
+        "5,\"Two",
+        "lines\",1,yes,Red,0 1",
+        ",Belt,3,yes,Red,0 1",
+    ];
+    for end in ["\n", "\r\n"] {
+        let csv = lines.join(end) + end;
+        let (products, report) = Importer::new(&mapping, &[])
+            .read_all(Format::Csv, csv.as_bytes())
+            .unwrap();
+        assert_eq!(products.len(), 3, "{end:?}");
+        let rejected: Vec<Option<u64>> = report.errors.iter().map(|e| e.line).collect();
+        assert_eq!(rejected, [Some(3), Some(5), Some(8)], "{end:?}");
+    }
+}
+
+#[test]
 fn extra_fields_are_rejected_when_the_last_column_is_not_free_text() {
     let mapping = small_mapping();
     let csv = "id,name,price,stock,colour,emb\n1,Shirt,10,yes,Blue,1 0,9\n";
