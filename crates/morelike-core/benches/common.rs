@@ -1,11 +1,15 @@
-//! Loading the real catalogs for benchmarks.
+//! Loading the real catalogs for benchmarks, and the session states and
+//! percentiles the page benches share.
 #![allow(dead_code)]
 
 use std::fs::File;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use morelike_core::eval::{Protocol, Scenario, Simulator};
 use morelike_core::import::{Importer, Lookup};
-use morelike_core::{Format, Mapping, Product};
+use morelike_core::index::Filters;
+use morelike_core::{strategy, Catalog, Format, Mapping, Product, Session};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -27,4 +31,32 @@ pub fn fashion() -> (Mapping, Vec<Product>) {
         .read_all(Format::Csv, File::open(fashion_path()).unwrap())
         .unwrap();
     (mapping, products)
+}
+
+/// Session states reached by `shoppers` simulated shoppers per scenario of
+/// the default strategy, every round.
+pub fn states(catalog: &Catalog, shoppers: u64) -> Vec<Session> {
+    let sim = Simulator::new(catalog, Protocol::default()).unwrap();
+    let default = strategy::by_name(strategy::DEFAULT).unwrap();
+    let mut states = Vec::new();
+    for scenario in Scenario::ALL {
+        for shopper in 0..shoppers {
+            let (start, _, turns) = sim.transcript(default.as_ref(), scenario, shopper).unwrap();
+            let seed = catalog.index().id(start.seed);
+            let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
+            for turn in &turns {
+                states.push(session.clone());
+                session.next_page(catalog, default.as_ref(), 1).unwrap();
+                if !turn.votes.is_empty() {
+                    session.vote(catalog, &turn.votes);
+                }
+            }
+        }
+    }
+    states
+}
+
+/// The `q` quantile of sorted times, in milliseconds.
+pub fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
 }

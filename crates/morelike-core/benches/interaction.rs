@@ -13,35 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use morelike_core::eval::{Protocol, Scenario, Simulator};
-use morelike_core::index::Filters;
-use morelike_core::{strategy, Catalog, Precision, Session};
-
-/// Session states reached by simulated shoppers of the default strategy.
-fn states(catalog: &Catalog) -> Vec<Session> {
-    let sim = Simulator::new(catalog, Protocol::default()).unwrap();
-    let default = strategy::by_name(strategy::DEFAULT).unwrap();
-    let mut states = Vec::new();
-    for scenario in Scenario::ALL {
-        for shopper in 0..12 {
-            let (start, _, turns) = sim.transcript(default.as_ref(), scenario, shopper).unwrap();
-            let seed = catalog.index().id(start.seed);
-            let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
-            for turn in &turns {
-                states.push(session.clone());
-                session.next_page(catalog, default.as_ref(), 1).unwrap();
-                if !turn.votes.is_empty() {
-                    session.vote(catalog, &turn.votes);
-                }
-            }
-        }
-    }
-    states
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
-}
+use morelike_core::{strategy, Catalog, Precision};
 
 fn interaction(c: &mut Criterion) {
     let (mapping, products) = common::fashion();
@@ -52,7 +24,7 @@ fn interaction(c: &mut Criterion) {
         .map(|view| (view, 1.0))
         .collect();
     catalog.set_weights(&uniform).unwrap();
-    let states = states(&catalog);
+    let states = common::states(&catalog, 12);
     let mut group = c.benchmark_group("interaction_fashion_44k_uniform");
     for name in [strategy::DEFAULT, "probe", "rocchio"] {
         let s = strategy::by_name(name).unwrap();
@@ -81,20 +53,20 @@ fn interaction(c: &mut Criterion) {
         println!(
             "page {name}: {} pages, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
             times.len(),
-            percentile(&times, 0.5),
-            percentile(&times, 0.9),
-            percentile(&times, 0.99),
-            percentile(&times, 1.0)
+            common::percentile(&times, 0.5),
+            common::percentile(&times, 0.9),
+            common::percentile(&times, 0.99),
+            common::percentile(&times, 1.0)
         );
         // Each state's fastest of the 5 passes: what the page costs
         // without the waits other processes add (on a shared machine).
         println!(
             "page {name}, each state's best of 5: {} states, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
             best.len(),
-            percentile(&best, 0.5),
-            percentile(&best, 0.9),
-            percentile(&best, 0.99),
-            percentile(&best, 1.0)
+            common::percentile(&best, 0.5),
+            common::percentile(&best, 0.9),
+            common::percentile(&best, 0.99),
+            common::percentile(&best, 1.0)
         );
     }
     group.finish();

@@ -16,10 +16,8 @@ use std::fs::File;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use morelike_core::eval::{Protocol, Scenario, Simulator};
 use morelike_core::import::{Importer, Lookup};
-use morelike_core::index::Filters;
-use morelike_core::{strategy, Catalog, Format, Precision, Session};
+use morelike_core::{strategy, Catalog, Format, Precision};
 
 fn catalog() -> (String, Catalog) {
     let mapping = common::fashion_mapping();
@@ -54,35 +52,10 @@ fn catalog() -> (String, Catalog) {
     (format!("{}k", n / 1000), catalog)
 }
 
-fn states(catalog: &Catalog, shoppers: u64) -> Vec<Session> {
-    let sim = Simulator::new(catalog, Protocol::default()).unwrap();
-    let default = strategy::by_name(strategy::DEFAULT).unwrap();
-    let mut states = Vec::new();
-    for scenario in Scenario::ALL {
-        for shopper in 0..shoppers {
-            let (start, _, turns) = sim.transcript(default.as_ref(), scenario, shopper).unwrap();
-            let seed = catalog.index().id(start.seed);
-            let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
-            for turn in &turns {
-                states.push(session.clone());
-                session.next_page(catalog, default.as_ref(), 1).unwrap();
-                if !turn.votes.is_empty() {
-                    session.vote(catalog, &turn.votes);
-                }
-            }
-        }
-    }
-    states
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
-}
-
 fn scale(c: &mut Criterion) {
     let (label, catalog) = catalog();
     let started = Instant::now();
-    let states = states(&catalog, 6);
+    let states = common::states(&catalog, 6);
     eprintln!(
         "{} session states in {:.1} s",
         states.len(),
@@ -119,10 +92,10 @@ fn scale(c: &mut Criterion) {
         println!(
             "page {label} {name}: {} pages, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
             times.len(),
-            percentile(&times, 0.5),
-            percentile(&times, 0.9),
-            percentile(&times, 0.99),
-            percentile(&times, 1.0)
+            common::percentile(&times, 0.5),
+            common::percentile(&times, 0.9),
+            common::percentile(&times, 0.99),
+            common::percentile(&times, 1.0)
         );
         group.bench_function(name, |b| {
             let mut i = 0;
