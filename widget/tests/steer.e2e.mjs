@@ -43,8 +43,8 @@ const cardIds = (page) => inShadow(page, 'return [...root.querySelectorAll("li.c
 const toolDisabled = (page, tool) => inShadow(page, 'return root.querySelector(`button[data-tool="${arg}"]`).disabled', tool);
 
 /** Waits for the widget's n-th page and for its buttons to be usable again. */
-async function waitPages(page, n) {
-  await page.waitForFunction((count) => window.__pages.length >= count, n, { timeout: 20000 });
+async function waitPages(page, n, timeout = 20000) {
+  await page.waitForFunction((count) => window.__pages.length >= count, n, { timeout });
   await page.waitForFunction(() => {
     const cards = document.querySelector('morelike-recs').shadowRoot.querySelectorAll('.card');
     return cards.length > 0 && [...cards].every((c) => !c.querySelector('button.vote').disabled);
@@ -279,7 +279,10 @@ try {
     await page.screenshot({ path: join(SHOTS, 'widget-reconnecting.png') });
     server = serve(port, dataDir);
     await waitReady(base, server);
-    await waitPages(page, (await pages(page)).length + 1);
+    // A restarted node is ready at once and loads the store on its first
+    // call: the reconnect (back-off up to 5 s) waits for that load, which on
+    // a busy CI machine with three browser suites running took over 20 s.
+    await waitPages(page, (await pages(page)).length + 1, 60000);
     const resumed = await lastPage(page);
     assert.equal(resumed.resumed, true);
     assert.equal(resumed.session, before.session);
