@@ -50,25 +50,21 @@ pub struct StoreWriters {
 impl StoreWriters {
     /// The store's writer if nobody holds it now.
     pub fn try_lock(&self, store: &str) -> Option<OwnedMutexGuard<()>> {
-        let lock = self
-            .locks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(store.to_owned())
-            .or_default()
-            .clone();
-        lock.try_lock_owned().ok()
+        self.of(store).try_lock_owned().ok()
     }
 
     async fn lock(&self, store: &str) -> OwnedMutexGuard<()> {
-        let lock = self
-            .locks
+        self.of(store).lock_owned().await
+    }
+
+    /// The store's lock (made on first use).
+    fn of(&self, store: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(store.to_owned())
             .or_default()
-            .clone();
-        lock.lock_owned().await
+            .clone()
     }
 }
 
