@@ -4,7 +4,10 @@
 //! `examples/fashion.toml`, e.g. the 1M-row `/work/big/big.csv`), or on
 //! the 44k fashion catalog when unset. Per strategy it prints p50/p99 of
 //! one page and its agreement with the exact scan: the share of page items
-//! equal to the page the exact scan serves for the same session state.
+//! equal to the page the exact scan serves for the same session state (a
+//! store of `CLUSTER_FROM` products or more scans only the clusters nearest
+//! each query; `MORELIKE_BENCH_CLUSTER=1` clusters a smaller one too, and
+//! `MORELIKE_BENCH_REACH=ROWS/SHARE` sets how much a scan visits).
 //! `MORELIKE_BENCH_WEIGHTS=shipped` keeps the mapping's weights (default:
 //! uniform, every view 1). `MORELIKE_BENCH_PAGES=FILE` appends every
 //! state's page (strategy, state, ids) to FILE, so two builds' pages can
@@ -17,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use morelike_core::import::{Importer, Lookup};
-use morelike_core::{strategy, Catalog, Format, Precision};
+use morelike_core::index::Reach;
+use morelike_core::{strategy, Catalog, Format, Precision, Session};
 
 fn catalog() -> (String, Catalog) {
     let mapping = common::fashion_mapping();
@@ -52,8 +56,54 @@ fn catalog() -> (String, Catalog) {
     (format!("{}k", n / 1000), catalog)
 }
 
+/// How much a clustered store's scans visit (`MORELIKE_BENCH_REACH=ROWS/SHARE`).
+fn reach() -> Reach {
+    let Ok(spec) = std::env::var("MORELIKE_BENCH_REACH") else {
+        return Reach::default();
+    };
+    let (rows, share) = spec
+        .split_once('/')
+        .expect("MORELIKE_BENCH_REACH=ROWS/SHARE, e.g. 8192/0.0625");
+    Reach {
+        min_rows: rows.parse().unwrap(),
+        share: share.parse().unwrap(),
+    }
+}
+
+/// Every state's next page, as product ids.
+fn pages(catalog: &Catalog, s: &dyn strategy::Strategy, states: &[Session]) -> Vec<Vec<String>> {
+    states
+        .iter()
+        .map(|state| {
+            let page = state.clone().next_page(catalog, s, 42).unwrap();
+            page.items.into_iter().map(|(id, _)| id).collect()
+        })
+        .collect()
+}
+
+/// The share of page items equal in two runs over the same states.
+fn agreement(a: &[Vec<String>], b: &[Vec<String>]) -> f64 {
+    let (mut same, mut total) = (0, 0);
+    for (x, y) in a.iter().zip(b) {
+        total += x.len().max(y.len());
+        same += x.iter().filter(|id| y.contains(id)).count();
+    }
+    same as f64 / total.max(1) as f64
+}
+
 fn scale(c: &mut Criterion) {
-    let (label, catalog) = catalog();
+    let (label, mut catalog) = catalog();
+    if std::env::var("MORELIKE_BENCH_CLUSTER").is_ok() && catalog.index().cluster_count() == 0 {
+        let started = Instant::now();
+        catalog.cluster();
+        eprintln!("clustered in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let reach = reach();
+    eprintln!(
+        "{} clusters; scans visit at least {} rows",
+        catalog.index().cluster_count(),
+        reach.rows(catalog.len())
+    );
     let started = Instant::now();
     let states = common::states(&catalog, 6);
     eprintln!(
@@ -66,6 +116,10 @@ fn scale(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("page_fashion_{label}"));
     for name in names.split(',') {
         let s = strategy::by_name(name).unwrap();
+        catalog.set_scan(true, reach);
+        let exact = pages(&catalog, s.as_ref(), &states);
+        catalog.set_scan(false, reach);
+        let agreed = agreement(&exact, &pages(&catalog, s.as_ref(), &states));
         let mut times: Vec<Duration> = Vec::with_capacity(states.len() * 3);
         for _ in 0..3 {
             for state in &states {
@@ -90,7 +144,7 @@ fn scale(c: &mut Criterion) {
             }
         }
         println!(
-            "page {label} {name}: {} pages, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            "page {label} {name}: {} pages, p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms, agreement with the exact scan {agreed:.4}",
             times.len(),
             common::percentile(&times, 0.5),
             common::percentile(&times, 0.9),

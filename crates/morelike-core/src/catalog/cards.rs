@@ -133,6 +133,28 @@ impl Cards {
         self.names.garbage() + self.images.garbage()
     }
 
+    /// Moves every row's card to its new row: `order[new] = old` (the index
+    /// moved its rows the same way).
+    pub fn permute(&mut self, order: &[u32]) {
+        self.names.permute(order);
+        self.images.permute(order);
+        self.prices = permuted(&self.prices, order, f64::NAN);
+        self.in_stock = order
+            .iter()
+            .enumerate()
+            .filter(|&(_, &old)| self.in_stock.contains(old))
+            .map(|(new, _)| new as u32)
+            .collect();
+        for column in &mut self.codes {
+            *column = permuted(column, order, NONE);
+        }
+        for column in &mut self.numbers {
+            *column = permuted(column, order, f64::NAN);
+        }
+        self.fingerprints = permuted(&self.fingerprints, order, 0);
+        self.rows = order.len();
+    }
+
     /// Gives back spare capacity (after a build).
     pub fn shrink(&mut self) {
         self.names.shrink();
@@ -142,6 +164,14 @@ impl Cards {
         self.numbers.iter_mut().for_each(Vec::shrink_to_fit);
         self.fingerprints.shrink_to_fit();
     }
+}
+
+/// `values` with every row moved to its new row (`order[new] = old`).
+pub(crate) fn permuted<T: Copy>(values: &[T], order: &[u32], missing: T) -> Vec<T> {
+    order
+        .iter()
+        .map(|&old| values.get(old as usize).copied().unwrap_or(missing))
+        .collect()
 }
 
 /// One product's card: a view into [`Cards`], cheap to copy.

@@ -8,6 +8,7 @@ mod strings;
 
 use std::collections::{BTreeMap, HashMap};
 
+pub(crate) use cards::permuted;
 pub use cards::{Card, Cards};
 pub use snapshot::SnapshotError;
 
@@ -174,12 +175,16 @@ impl CatalogBuilder {
         drop(vectors);
         cards.shrink();
         let weights = mapping.views.iter().map(|v| v.weight).collect();
-        Catalog {
+        let mut catalog = Catalog {
             mapping,
             cards,
             index,
             weights,
+        };
+        if catalog.len() >= crate::index::CLUSTER_FROM {
+            catalog.cluster();
         }
+        catalog
     }
 }
 
@@ -334,6 +339,24 @@ impl Catalog {
         found.extend(by_name);
         found.truncate(limit);
         found
+    }
+
+    /// Groups the index's rows into clusters now, whatever the store's size
+    /// (stores of [`crate::index::CLUSTER_FROM`] products or more are
+    /// clustered when built): scans then visit the clusters nearest their
+    /// query.
+    pub fn cluster(&mut self) {
+        let order = self.index.cluster();
+        self.index.permute(&order);
+        self.cards.permute(&order);
+    }
+
+    /// Whether scans visit every row even when the store is clustered (to
+    /// measure the clusters against the exact scan), and how much they
+    /// visit when they do not.
+    pub fn set_scan(&mut self, exact: bool, reach: crate::index::Reach) {
+        self.index.set_exact(exact);
+        self.index.set_reach(reach);
     }
 
     /// Compiles filters for this catalog.

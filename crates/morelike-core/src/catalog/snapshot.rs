@@ -20,7 +20,7 @@ use crate::index::{Index, Precision};
 use crate::mapping::Mapping;
 
 /// The format version; bump it whenever what a snapshot holds changes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"MLSNAP\r\n";
 const HEADER: usize = 32;
 

@@ -94,6 +94,15 @@ impl Texts {
         self.arena.shrink();
         self.spans.shrink_to_fit();
     }
+
+    /// Moves every row's string to its new row: `order[new] = old`.
+    pub(crate) fn permute(&mut self, order: &[u32]) {
+        let spans = order
+            .iter()
+            .map(|&old| self.spans.get(old as usize).copied().unwrap_or_default())
+            .collect();
+        self.spans = spans;
+    }
 }
 
 /// Distinct strings, each with a code (its position); looked up by value

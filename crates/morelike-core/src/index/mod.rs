@@ -2,8 +2,10 @@
 //! exactly (float or quantized) with filters and exclusions checked inside
 //! the scan.
 
+mod clusters;
 mod filter;
 mod kernel;
+mod permute;
 mod point;
 mod rowset;
 mod topk;
@@ -12,6 +14,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use clusters::{Reach, CLUSTER_FROM};
 pub use filter::{CompiledFilter, FilterError, Filters};
 pub use kernel::{available, kernels, portable, Kernels};
 pub use point::Point;
@@ -21,6 +24,7 @@ pub use topk::{Hit, TopK};
 use crate::hash::product_key;
 use crate::product::{normalized_name, Described, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
+use clusters::Clusters;
 
 /// How dense rows are stored and scanned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +154,15 @@ pub struct Index {
     /// Per view, the largest length of a stored row's dense slice (in stored
     /// units): with a query's slice lengths it bounds the dense score.
     max_norms: Vec<f32>,
+    /// In a large store, the rows grouped around centres: scans visit only
+    /// the clusters nearest their query.
+    clusters: Option<Clusters>,
+    /// How much of a clustered store a scan visits.
+    reach: Reach,
+    /// Scans visit every row even when the store is clustered (to measure
+    /// what the clusters cost in agreement).
+    #[serde(skip)]
+    exact: bool,
 }
 
 impl Index {
@@ -203,6 +216,9 @@ impl Index {
             in_stock: RowSet::default(),
             prices: Vec::new(),
             max_norms: Vec::new(),
+            clusters: None,
+            reach: Reach::default(),
+            exact: false,
         };
         index.kinds.building = true;
         for product in products {
@@ -211,6 +227,77 @@ impl Index {
         }
         index.kinds.sort(&index.keys);
         index
+    }
+
+    /// Groups the rows into clusters, whatever the store's size, and
+    /// returns the row order that puts each cluster's rows together
+    /// (`order[new] = old`): the catalog moves its rows and cards with
+    /// [`Index::permute`] (a store of [`CLUSTER_FROM`] products or more is
+    /// clustered when built).
+    pub(crate) fn cluster(&mut self) -> Vec<u32> {
+        self.clusters = Some(Clusters::build(self));
+        self.cluster_order().unwrap_or_default()
+    }
+
+    /// How many clusters the rows are grouped in (0: scans visit every row).
+    pub fn cluster_count(&self) -> usize {
+        self.clusters.as_ref().map_or(0, Clusters::len)
+    }
+
+    /// The rows of cluster `c`, smallest first.
+    pub fn cluster_rows(&self, c: usize) -> &[u32] {
+        self.clusters
+            .as_ref()
+            .map_or(&[], |clusters| clusters.rows(c))
+    }
+
+    /// Whether scans visit every row even in a clustered store.
+    pub fn set_exact(&mut self, exact: bool) {
+        self.exact = exact;
+    }
+
+    /// How much of a clustered store a scan visits.
+    pub fn set_reach(&mut self, reach: Reach) {
+        self.reach = reach;
+    }
+
+    /// The rows a scan should visit: in a clustered store, those of the
+    /// clusters `rank` puts first (given each centre's index, it says how
+    /// well the centre suits the page) until [`Reach`] is met, among the
+    /// rows the page could show; `None` (every row) otherwise.
+    pub fn near_rows(
+        &self,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        rank: impl Fn(usize) -> f32,
+    ) -> Option<Vec<u32>> {
+        let clusters = self
+            .clusters
+            .as_ref()
+            .filter(|c| !self.exact && c.len() > 0)?;
+        Some(clusters.near(self, self.reach, exclude, filter, rank))
+    }
+
+    /// What a prepared query scores against every centre (the mean of what
+    /// it scores against the centre's rows); empty in a store without clusters.
+    pub fn centre_scores(&self, query: &Prepared) -> Vec<f32> {
+        self.clusters
+            .as_ref()
+            .map_or(Vec::new(), |c| c.scores(self, query))
+    }
+
+    /// [`Index::near_rows`] for one query: the clusters it scores best.
+    pub fn near_query(
+        &self,
+        query: &Prepared,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+    ) -> Option<Vec<u32>> {
+        if self.clusters.is_none() || self.exact {
+            return None;
+        }
+        let scores = self.centre_scores(query);
+        self.near_rows(exclude, filter, |c| scores[c])
     }
 
     /// The vector layout.
@@ -391,6 +478,10 @@ impl Index {
             self.in_stock.remove(row);
         }
         self.live.insert(row);
+        if let Some(mut clusters) = self.clusters.take() {
+            clusters.place(self, row);
+            self.clusters = Some(clusters);
+        }
         row
     }
 
@@ -399,6 +490,9 @@ impl Index {
         let row = self.rows.remove(id)?;
         self.count_values(row as usize, false);
         self.kinds.take(row);
+        if let Some(clusters) = &mut self.clusters {
+            clusters.take(row);
+        }
         self.live.remove(row);
         self.in_stock.remove(row);
         self.ids[row as usize].clear();
@@ -571,16 +665,19 @@ impl Index {
         }
     }
 
-    /// The `k` best live rows by `score`, skipping `exclude` and rows the filter refuses.
+    /// The `k` best live rows by `score`, skipping `exclude` and rows the
+    /// filter refuses; only the rows of `within` when given (rows
+    /// [`Index::near_rows`] chose, already checked).
     pub fn scan(
         &self,
         k: usize,
+        within: Option<&[u32]>,
         exclude: &RowSet,
         filter: &CompiledFilter,
         mut score: impl FnMut(u32) -> f32,
     ) -> Vec<Hit> {
         let mut top = TopK::new(k);
-        self.each_candidate(exclude, filter, |row| {
+        self.each_candidate_in(within, exclude, filter, |row| {
             top.push(row, score(row), self.key(row))
         });
         top.into_hits()
@@ -593,8 +690,25 @@ impl Index {
         &self,
         exclude: &RowSet,
         filter: &CompiledFilter,
+        visit: impl FnMut(u32),
+    ) {
+        self.each_candidate_in(None, exclude, filter, visit);
+    }
+
+    /// [`Index::each_candidate`], or when `within` is given its rows only
+    /// (rows [`Index::near_rows`] chose: live, not excluded, accepted).
+    #[inline]
+    pub fn each_candidate_in(
+        &self,
+        within: Option<&[u32]>,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
         mut visit: impl FnMut(u32),
     ) {
+        if let Some(rows) = within {
+            rows.iter().for_each(|&row| visit(row));
+            return;
+        }
         let open = filter.is_open();
         for w in 0..self.live.words() {
             let mut bits = self.live.word(w) & !exclude.word(w);
@@ -610,10 +724,11 @@ impl Index {
 
     /// The `k` rows most similar to a prepared query.
     ///
-    /// Exact, and pruned: the categorical part (a few table look-ups) is
-    /// scored first, and the dense dot product only for rows whose
-    /// categorical score plus the largest possible dense score could still
-    /// enter the top `k`.
+    /// Exact over the rows it visits (every row, or in a clustered store the
+    /// clusters nearest the query: [`Index::near_query`]), and pruned: the
+    /// categorical part (a few table look-ups) is scored first, and the
+    /// dense dot product only for rows whose categorical score plus the
+    /// largest possible dense score could still enter the top `k`.
     pub fn search(
         &self,
         query: &Prepared,
@@ -633,6 +748,8 @@ impl Index {
             .sum::<f32>()
             * 1.0001
             + 1e-6;
+        let within = self.near_query(query, exclude, filter);
+        let within = within.as_deref();
         let mut top = TopK::new(k);
         let mut visit = |row: u32, dense: &dyn Fn(usize) -> f32| {
             let r = row as usize;
@@ -649,11 +766,11 @@ impl Index {
         match &self.dense {
             Dense::I8 { data, .. } => {
                 let dense = |r: usize| (kernel.i8)(&query.dense, &data[r * dim..(r + 1) * dim]);
-                self.each_candidate(exclude, filter, |row| visit(row, &dense));
+                self.each_candidate_in(within, exclude, filter, |row| visit(row, &dense));
             }
             Dense::F32(data) => {
                 let dense = |r: usize| (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]);
-                self.each_candidate(exclude, filter, |row| visit(row, &dense));
+                self.each_candidate_in(within, exclude, filter, |row| visit(row, &dense));
             }
         }
         top.into_hits()

@@ -108,8 +108,14 @@ fn sigmoid(x: f32) -> f32 {
     0.5 * (x / (1.0 + x.abs()) + 1.0)
 }
 
-/// Scores every candidate against each example separately.
-fn per_example(cx: &Context<'_>, combine: impl Fn(&[f32], &[f32]) -> f32) -> Vec<Hit> {
+/// Scores every candidate against each example separately. In a clustered
+/// store the scan visits the clusters `rank` puts first, given what each
+/// example scores against a centre.
+fn per_example(
+    cx: &Context<'_>,
+    rank: impl Fn(&[f32], &[f32]) -> f32,
+    combine: impl Fn(&[f32], &[f32]) -> f32,
+) -> Vec<Hit> {
     let (up, down) = (cx.positives(), cx.negatives());
     let prepare = |rows: &[u32]| -> Vec<_> {
         rows.iter()
@@ -119,15 +125,25 @@ fn per_example(cx: &Context<'_>, combine: impl Fn(&[f32], &[f32]) -> f32) -> Vec
     let (up_q, down_q) = (prepare(&up), prepare(&down));
     let mut up_s = vec![0.0; up_q.len()];
     let mut down_s = vec![0.0; down_q.len()];
-    cx.index.scan(cx.k, cx.exclude, cx.filter, |row| {
-        for (s, q) in up_s.iter_mut().zip(&up_q) {
-            *s = cx.index.score(q, row);
-        }
-        for (s, q) in down_s.iter_mut().zip(&down_q) {
-            *s = cx.index.score(q, row);
-        }
-        combine(&up_s, &down_s)
-    })
+    let centres = |queries: &[_]| -> Vec<Vec<f32>> {
+        queries.iter().map(|q| cx.index.centre_scores(q)).collect()
+    };
+    let (up_c, down_c) = (centres(&up_q), centres(&down_q));
+    let within = cx.index.near_rows(cx.exclude, cx.filter, |c| {
+        let up: Vec<f32> = up_c.iter().map(|s| s[c]).collect();
+        let down: Vec<f32> = down_c.iter().map(|s| s[c]).collect();
+        rank(&up, &down)
+    });
+    cx.index
+        .scan(cx.k, within.as_deref(), cx.exclude, cx.filter, |row| {
+            for (s, q) in up_s.iter_mut().zip(&up_q) {
+                *s = cx.index.score(q, row);
+            }
+            for (s, q) in down_s.iter_mut().zip(&down_q) {
+                *s = cx.index.score(q, row);
+            }
+            combine(&up_s, &down_s)
+        })
 }
 
 /// σ(best similarity to an upvote) if it beats the best to a downvote, else −σ(that).
@@ -138,7 +154,12 @@ impl Strategy for BestScore {
         "best_score"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
-        per_example(cx, |up, down| {
+        // The best rows are near one upvote: clusters near any upvote first
+        // (a centre near an upvote and a downvote may still hold rows
+        // nearer the upvote).
+        let nearest_up =
+            |up: &[f32], _: &[f32]| up.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        per_example(cx, nearest_up, |up, down| {
             let pos = up.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let neg = down.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             if pos > neg {
@@ -158,9 +179,9 @@ impl Strategy for SumScores {
         "sum_scores"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
-        per_example(cx, |up, down| {
-            up.iter().sum::<f32>() - down.iter().sum::<f32>()
-        })
+        // The score is linear: a centre's is the mean of its rows'.
+        let sum = |up: &[f32], down: &[f32]| up.iter().sum::<f32>() - down.iter().sum::<f32>();
+        per_example(cx, sum, sum)
     }
     fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
         let coefs = example_coefs(cx, 1.0, -1.0);

@@ -182,7 +182,7 @@ fn the_pruned_search_finds_exactly_what_a_full_scan_finds_on_the_fashion_catalog
         for row in (0..index.row_count() as u32).step_by(977) {
             let query = index.prepare(&index.point(row), catalog.weights());
             let pruned = index.search(&query, 10, &exclude, &filter);
-            let full = index.scan(10, &exclude, &filter, |r| index.score(&query, r));
+            let full = index.scan(10, None, &exclude, &filter, |r| index.score(&query, r));
             let ids =
                 |hits: &[morelike_core::index::Hit]| hits.iter().map(|h| h.row).collect::<Vec<_>>();
             assert_eq!(ids(&pruned), ids(&full), "row {row}");

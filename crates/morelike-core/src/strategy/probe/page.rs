@@ -1,8 +1,11 @@
 //! Building one probe page: a single scan keeps, for every view, the
-//! candidates that change that view and stay closest on the others; slots
+//! candidates that change that view and stay closest on the others (kinds
+//! visited best first, while their rows could still enter); slots
 //! go to views by their share; a candidate that repeats a product already
 //! shown (same categories, and the same value of the view it varies) is
 //! skipped; the anchor's nearest neighbour closes the page.
+
+use std::cell::Cell;
 
 use super::{Evidence, Probe};
 use crate::index::{Hit, Index, Point, TopK};
@@ -140,9 +143,17 @@ pub fn build(
     // The thresholds of `near` and of every pool, kept at hand (they only rise).
     let mut near_threshold = near.threshold();
     let mut thresholds: Vec<f32> = pools.iter().map(TopK::threshold).collect();
-    index.each_candidate(cx.exclude, cx.filter, |row| {
+    // The least a row must be able to score to enter `near` or any pool
+    // (a pool of a dense view leaves that view out); it rises as they fill.
+    let entry = Cell::new(f32::NEG_INFINITY);
+    let dense_drop: Vec<f32> = varied
+        .iter()
+        .map(|&(_, wv, _, categorical)| if categorical { 0.0 } else { wv * 1.01 })
+        .collect();
+    let mut visit = |row: u32| {
+        let kind = index.kind_of(row) as usize;
         for m in &categorical {
-            s[m.view] = f32::from(m.counts[row as usize]) * m.share;
+            s[m.view] = f32::from(m.counts[kind]) * m.share;
         }
         let known: f32 = categorical.iter().map(|m| w[m.view] * s[m.view]).sum();
         let best = known + dense_best;
@@ -177,7 +188,59 @@ pub fn build(
                 thresholds[v] = pools[v].threshold();
             }
         }
-    });
+        let lowest = varied
+            .iter()
+            .zip(&dense_drop)
+            .map(|(&(v, ..), drop)| thresholds[v] + drop)
+            .fold(near_threshold, f32::min);
+        entry.set(lowest);
+    };
+    if categorical.is_empty() {
+        // No categorical view to order kinds by: every row, or in a
+        // clustered store the clusters nearest the anchor.
+        let within = index.near_query(&index.prepare(&a, w), cx.exclude, cx.filter);
+        index.each_candidate_in(within.as_deref(), cx.exclude, cx.filter, visit);
+    } else {
+        // Kinds by what their categorical values score, best first: a kind
+        // is visited only while its rows could still enter a pool, so the
+        // page is exact and costs the anchor's neighbourhood, not the store.
+        let known_of = |kind: usize| -> f32 {
+            categorical
+                .iter()
+                .map(|m| w[m.view] * f32::from(m.counts[kind]) * m.share)
+                .sum()
+        };
+        let by_kind = cx.filter.is_by_kind();
+        let open = cx.filter.is_open();
+        let mut kinds: Vec<(f32, u32)> = (0..index.kind_count() as u32)
+            .filter(|&k| !index.kind_rows(k).is_empty())
+            .filter(|&k| !by_kind || cx.filter.accepts_codes(index.kind_codes(k)))
+            .map(|k| (known_of(k as usize), k))
+            .collect();
+        let best_first = |x: &(f32, u32), y: &(f32, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+        let (mut start, mut chunk) = (0, 64);
+        'kinds: while start < kinds.len() {
+            let end = (start + chunk).min(kinds.len());
+            if end < kinds.len() {
+                kinds[start..].select_nth_unstable_by(end - start, best_first);
+            }
+            kinds[start..end].sort_unstable_by(best_first);
+            for &(known, kind) in &kinds[start..end] {
+                if known + dense_best < entry.get() {
+                    break 'kinds;
+                }
+                for &row in index.kind_rows(kind) {
+                    if !cx.exclude.contains(row)
+                        && (open || by_kind || cx.filter.accepts(index, row))
+                    {
+                        visit(row);
+                    }
+                }
+            }
+            start = end;
+            chunk *= 4;
+        }
+    }
     let control = probe.control && cx.k >= 3;
     let order = allocate(&shares, cx.k - usize::from(control));
     let pools: Vec<Vec<Hit>> = pools.into_iter().map(TopK::into_hits).collect();
