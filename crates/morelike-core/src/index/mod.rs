@@ -278,6 +278,12 @@ impl Index {
         Some(clusters.near(self, self.reach, exclude, filter, rank))
     }
 
+    /// How many rows a scan that orders them itself (probe, kind by kind)
+    /// visits at most: in a clustered store what [`Reach`] says, else every row.
+    pub fn scan_budget(&self) -> Option<usize> {
+        (self.cluster_count() > 0 && !self.exact).then(|| self.reach.rows(self.len()))
+    }
+
     /// What a prepared query scores against every centre (the mean of what
     /// it scores against the centre's rows); empty in a store without clusters.
     pub fn centre_scores(&self, query: &Prepared) -> Vec<f32> {

@@ -202,8 +202,8 @@ pub fn build(
         index.each_candidate_in(within.as_deref(), cx.exclude, cx.filter, visit);
     } else {
         // Kinds by what their categorical values score, best first: a kind
-        // is visited only while its rows could still enter a pool, so the
-        // page is exact and costs the anchor's neighbourhood, not the store.
+        // is visited only while its rows could still enter a pool (exact),
+        // and in a clustered store only until the scan budget is spent.
         let known_of = |kind: usize| -> f32 {
             categorical
                 .iter()
@@ -218,6 +218,10 @@ pub fn build(
             .map(|k| (known_of(k as usize), k))
             .collect();
         let best_first = |x: &(f32, u32), y: &(f32, u32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+        // In a clustered store, as many rows as a scan of the clusters
+        // would visit: the kinds nearest the anchor fill the pools first.
+        let budget = index.scan_budget().unwrap_or(usize::MAX);
+        let mut visited = 0;
         let (mut start, mut chunk) = (0, 64);
         'kinds: while start < kinds.len() {
             let end = (start + chunk).min(kinds.len());
@@ -226,9 +230,10 @@ pub fn build(
             }
             kinds[start..end].sort_unstable_by(best_first);
             for &(known, kind) in &kinds[start..end] {
-                if known + dense_best < entry.get() {
+                if known + dense_best < entry.get() || visited >= budget {
                     break 'kinds;
                 }
+                visited += index.kind_rows(kind).len();
                 for &row in index.kind_rows(kind) {
                     if !cx.exclude.contains(row)
                         && (open || by_kind || cx.filter.accepts(index, row))
