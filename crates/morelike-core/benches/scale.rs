@@ -6,7 +6,8 @@
 //! one page and its agreement with the exact scan: the share of page items
 //! equal to the page the exact scan serves for the same session state (a
 //! store of `CLUSTER_FROM` products or more scans only the clusters nearest
-//! each query; `MORELIKE_BENCH_CLUSTER=1` clusters a smaller one too, and
+//! each query; `MORELIKE_BENCH_CLUSTER=1` clusters a smaller one too (and
+//! times clustering a large one again), and
 //! `MORELIKE_BENCH_REACH=ROWS/SHARE` sets how much a scan visits).
 //! `MORELIKE_BENCH_WEIGHTS=shipped` keeps the mapping's weights (default:
 //! uniform, every view 1). `MORELIKE_BENCH_PAGES=FILE` appends every
@@ -93,7 +94,7 @@ fn agreement(a: &[Vec<String>], b: &[Vec<String>]) -> f64 {
 
 fn scale(c: &mut Criterion) {
     let (label, mut catalog) = catalog();
-    if std::env::var("MORELIKE_BENCH_CLUSTER").is_ok() && catalog.index().cluster_count() == 0 {
+    if std::env::var("MORELIKE_BENCH_CLUSTER").is_ok() {
         let started = Instant::now();
         catalog.cluster();
         eprintln!("clustered in {:.1} s", started.elapsed().as_secs_f64());
