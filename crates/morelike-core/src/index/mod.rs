@@ -2,6 +2,7 @@
 //! exactly (float or quantized) with filters and exclusions checked inside
 //! the scan.
 
+mod batch;
 mod filter;
 mod kernel;
 mod point;
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use batch::QueryBatch;
 pub use filter::{CompiledFilter, FilterError, Filters};
 pub use kernel::{available, kernels, portable, Kernels};
 pub use point::Point;
