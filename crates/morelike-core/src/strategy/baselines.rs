@@ -126,8 +126,13 @@ fn per_example(cx: &Context<'_>, combine: impl Fn(&[f32], &[f32]) -> f32) -> Vec
         .collect();
     let mut scores = vec![0.0; queries.len()];
     cx.index.scan(cx.k, cx.exclude, cx.filter, |row| {
-        for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
-            cx.index.score_batch(batch, row, out);
+        if let [only] = queries.as_slice() {
+            // One example: the one-query kernel is a little quicker.
+            scores[0] = cx.index.score(only, row);
+        } else {
+            for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                cx.index.score_batch(batch, row, out);
+            }
         }
         let (up_s, down_s) = scores.split_at(up.len());
         combine(up_s, down_s)
