@@ -12,7 +12,7 @@ use morelike_core::catalog::snapshot;
 use morelike_core::{Format, Precision};
 use serde_json::{json, Value};
 
-use crate::helpers::{demo_data_dir, ids, TestApp};
+use crate::helpers::{demo_data_dir, http_as_at, ids, TestApp};
 
 /// The demo catalog imported again as this store at this precision (with
 /// the demo's open access), before any server starts on `dir`.
@@ -148,7 +148,26 @@ async fn a_new_precision_re_encodes_the_index_with_the_pages_of_a_store_imported
     let at_f32 = pages(&app, "demo_f32").await;
     assert_ne!(at_i8, at_f32, "i8 rounding shows in the scores");
 
-    let (status, after) = patch(&app, &secret, json!({"precision": "f32"})).await;
+    // Pages go on while the index is re-encoded (the old one serves).
+    let re_encode = tokio::spawn(http_as_at(
+        app.addr,
+        Box::leak(secret.clone().into_boxed_str()),
+        "PATCH",
+        "/v1/stores/demo/settings",
+        Some(("application/json", json!({"precision": "f32"}).to_string())),
+    ));
+    let mut served_meanwhile = 0;
+    while !re_encode.is_finished() {
+        let (status, page) = app
+            .http("GET", "/v1/stores/demo/similar/15970?k=8", None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        served_meanwhile += 1;
+        // Under the per-address rate limit.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(served_meanwhile > 0);
+    let (status, after) = re_encode.await.unwrap();
     assert_eq!(status, 200, "{after}");
     assert_eq!(after["precision"], "f32");
     assert_eq!(settings(&app, &secret).await["precision"], "f32");
