@@ -292,6 +292,18 @@ impl Catalog {
 
     /// Changes some view weights (by view name); nothing changes on error.
     pub fn set_weights(&mut self, weights: &BTreeMap<String, f32>) -> Result<(), CatalogError> {
+        self.weights = self.weights_after(weights)?;
+        Ok(())
+    }
+
+    /// Whether [`Catalog::set_weights`] would accept these weights (it
+    /// would fail with this error), without changing any.
+    pub fn check_weights(&self, weights: &BTreeMap<String, f32>) -> Result<(), CatalogError> {
+        self.weights_after(weights).map(drop)
+    }
+
+    /// Every view's weight once some are changed (by view name).
+    fn weights_after(&self, weights: &BTreeMap<String, f32>) -> Result<Vec<f32>, CatalogError> {
         let layout = self.index.layout();
         let mut next = self.weights.clone();
         for (name, &weight) in weights {
@@ -312,8 +324,7 @@ impl Catalog {
             }
             next[v] = weight;
         }
-        self.weights = next;
-        Ok(())
+        Ok(next)
     }
 
     /// Products whose name holds every word of `query` (case-insensitive),

@@ -2,6 +2,7 @@
 //! exactly (float or quantized) with filters and exclusions checked inside
 //! the scan.
 
+mod batch;
 mod clusters;
 mod filter;
 mod kernel;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use batch::QueryBatch;
 pub use clusters::{Reach, CLUSTER_FROM};
 pub use filter::{CompiledFilter, FilterError, Filters};
 pub use kernel::{available, kernels, portable, Kernels};

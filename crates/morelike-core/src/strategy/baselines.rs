@@ -5,7 +5,7 @@
 
 use super::{Context, Strategy};
 use crate::explain::{self, Explanation};
-use crate::index::{Hit, Point};
+use crate::index::{Hit, Point, QueryBatch};
 
 /// A uniformly random page.
 pub struct Random;
@@ -108,41 +108,47 @@ fn sigmoid(x: f32) -> f32 {
     0.5 * (x / (1.0 + x.abs()) + 1.0)
 }
 
-/// Scores every candidate against each example separately. In a clustered
-/// store the scan visits the clusters `rank` puts first, given what each
-/// example scores against a centre.
+/// Scores every candidate against each example separately, every example
+/// in one pass (up to [`QueryBatch::MAX`] at a time): the upvotes' scores
+/// first, then the downvotes'. In a clustered store the scan visits the
+/// clusters `rank` puts first, given what each example scores against a
+/// centre.
 fn per_example(
     cx: &Context<'_>,
     rank: impl Fn(&[f32], &[f32]) -> f32,
     combine: impl Fn(&[f32], &[f32]) -> f32,
 ) -> Vec<Hit> {
     let (up, down) = (cx.positives(), cx.negatives());
-    let prepare = |rows: &[u32]| -> Vec<_> {
-        rows.iter()
-            .map(|&r| cx.index.prepare(&cx.index.point(r), cx.weights))
-            .collect()
-    };
-    let (up_q, down_q) = (prepare(&up), prepare(&down));
-    let mut up_s = vec![0.0; up_q.len()];
-    let mut down_s = vec![0.0; down_q.len()];
-    let centres = |queries: &[_]| -> Vec<Vec<f32>> {
-        queries.iter().map(|q| cx.index.centre_scores(q)).collect()
-    };
-    let (up_c, down_c) = (centres(&up_q), centres(&down_q));
+    let queries: Vec<_> = up
+        .iter()
+        .chain(&down)
+        .map(|&r| cx.index.prepare(&cx.index.point(r), cx.weights))
+        .collect();
+    let batches: Vec<QueryBatch> = queries
+        .iter()
+        .collect::<Vec<_>>()
+        .chunks(QueryBatch::MAX)
+        .map(QueryBatch::new)
+        .collect();
+    let centres: Vec<Vec<f32>> = queries.iter().map(|q| cx.index.centre_scores(q)).collect();
     let within = cx.index.near_rows(cx.exclude, cx.filter, |c| {
-        let up: Vec<f32> = up_c.iter().map(|s| s[c]).collect();
-        let down: Vec<f32> = down_c.iter().map(|s| s[c]).collect();
-        rank(&up, &down)
+        let at: Vec<f32> = centres.iter().map(|s| s[c]).collect();
+        let (up_c, down_c) = at.split_at(up.len());
+        rank(up_c, down_c)
     });
+    let mut scores = vec![0.0; queries.len()];
     cx.index
         .scan(cx.k, within.as_deref(), cx.exclude, cx.filter, |row| {
-            for (s, q) in up_s.iter_mut().zip(&up_q) {
-                *s = cx.index.score(q, row);
+            if let [only] = queries.as_slice() {
+                // One example: the one-query kernel is a little quicker.
+                scores[0] = cx.index.score(only, row);
+            } else {
+                for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                    cx.index.score_batch(batch, row, out);
+                }
             }
-            for (s, q) in down_s.iter_mut().zip(&down_q) {
-                *s = cx.index.score(q, row);
-            }
-            combine(&up_s, &down_s)
+            let (up_s, down_s) = scores.split_at(up.len());
+            combine(up_s, down_s)
         })
 }
 
@@ -179,9 +185,18 @@ impl Strategy for SumScores {
         "sum_scores"
     }
     fn page(&self, cx: &Context<'_>) -> Vec<Hit> {
-        // The score is linear: a centre's is the mean of its rows'.
-        let sum = |up: &[f32], down: &[f32]| up.iter().sum::<f32>() - down.iter().sum::<f32>();
-        per_example(cx, sum, sum)
+        // Every similarity is linear in the query (dot products and table
+        // look-ups), so the sum of a row's similarities to the examples is
+        // its similarity to the examples' sum: one pruned search, however
+        // many examples (equal to scoring each, but for float rounding).
+        let mut query = Point::zero(cx.index.layout());
+        for row in cx.positives() {
+            query.add_scaled(&cx.index.point(row), 1.0);
+        }
+        for row in cx.negatives() {
+            query.add_scaled(&cx.index.point(row), -1.0);
+        }
+        cx.nearest(&query, cx.k)
     }
     fn explain(&self, cx: &Context<'_>, row: u32) -> Explanation {
         let coefs = example_coefs(cx, 1.0, -1.0);

@@ -1,5 +1,6 @@
 //! Integration tests of the core on the real catalogs in `../shared/data`.
 
+mod batch;
 mod clusters;
 mod eval;
 mod helpers;

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 
 use morelike_core::catalog::snapshot;
 use morelike_core::import::{FieldLimits, Importer, Lookup};
-use morelike_core::{Catalog, CatalogBuilder, Change, Format, Mapping, Product};
+use morelike_core::{Catalog, CatalogBuilder, Change, Format, Mapping, Precision, Product};
 
 use super::{load_with, with_weights, ImportOutcome};
 use crate::snapshots::Snapshots;
@@ -47,37 +47,57 @@ pub fn import(
     format: Format,
     input: impl Read + Send,
 ) -> anyhow::Result<ImportOutcome> {
-    Ok(run(storage, store, mapping, lookups, format, input, false)?.outcome)
+    let to = Target {
+        store,
+        precision: None,
+    };
+    Ok(run(storage, to, mapping, lookups, format, input, false)?.outcome)
+}
+
+/// The store an import goes into, and the precision its index is to be
+/// stored in (`None`: a new store gets the default, an existing one keeps
+/// its own).
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    /// The store's name.
+    pub store: &'a str,
+    /// The precision to store its index in.
+    pub precision: Option<Precision>,
 }
 
 /// [`import`], then the store's catalog: built from the file as it is
 /// read when the store had no products (else from storage, after the
-/// commit), and its index snapshot written beside the data (the CLI).
+/// commit), at the target's precision, and its index snapshot written
+/// beside the data (the CLI).
 pub fn import_and_index(
     storage: &dyn Storage,
-    store: &str,
+    to: Target<'_>,
     mapping: &Mapping,
     lookups: &[Lookup],
     format: Format,
     input: impl Read + Send,
 ) -> anyhow::Result<Imported> {
-    run(storage, store, mapping, lookups, format, input, true)
+    run(storage, to, mapping, lookups, format, input, true)
 }
 
 /// An import, with the catalog built (`index`) or not.
 fn run(
     storage: &dyn Storage,
-    store: &str,
+    to: Target<'_>,
     mapping: &Mapping,
     lookups: &[Lookup],
     format: Format,
     input: impl Read + Send,
     index: bool,
 ) -> anyhow::Result<Imported> {
+    let store = to.store;
     let mut settings = storage
         .settings(store)?
         .unwrap_or_else(|| StoreSettings::new(mapping.clone()));
     settings.mapping = mapping.clone();
+    if let Some(precision) = to.precision {
+        settings.precision = precision;
+    }
     settings
         .weights
         .retain(|view, _| mapping.views.iter().any(|v| &v.name == view));

@@ -2,7 +2,7 @@
 
 mod import;
 
-pub use import::{import, import_and_index, Imported};
+pub use import::{import, import_and_index, Imported, Target};
 
 use std::collections::HashMap;
 use std::fs::File;

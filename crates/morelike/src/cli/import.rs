@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use morelike_core::Format;
+use morelike_core::{Format, Precision};
 
 use super::DataDir;
 use crate::catalogs;
@@ -28,11 +28,24 @@ pub struct ImportArgs {
     /// The file's format, when its name does not tell.
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
+    /// How the store's index holds its vectors: `i8` (a quarter of the
+    /// memory; the default for a new store) or `f32` (exact). Left out, an
+    /// existing store keeps its own.
+    #[arg(long, value_parser = parse_precision)]
+    pub precision: Option<Precision>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
     data: DataDir,
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    match s {
+        "f32" => Ok(Precision::F32),
+        "i8" => Ok(Precision::I8),
+        _ => Err(format!("unknown precision '{s}': use f32 or i8")),
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -84,11 +97,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         inner: std::io::BufReader::with_capacity(1 << 16, file),
         bar: bar.clone(),
     };
-    let imported =
-        catalogs::import_and_index(&storage, &args.store, &mapping, &lookups, format, input)?;
+    let to = catalogs::Target {
+        store: &args.store,
+        precision: args.precision,
+    };
+    let imported = catalogs::import_and_index(&storage, to, &mapping, &lookups, format, input)?;
     bar.finish_and_clear();
     let outcome = imported.outcome;
-    let products = imported.catalog.map_or(0, |c| c.len());
+    let products = imported.catalog.as_ref().map_or(0, |c| c.len());
+    let precision = imported
+        .catalog
+        .as_ref()
+        .map_or(Precision::default(), |c| c.index().precision());
     // A new store gets its keys here, shown once (only their hashes are kept).
     let keys = match storage.access(&args.store)? {
         Some(_) => None,
@@ -97,6 +117,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let ready = started.elapsed();
     if args.json {
         let mut value = serde_json::to_value(&outcome)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("precision".into(), serde_json::to_value(precision)?);
+        }
         if let (Some(keys), Some(object)) = (&keys, value.as_object_mut()) {
             object.insert("secret_key".into(), keys.secret_key.clone().into());
             object.insert(
@@ -132,9 +155,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "store '{}' holds {} products; imported and indexed in {:.2} s",
+        "store '{}' holds {} products (index at {}); imported and indexed in {:.2} s",
         args.store,
         products,
+        serde_json::to_value(precision)?
+            .as_str()
+            .unwrap_or_default(),
         ready.as_secs_f64()
     );
     if let Some(keys) = keys {

@@ -230,10 +230,14 @@ fn apply(state: &AppState, store: &str, entry: &LoggedChange) -> Result<(), ApiE
                 return Ok(());
             };
             match state.held(store) {
-                Ok(held) if held.settings.mapping == settings.mapping => {
+                Ok(held)
+                    if held.settings.mapping == settings.mapping
+                        && held.settings.precision == settings.precision =>
+                {
                     held.write(|catalog| catalog.set_weights(&settings.weights))?;
                     state.replace(Store::sharing(store, settings, held.catalog.clone())?);
                 }
+                // A new mapping or precision: the index is built again.
                 Ok(_) => {
                     state.replace(state.build_store(store, settings)?);
                 }

@@ -32,8 +32,8 @@ use super::protocol::{
     components(schemas(
         ErrorBody, PageBody, PageItem, PageFilters, StartRequest, VoteRequest, VoteItem, VoteKind,
         ExplanationBody, products::UploadReport, products::SimilarBody, stores::StoreSummary,
-        stores::StoreBody, settings::SettingsBody, settings::SettingsChange, IssuedKeys, Rotate,
-        keys::RotateRequest,
+        stores::StoreBody, settings::SettingsBody, settings::SettingsChange, settings::PrecisionName,
+        IssuedKeys, Rotate, keys::RotateRequest,
     )),
     modifiers(&SharedErrors),
     tags(

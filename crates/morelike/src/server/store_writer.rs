@@ -11,12 +11,12 @@
 //! (~15 µs a row, no clone of the catalog); a big upload or a new
 //! mapping builds a new catalog off to the side and swaps the store's
 //! snapshot in one step; a settings change swaps the snapshot and keeps the
-//! catalog.
+//! catalog (a new precision builds a new catalog off to the side too).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use morelike_core::{strategy, Mapping};
+use morelike_core::{strategy, Mapping, Precision};
 use tokio::sync::OwnedMutexGuard;
 
 use super::error::ApiError;
@@ -221,14 +221,18 @@ impl StoreWriter {
     }
 
     /// Changes some view weights (live: the index is untouched), the
-    /// strategy (no rebuild) and the allowed browser origins (the store's
-    /// access record). A bad weight, strategy or origin changes nothing;
-    /// neither does a failed write.
+    /// strategy (no rebuild), the allowed browser origins (the store's
+    /// access record) and the precision of the index rows. A new precision
+    /// re-encodes the index on the CPU pool from the stored products (its
+    /// snapshot is written at the new precision); pages are served by the
+    /// old index until the new one is swapped in. A bad weight, strategy or
+    /// origin changes nothing; neither does a failed write.
     pub fn change_settings(
         &self,
         weights: &BTreeMap<String, f32>,
         new_strategy: Option<&str>,
         allowed_origins: Option<&[String]>,
+        precision: Option<Precision>,
     ) -> Result<Arc<Store>, ApiError> {
         let store = self.store()?;
         if let Some(wanted) = new_strategy {
@@ -242,13 +246,19 @@ impl StoreWriter {
                 ));
             }
         }
+        let re_encode = precision.filter(|&p| p != store.settings.precision);
+        if re_encode.is_some() {
+            store.read().check_weights(weights)?;
+        }
         let access = match allowed_origins {
             Some(list) => Some(self.state.access.with_allowed_origins(&self.name, list)?),
             None => None,
         };
         let before = store.read().weights_by_name();
-        // Checked and applied at once; on an error nothing changes.
-        store.write(|catalog| catalog.set_weights(weights))?;
+        if re_encode.is_none() {
+            // Checked and applied at once; on an error nothing changes.
+            store.write(|catalog| catalog.set_weights(weights))?;
+        }
         let mut settings = store.settings.clone();
         settings
             .weights
@@ -256,6 +266,28 @@ impl StoreWriter {
         if let Some(s) = new_strategy {
             s.clone_into(&mut settings.strategy);
         }
+        // The new index is built beside the old one, which serves pages
+        // until the swap below.
+        let rebuilt = match re_encode {
+            Some(precision) => {
+                settings.precision = precision;
+                // The old precision's snapshot will not serve again.
+                if let Some(dir) = self.state.storage.snapshot_dir() {
+                    crate::snapshots::Snapshots::new(dir).remove(&self.name);
+                }
+                let started = std::time::Instant::now();
+                let rebuilt = self.state.build_store(&self.name, settings.clone())?;
+                tracing::info!(
+                    store = %self.name,
+                    ?precision,
+                    products = rebuilt.read().len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "index re-encoded"
+                );
+                Some(rebuilt)
+            }
+            None => None,
+        };
         let storage = self.state.storage.as_ref();
         let health = &self.state.health;
         let stored = match &access {
@@ -277,7 +309,14 @@ impl StoreWriter {
             store.write(|catalog| catalog.set_weights(&before))?;
             return Err(e.into());
         }
-        let next = Store::sharing(&self.name, settings, store.catalog.clone())?;
-        Ok(self.state.replace(next))
+        let next = match rebuilt {
+            Some(rebuilt) => rebuilt,
+            None => Store::sharing(&self.name, settings, store.catalog.clone())?,
+        };
+        let next = self.state.replace(next);
+        if re_encode.is_some() {
+            self.state.evict_over_budget(&self.name);
+        }
+        Ok(next)
     }
 }

@@ -11,6 +11,7 @@ mod http_api;
 mod limits;
 mod many_stores;
 mod persistence;
+mod precision;
 mod promises;
 mod security_regressions;
 mod snapshot_rewrite;

@@ -245,28 +245,86 @@ fn eval_refuses_a_bad_truth_scenario_or_weight_with_what_to_fix() {
 
 /// Imports a small CSV (the fashion columns) into the store `small`.
 fn import_rows(data: &Path, rows: &[&str]) -> serde_json::Value {
-    let file = data.join("rows.csv");
-    let header = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
-    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
-    let mapping = repo().join("examples/fashion.toml");
-    let out = morelike(
-        data,
-        &[
-            "import",
-            file.to_str().unwrap(),
-            "--store",
-            "small",
-            "--mapping",
-            mapping.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    import_rows_with(data, rows, &[])
+}
+
+/// [`import_rows`] with more arguments.
+fn import_rows_with(data: &Path, rows: &[&str], more: &[&str]) -> serde_json::Value {
+    let out = import_rows_output(data, rows, more);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What `morelike import` of a small CSV into `small` answers.
+fn import_rows_output(data: &Path, rows: &[&str], more: &[&str]) -> Output {
+    let file = data.join("rows.csv");
+    let header = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName";
+    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let mapping = repo().join("examples/fashion.toml");
+    let mut args = vec![
+        "import",
+        file.to_str().unwrap(),
+        "--store",
+        "small",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(more);
+    morelike(data, &args)
+}
+
+#[test]
+fn the_import_precision_is_the_stores_and_a_reimport_without_it_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "1,Men,Apparel,Topwear,Shirts,Navy Blue,Fall,2011,Casual,Turtle Check Men Navy Blue Shirt",
+        "2,Women,Apparel,Topwear,Tops,Red,Summer,2012,Casual,Red Summer Top",
+        "3,Men,Footwear,Shoes,Casual Shoes,Black,Winter,2013,Casual,Black Shoes",
+    ];
+    let stored = |data: &Path| {
+        let storage = morelike::store::Embedded::open(data).unwrap();
+        morelike::store::Storage::settings(&storage, "small")
+            .unwrap()
+            .unwrap()
+            .precision
+    };
+    assert_eq!(
+        import_rows(dir.path(), &rows)["precision"],
+        "i8",
+        "the default"
+    );
+    assert_eq!(stored(dir.path()), morelike_core::Precision::I8);
+    let report = import_rows_with(dir.path(), &rows, &["--precision", "f32"]);
+    assert_eq!(report["precision"], "f32");
+    assert_eq!(stored(dir.path()), morelike_core::Precision::F32);
+    assert_eq!(
+        import_rows(dir.path(), &rows[..2])["precision"],
+        "f32",
+        "kept"
+    );
+    assert_eq!(stored(dir.path()), morelike_core::Precision::F32);
+
+    let out = import_rows_output(dir.path(), &rows, &["--precision", "f16"]);
+    assert!(!out.status.success(), "f16 was accepted");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown precision 'f16': use f32 or i8"),
+        "{err}"
+    );
+    assert_eq!(
+        stored(dir.path()),
+        morelike_core::Precision::F32,
+        "unchanged"
+    );
+
+    let report = import_rows_with(dir.path(), &rows, &["--precision", "i8"]);
+    assert_eq!(report["precision"], "i8");
+    assert_eq!(stored(dir.path()), morelike_core::Precision::I8);
 }
 
 #[test]

@@ -1,14 +1,15 @@
 //! A store's settings: its view weights, the strategy its pages are served
-//! with, and the browser origins allowed to call it (secret key). All apply
-//! live, through the store's writer: weights live in the query (the index
-//! is untouched), a new strategy keeps the catalog, and origins are read
-//! from storage on every call.
+//! with, the browser origins allowed to call it, and the precision of its
+//! index (secret key). All apply live, through the store's writer: weights
+//! live in the query (the index is untouched), a new strategy keeps the
+//! catalog, origins are read from storage on every call, and a new
+//! precision re-encodes the index on the CPU pool while the old one serves.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use morelike_core::strategy;
+use morelike_core::{strategy, Precision};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -29,6 +30,22 @@ pub struct SettingsBody {
     /// Browser origins allowed to call the store besides the server's own
     /// (`https://shop.example`, `http://localhost:*`).
     pub allowed_origins: Vec<String>,
+    /// How the index stores its vectors: `i8` (the default: a quarter of
+    /// the memory, pages nearly always equal) or `f32` (exact).
+    #[schema(value_type = PrecisionName)]
+    pub precision: Precision,
+}
+
+/// How a store's index holds its vectors.
+// The API document's picture of `Precision` (serialized the same way).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Precision)]
+#[serde(rename_all = "lowercase")]
+pub enum PrecisionName {
+    /// 32-bit floats: exact, four times the memory of `i8`.
+    F32,
+    /// 8-bit integers with a scale per view (the default).
+    I8,
 }
 
 /// A change to a store's settings; what is left out stays as it is.
@@ -45,6 +62,12 @@ pub struct SettingsChange {
     /// most 32; `scheme://host[:port]`, port `*` for any).
     #[serde(default)]
     pub allowed_origins: Option<Vec<String>>,
+    /// `f32` or `i8`: a new one re-encodes the index from the stored
+    /// products on the CPU pool (pages are served by the old index until
+    /// the new one is in; the answer comes once it is).
+    #[serde(default)]
+    #[schema(value_type = Option<PrecisionName>)]
+    pub precision: Option<Precision>,
 }
 
 fn body(state: &AppState, store: &Store) -> Result<SettingsBody, ApiError> {
@@ -53,10 +76,11 @@ fn body(state: &AppState, store: &Store) -> Result<SettingsBody, ApiError> {
         strategy: store.settings.strategy.clone(),
         strategies: strategy::names(),
         allowed_origins: state.access.allowed_origins(&store.name)?,
+        precision: store.settings.precision,
     })
 }
 
-/// The store's view weights, strategy and allowed origins (secret key).
+/// The store's view weights, strategy, allowed origins and precision (secret key).
 #[utoipa::path(get, path = "/v1/stores/{store}/settings", tag = "stores",
     params(("store" = String, Path, description = "The store")),
     security(("bearer" = [])),
@@ -73,15 +97,15 @@ pub async fn get(
     Ok(Json(body(&state, &store)?))
 }
 
-/// Changes view weights (live, for the very next page), the strategy and
-/// the allowed origins (secret key).
+/// Changes view weights (live, for the very next page), the strategy, the
+/// allowed origins and the precision of the index (secret key).
 #[utoipa::path(patch, path = "/v1/stores/{store}/settings", tag = "stores",
     params(("store" = String, Path, description = "The store")),
     security(("bearer" = [])),
     request_body = SettingsChange,
     responses(
         (status = 200, description = "The settings as they now are", body = SettingsBody),
-        (status = 400, description = "An unknown view or strategy, a weight below 0, or a malformed origin; nothing changed", body = ErrorBody),
+        (status = 400, description = "An unknown view, strategy or precision, a weight below 0, or a malformed origin; nothing changed", body = ErrorBody),
         (status = 404, description = "No such store", body = ErrorBody),
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn patch(
@@ -103,6 +127,7 @@ pub async fn patch(
             &weights,
             change.strategy.as_deref(),
             change.allowed_origins.as_deref(),
+            change.precision,
         )
     })
     .await??;
