@@ -10,9 +10,10 @@ use std::ops::Bound;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
-/// A query word found in more name words than this is checked against the
-/// candidates' names rather than through its rows.
-const MANY_WORDS: usize = 8;
+/// Rough costs, in steps, of checking one candidate row against a query
+/// word: per row list searched (a binary search), or by reading its name.
+const SEARCH_STEPS: usize = 20;
+const NAME_STEPS: usize = 100;
 
 /// The words of a text, lowercased, as they appear (repeats included).
 pub fn words_of(lowered: &str) -> impl Iterator<Item = &str> {
@@ -144,16 +145,30 @@ impl Words {
         if sized[0].0 == 0 {
             return Vec::new();
         }
-        let mut found: Vec<u32> = Vec::with_capacity(sized[0].0);
-        for (_, rows) in self.starting(sized[0].1) {
-            found.extend_from_slice(rows);
-        }
-        found.sort_unstable();
-        found.dedup();
-        for &(_, word) in &sized[1..] {
+        let lists: Vec<&[u32]> = self.starting(sized[0].1).map(|(_, rows)| rows).collect();
+        let mut found = union(&lists, sized[0].0);
+        // Each other word keeps the candidates it matches, checked the
+        // cheapest way: binary searches in its row lists, a bitmap of its
+        // rows (a broad word), or the candidates' names (few candidates).
+        for &(total, word) in &sized[1..] {
             let lists: Vec<&[u32]> = self.starting(word).map(|(_, rows)| rows).collect();
-            if lists.len() <= MANY_WORDS {
+            let end = lists
+                .iter()
+                .filter_map(|l| l.last())
+                .max()
+                .map_or(0, |&r| r + 1);
+            let by_search = found.len() * lists.len() * SEARCH_STEPS;
+            let by_bitmap = total + end as usize / 64 + found.len();
+            let by_name = found.len() * NAME_STEPS;
+            if by_search <= by_bitmap && by_search <= by_name {
                 found.retain(|row| lists.iter().any(|l| l.binary_search(row).is_ok()));
+            } else if by_bitmap <= by_name {
+                let bits = bitmap(&lists, end);
+                found.retain(|&row| {
+                    // Rows past this word's last are not in it.
+                    bits.get(row as usize / 64)
+                        .is_some_and(|w| w & (1 << (row % 64)) != 0)
+                });
             } else {
                 found.retain(|&row| has_word_starting(&name(row).to_lowercase(), word));
             }
@@ -163,6 +178,45 @@ impl Words {
         }
         found
     }
+}
+
+/// The rows of lists as a bitmap of rows `0..end`.
+fn bitmap(lists: &[&[u32]], end: u32) -> Vec<u64> {
+    let mut bits = vec![0u64; (end as usize).div_ceil(64)];
+    for &row in lists.iter().copied().flatten() {
+        bits[row as usize / 64] |= 1 << (row % 64);
+    }
+    bits
+}
+
+/// The rows of several ascending lists holding `total` rows in all, once
+/// each, ascending: through a bitmap of the rows when they are many for
+/// its size (a broad prefix), else sorted.
+fn union(lists: &[&[u32]], total: usize) -> Vec<u32> {
+    if let [only] = lists {
+        return only.to_vec();
+    }
+    let end = lists
+        .iter()
+        .filter_map(|l| l.last())
+        .max()
+        .map_or(0, |&row| row as usize + 1);
+    if total * 32 < end {
+        let mut found: Vec<u32> = lists.concat();
+        found.sort_unstable();
+        found.dedup();
+        return found;
+    }
+    let bits = bitmap(lists, end as u32);
+    let mut found = Vec::with_capacity(total);
+    for (at, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            found.push((at * 64) as u32 + word.trailing_zeros());
+            word &= word - 1;
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -202,6 +256,21 @@ mod tests {
         assert_eq!(matching(&w, "ecole"), Vec::<u32>::new());
         assert_eq!(matching(&w, "!!! ..."), Vec::<u32>::new());
         assert_eq!(matching(&w, ""), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn a_union_is_the_same_sorted_or_through_the_bitmap() {
+        let a: Vec<u32> = (0..1000).step_by(3).collect();
+        let b: Vec<u32> = (0..1000).step_by(5).collect();
+        let c = vec![2, 999, 4000];
+        let mut expected: Vec<u32> = [&a[..], &b, &c].concat();
+        expected.sort_unstable();
+        expected.dedup();
+        let lists = [&a[..], &b, &c];
+        // Many rows for the span: the bitmap; few: sorted.
+        assert_eq!(union(&lists, a.len() + b.len() + c.len()), expected);
+        assert_eq!(union(&[&[4000], &[7, 3999]], 3), vec![7, 3999, 4000]);
+        assert_eq!(union(&[&c[..]], 3), c);
     }
 
     #[test]

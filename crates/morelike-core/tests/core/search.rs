@@ -271,6 +271,11 @@ fn hostile_queries_answer_correctly() {
         "15970".into(),
         " 15970 ".into(),
         "15970 navy".into(),
+        // A rare word and a broad one, two broad ones, two common words:
+        // each way of checking a second word (names, bitmap, row lists).
+        "turtle s".into(),
+        "s m".into(),
+        "navy shirt".into(),
     ];
     for query in &hostile {
         for limit in [0, 1, 20] {
