@@ -111,6 +111,16 @@ impl Cards {
         }
     }
 
+    /// The name of the product at a row (empty past the end).
+    pub fn name(&self, row: u32) -> &str {
+        self.names.get(row as usize)
+    }
+
+    /// The length in bytes of the name of the product at a row.
+    pub fn name_len(&self, row: u32) -> usize {
+        self.names.len_of(row as usize)
+    }
+
     /// The fingerprint of the product at a row.
     pub fn fingerprint(&self, row: u32) -> u64 {
         self.fingerprints.get(row as usize).copied().unwrap_or(0)

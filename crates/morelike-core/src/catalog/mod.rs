@@ -5,6 +5,7 @@
 mod cards;
 pub mod snapshot;
 mod strings;
+mod words;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +17,7 @@ use crate::index::{CompiledFilter, FilterError, Filters, Hit, Index, Precision, 
 use crate::mapping::Mapping;
 use crate::product::{Described, Product, ProductId};
 use crate::views::Encoder;
+use words::Words;
 
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub struct Catalog {
     cards: Cards,
     index: Index,
     weights: Vec<f32>,
+    /// The words of the names, for [`Catalog::search`].
+    words: Words,
 }
 
 /// A product being built into the catalog: its card, and its vectors, which
@@ -180,9 +184,12 @@ impl CatalogBuilder {
             cards,
             index,
             weights,
+            words: Words::default(),
         };
         if catalog.len() >= crate::index::CLUSTER_FROM {
             catalog.cluster();
+        } else {
+            catalog.rebuild_search();
         }
         catalog
     }
@@ -258,8 +265,19 @@ impl Catalog {
             Some(_) => Change::Updated,
             None => Change::Added,
         };
+        let renamed = match self.index.row(&product.id) {
+            Some(row) if self.cards.name(row) == product.name => false,
+            Some(row) => {
+                self.words.remove(row, self.cards.name(row));
+                true
+            }
+            None => true,
+        };
         let row = self.index.upsert(&product);
         self.cards.put(row, &product);
+        if renamed {
+            self.words.add(row, &product.name);
+        }
         change
     }
 
@@ -267,6 +285,7 @@ impl Catalog {
     pub fn delete(&mut self, id: &str) -> bool {
         match self.index.remove(id) {
             Some(row) => {
+                self.words.remove(row, self.cards.name(row));
                 self.cards.clear(row);
                 true
             }
@@ -327,24 +346,63 @@ impl Catalog {
         Ok(next)
     }
 
-    /// Products whose name holds every word of `query` (case-insensitive),
-    /// shortest names first; an exact id match comes first of all.
+    /// Bytes the name words behind [`Catalog::search`] hold on the heap.
+    pub fn search_bytes(&self) -> usize {
+        self.words.heap_bytes()
+    }
+
+    /// Forgets the name words behind [`Catalog::search`] (search then finds
+    /// ids only, until [`Catalog::rebuild_search`]; for benches measuring
+    /// their memory).
+    #[doc(hidden)]
+    pub fn drop_search(&mut self) {
+        self.words = Words::default();
+    }
+
+    /// Builds the name words behind [`Catalog::search`] again from the
+    /// cards (after a build, or after the rows moved; what a snapshot
+    /// without them would cost at load, for benches).
+    #[doc(hidden)]
+    pub fn rebuild_search(&mut self) {
+        let cards = &self.cards;
+        let index = &self.index;
+        self.words = Words::build(
+            (0..index.row_count() as u32)
+                .filter(|&row| index.is_live(row))
+                .map(|row| (row, cards.name(row))),
+        );
+    }
+
+    /// What a shopper's search box finds: products whose name has, for
+    /// every word of `query`, a word starting with it (case-insensitive;
+    /// words are runs of letters and digits), shortest names first, then by
+    /// id; a product whose id is the query comes first of all. Costs what
+    /// it finds (through the index of name words), not the store's size.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Card<'_>> {
-        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        let id = query.trim();
         let mut found: Vec<Card<'_>> = Vec::new();
-        if let Some(p) = self.get(query.trim()) {
+        if let Some(p) = self.get(id) {
             found.push(p);
         }
-        if words.is_empty() {
-            return found;
+        let mut by_name: Vec<(usize, u32)> = self
+            .words
+            .matching(query, |row| self.cards.name(row))
+            .into_iter()
+            .map(|row| (self.cards.name_len(row), row))
+            .collect();
+        // The `limit` shortest names (one may be the id match, dropped
+        // below), ties at the longest of them kept so the order by id is
+        // whole: chosen by lengths alone, no name read.
+        if limit == 0 {
+            by_name.clear();
+        } else if by_name.len() > limit {
+            let (_, &mut (longest, _), _) = by_name.select_nth_unstable(limit - 1);
+            by_name.retain(|&(len, _)| len <= longest);
         }
-        let mut by_name: Vec<Card<'_>> = self
-            .products()
-            .filter(|p| p.id() != query.trim())
-            .filter(|p| {
-                let name = p.name().to_lowercase();
-                words.iter().all(|w| name.contains(w.as_str()))
-            })
+        let mut by_name: Vec<Card<'_>> = by_name
+            .into_iter()
+            .map(|(_, row)| self.at(row))
+            .filter(|p| p.id() != id)
             .collect();
         by_name.sort_by(|a, b| a.name().len().cmp(&b.name().len()).then(a.id().cmp(b.id())));
         found.extend(by_name);
@@ -360,6 +418,7 @@ impl Catalog {
         let order = self.index.cluster();
         self.index.permute(&order);
         self.cards.permute(&order);
+        self.rebuild_search();
     }
 
     /// Whether scans visit every row even when the store is clustered (to

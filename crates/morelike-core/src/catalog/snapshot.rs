@@ -1,6 +1,7 @@
-//! Snapshots: a built catalog (cards, fitted views, index rows, weights)
-//! as bytes, read back without fitting or encoding anything, so a large
-//! store starts in the time it takes to read a file.
+//! Snapshots: a built catalog (cards, fitted views, index rows, weights,
+//! the name words of search) as bytes, read back without fitting or
+//! encoding anything, so a large store starts in the time it takes to read
+//! a file.
 //!
 //! Layout: a 32-byte header — magic `MLSNAP\r\n`, the format version (u32),
 //! the CRC-32 of the body (u32), the stamp (u64), the body's length (u64),
@@ -14,13 +15,13 @@ use std::io::{Seek, SeekFrom, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cards, Catalog};
+use super::{Cards, Catalog, Words};
 use crate::hash::{fnv1a, mix};
 use crate::index::{Index, Precision};
 use crate::mapping::Mapping;
 
 /// The format version; bump it whenever what a snapshot holds changes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"MLSNAP\r\n";
 const HEADER: usize = 32;
 
@@ -89,6 +90,7 @@ struct Body<'a> {
     cards: &'a Cards,
     index: &'a Index,
     weights: &'a [f32],
+    words: &'a Words,
 }
 
 /// A writer that passes bytes on and keeps their CRC-32 and count.
@@ -124,6 +126,7 @@ struct OwnedBody {
     cards: Cards,
     index: Index,
     weights: Vec<f32>,
+    words: Words,
 }
 
 impl Catalog {
@@ -143,6 +146,7 @@ impl Catalog {
             cards: &self.cards,
             index: &self.index,
             weights: &self.weights,
+            words: &self.words,
         };
         let start = out.stream_position()?;
         out.write_all(&[0u8; HEADER])?;
@@ -229,6 +233,7 @@ impl Catalog {
             cards: body.cards,
             index: body.index,
             weights: body.weights,
+            words: body.words,
         })
     }
 }

@@ -82,6 +82,11 @@ impl Texts {
         self.spans.get(row).map_or("", |&span| self.arena.get(span))
     }
 
+    /// Row `row`'s string's length in bytes (0 past the end).
+    pub(crate) fn len_of(&self, row: usize) -> usize {
+        self.spans.get(row).map_or(0, |span| span.len as usize)
+    }
+
     pub(crate) fn garbage(&self) -> usize {
         self.garbage
     }

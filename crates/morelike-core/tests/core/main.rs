@@ -9,5 +9,6 @@ mod import;
 mod properties;
 mod regression;
 mod row_order;
+mod search;
 mod sessions;
 mod steer;

@@ -85,13 +85,13 @@ impl Store {
             .store(USE_CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
     }
 
-    /// The memory its catalog takes, estimated: the product cards as
-    /// counted, plus each index row (vectors, codes, key, name hash, its
-    /// places in the maps by id and by kind).
+    /// The memory its catalog takes, estimated: the product cards and the
+    /// name words of search as counted, plus each index row (vectors,
+    /// codes, key, name hash, its places in the maps by id and by kind).
     pub fn bytes(&self) -> u64 {
         let catalog = self.read();
         let rows = catalog.len() * (catalog.index().bytes_per_product() + 48);
-        (catalog.card_bytes() + rows) as u64
+        (catalog.card_bytes() + catalog.search_bytes() + rows) as u64
     }
 
     /// Loads a store from storage (blocking: builds the index).

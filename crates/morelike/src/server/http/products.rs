@@ -252,7 +252,7 @@ pub async fn delete(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Words that must all appear in the name (any case).
+    /// Words that must each begin a word of the name (any case).
     #[serde(default)]
     pub q: String,
     /// At most this many products (default 20; more than 100 counts as 100).
@@ -260,8 +260,9 @@ pub struct SearchParams {
     pub limit: Option<usize>,
 }
 
-/// Products whose name holds every word of `q` (shortest names first); an
-/// exact id match comes first (publishable key).
+/// Products whose name has, for every word of `q`, a word starting with it
+/// (case-insensitive; shortest names first); an exact id match comes first
+/// (publishable key).
 #[utoipa::path(get, path = "/v1/stores/{store}/products", tag = "products",
     params(("store" = String, Path, description = "The store"), SearchParams),
     security(("bearer" = [])),
@@ -286,7 +287,8 @@ pub async fn search(
     }
     let store = state.store(&store).await?;
     let limit = params.limit.unwrap_or(20).min(100);
-    // A scan of every name: on the CPU pool, whatever the store's size.
+    // Through the name words, but a broad prefix on a big store still
+    // orders many matches: on the CPU pool, whatever the store's size.
     let found = state
         .compute
         .run(move || {
