@@ -4,12 +4,12 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use morelike_core::eval::{Protocol, Scenario, Simulator};
 use morelike_core::import::{Importer, Lookup};
 use morelike_core::index::Filters;
-use morelike_core::{strategy, Catalog, Format, Mapping, Product, Session};
+use morelike_core::{strategy, Catalog, Format, Mapping, Precision, Product, Session};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -31,6 +31,35 @@ pub fn fashion() -> (Mapping, Vec<Product>) {
         .read_all(Format::Csv, File::open(fashion_path()).unwrap())
         .unwrap();
     (mapping, products)
+}
+
+/// The catalog named by `MORELIKE_BENCH_CATALOG` (a CSV under
+/// `examples/fashion.toml`, e.g. the 1M-row `/work/big/big.csv`), or the
+/// 44k fashion catalog when unset (loudly when the file is missing, so CI
+/// needs no 1M file), built at i8, with a label of its size ("1000k").
+pub fn chosen_catalog() -> (String, Catalog) {
+    let mapping = fashion_mapping();
+    let path = match std::env::var("MORELIKE_BENCH_CATALOG") {
+        Ok(p) if std::path::Path::new(&p).exists() => p.into(),
+        Ok(p) => {
+            eprintln!("\n!!! MORELIKE_BENCH_CATALOG={p} does not exist: benching the 44k fashion catalog instead !!!\n");
+            fashion_path()
+        }
+        Err(_) => fashion_path(),
+    };
+    let started = Instant::now();
+    let lookups: Vec<Lookup> = Vec::new();
+    let (products, _) = Importer::new(&mapping, &lookups)
+        .read_all(Format::Csv, File::open(&path).unwrap())
+        .unwrap();
+    let n = products.len();
+    let catalog = Catalog::build(mapping, products, Precision::I8);
+    eprintln!(
+        "{n} products from {} read and built in {:.1} s",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    (format!("{}k", n / 1000), catalog)
 }
 
 /// Session states reached by `shoppers` simulated shoppers per scenario of

@@ -16,31 +16,16 @@
 
 mod common;
 
-use std::fs::File;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use morelike_core::import::{Importer, Lookup};
 use morelike_core::index::Reach;
-use morelike_core::{strategy, Catalog, Format, Precision, Session};
+use morelike_core::{strategy, Catalog, Session};
 
+/// The chosen catalog at uniform weights (every view 1) unless
+/// `MORELIKE_BENCH_WEIGHTS=shipped`.
 fn catalog() -> (String, Catalog) {
-    let mapping = common::fashion_mapping();
-    let path = match std::env::var("MORELIKE_BENCH_CATALOG") {
-        Ok(p) if std::path::Path::new(&p).exists() => p.into(),
-        Ok(p) => {
-            eprintln!("\n!!! MORELIKE_BENCH_CATALOG={p} does not exist: benching the 44k fashion catalog instead !!!\n");
-            common::fashion_path()
-        }
-        Err(_) => common::fashion_path(),
-    };
-    let started = Instant::now();
-    let lookups: Vec<Lookup> = Vec::new();
-    let (products, _) = Importer::new(&mapping, &lookups)
-        .read_all(Format::Csv, File::open(&path).unwrap())
-        .unwrap();
-    let n = products.len();
-    let mut catalog = Catalog::build(mapping, products, Precision::I8);
+    let (label, mut catalog) = common::chosen_catalog();
     if std::env::var("MORELIKE_BENCH_WEIGHTS").as_deref() != Ok("shipped") {
         let uniform = catalog
             .weights_by_name()
@@ -49,12 +34,7 @@ fn catalog() -> (String, Catalog) {
             .collect();
         catalog.set_weights(&uniform).unwrap();
     }
-    eprintln!(
-        "{n} products from {} built in {:.1} s",
-        path.display(),
-        started.elapsed().as_secs_f64()
-    );
-    (format!("{}k", n / 1000), catalog)
+    (label, catalog)
 }
 
 /// How much a clustered store's scans visit (`MORELIKE_BENCH_REACH=ROWS/SHARE`).

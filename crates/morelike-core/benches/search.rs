@@ -9,12 +9,10 @@
 
 mod common;
 
-use std::fs::File;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use morelike_core::import::{Importer, Lookup};
-use morelike_core::{Card, Catalog, Format, Precision};
+use morelike_core::{Card, Catalog};
 
 /// The search before the word index (issue 11), kept verbatim to bench
 /// against: every product's name lowercased and scanned per query.
@@ -41,33 +39,8 @@ fn scan<'a>(catalog: &'a Catalog, query: &str, limit: usize) -> Vec<Card<'a>> {
     found
 }
 
-fn catalog() -> (String, Catalog) {
-    let mapping = common::fashion_mapping();
-    let path = match std::env::var("MORELIKE_BENCH_CATALOG") {
-        Ok(p) if std::path::Path::new(&p).exists() => p.into(),
-        Ok(p) => {
-            eprintln!("\n!!! MORELIKE_BENCH_CATALOG={p} does not exist: benching the 44k fashion catalog instead !!!\n");
-            common::fashion_path()
-        }
-        Err(_) => common::fashion_path(),
-    };
-    let lookups: Vec<Lookup> = Vec::new();
-    let (products, _) = Importer::new(&mapping, &lookups)
-        .read_all(Format::Csv, File::open(&path).unwrap())
-        .unwrap();
-    let n = products.len();
-    let started = Instant::now();
-    let catalog = Catalog::build(mapping, products, Precision::I8);
-    eprintln!(
-        "{n} products from {} built in {:.1} s",
-        path.display(),
-        started.elapsed().as_secs_f64()
-    );
-    (format!("{}k", n / 1000), catalog)
-}
-
 fn search(c: &mut Criterion) {
-    let (label, mut catalog) = catalog();
+    let (label, mut catalog) = common::chosen_catalog();
     catalog.drop_search();
     let started = Instant::now();
     catalog.rebuild_search();
