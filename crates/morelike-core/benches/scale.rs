@@ -44,7 +44,7 @@ fn reach() -> Reach {
     };
     let (rows, share) = spec
         .split_once('/')
-        .expect("MORELIKE_BENCH_REACH=ROWS/SHARE, e.g. 8192/0.0625");
+        .expect("MORELIKE_BENCH_REACH=ROWS/SHARE, e.g. 4096/0.0625");
     Reach {
         min_rows: rows.parse().unwrap(),
         share: share.parse().unwrap(),

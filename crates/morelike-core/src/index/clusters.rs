@@ -33,7 +33,7 @@ pub struct Reach {
 impl Default for Reach {
     fn default() -> Self {
         Reach {
-            min_rows: 8_192,
+            min_rows: 4_096,
             share: 1.0 / 16.0,
         }
     }
