@@ -136,9 +136,6 @@ pub struct Index {
     dim: usize,
     dense: Dense,
     codes: Vec<u32>,
-    /// The same codes by field (`columns[f][row]`), for scans that compare
-    /// one field across every row (vectorizable).
-    columns: Vec<Vec<u32>>,
     /// Per field, how many live rows have each code.
     value_counts: Vec<Vec<u32>>,
     ids: Vec<ProductId>,
@@ -159,7 +156,9 @@ pub struct Index {
     /// In a large store, the rows grouped around centres: scans visit only
     /// the clusters nearest their query.
     clusters: Option<Clusters>,
-    /// How much of a clustered store a scan visits.
+    /// How much of a clustered store a scan visits (a setting of this
+    /// build, not of the snapshot).
+    #[serde(skip)]
     reach: Reach,
     /// Scans visit every row even when the store is clustered (to measure
     /// what the clusters cost in agreement).
@@ -206,7 +205,6 @@ impl Index {
             dim,
             dense,
             codes: Vec::new(),
-            columns: Vec::new(),
             value_counts: Vec::new(),
             ids: Vec::new(),
             keys: Vec::new(),
@@ -385,11 +383,6 @@ impl Index {
         &self.codes[row as usize * f..(row as usize + 1) * f]
     }
 
-    /// Every row's code of one categorical field, by row.
-    pub fn column(&self, field: usize) -> &[u32] {
-        &self.columns[field]
-    }
-
     /// The precision rows are stored in.
     pub fn precision(&self) -> Precision {
         match self.dense {
@@ -469,13 +462,6 @@ impl Index {
             self.kinds.take(row);
         }
         self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
-        self.columns.resize_with(f, Vec::new);
-        for (column, &code) in self.columns.iter_mut().zip(&e.codes) {
-            if column.len() <= r {
-                column.resize(r + 1, MISSING);
-            }
-            column[r] = code;
-        }
         self.count_values(r, true);
         self.kinds.put(row, &e.codes, self.keys[r], &self.keys);
         self.names[r] = product_key(&normalized_name(product.name()));

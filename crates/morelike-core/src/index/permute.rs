@@ -40,9 +40,6 @@ impl Index {
         }
         let fields = self.layout().fields.len();
         self.codes = permute_rows(&self.codes, order, fields);
-        for column in &mut self.columns {
-            *column = permuted(column, order, crate::views::MISSING);
-        }
         self.ids = order
             .iter()
             .map(|&old| std::mem::take(&mut self.ids[old as usize]))
