@@ -135,3 +135,67 @@ fn no_page_shows_two_products_of_one_name_nor_a_name_already_shown() {
         }
     }
 }
+
+/// A store of one vector view and nothing categorical: every product is of
+/// one kind, so a kind rule must not ban them all.
+fn vectors_only(n: usize) -> Catalog {
+    let mapping = morelike_core::Mapping::from_toml(
+        r#"
+        [fields]
+        id = "id"
+        name = "name"
+        vectors = ["emb"]
+        [[views]]
+        name = "emb"
+        kind = "vector"
+        fields = ["emb"]
+        "#,
+    )
+    .unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let centres: Vec<Vec<f32>> = (0..30).map(|_| (0..16).map(|_| next()).collect()).collect();
+    let products: Vec<morelike_core::Product> = (0..n)
+        .map(|i| {
+            let mut p = morelike_core::Product::new(i.to_string(), format!("product {i}"));
+            let emb: Vec<f32> = centres[i % centres.len()]
+                .iter()
+                .map(|c| c + 0.3 * next())
+                .collect();
+            p.vectors.insert("emb".into(), emb);
+            p
+        })
+        .collect();
+    Catalog::build(mapping, products, morelike_core::Precision::I8)
+}
+
+#[test]
+fn downvotes_in_a_store_without_kinds_leave_every_page_full() {
+    let catalog = vectors_only(3000);
+    for s in strategy::all() {
+        let mut session = Session::start(&catalog, "7", 8, Filters::default()).unwrap();
+        let first = session.next_page(&catalog, s.as_ref(), 1).unwrap();
+        assert_eq!(first.items.len(), 8, "{}: page one", s.name());
+        let votes: Vec<(String, Vote)> = first
+            .items
+            .iter()
+            .take(4)
+            .zip([Vote::Up, Vote::Down, Vote::Up, Vote::Down])
+            .map(|((id, _), v)| (id.clone(), v))
+            .collect();
+        session.vote(&catalog, &votes);
+        for round in 2..=6 {
+            let page = session.next_page(&catalog, s.as_ref(), 1).unwrap();
+            assert_eq!(page.items.len(), 8, "{}: round {round}", s.name());
+            if round == 3 {
+                let (id, _) = &page.items[0];
+                session.vote(&catalog, &[(id.clone(), Vote::Down)]);
+            }
+        }
+    }
+}

@@ -89,9 +89,12 @@ impl<'a> Picker<'a> {
             .iter()
             .map(|&v| layout.views[v].fields.clone())
             .collect();
+        // A store without weighted categorical views has no kinds: a
+        // downvote there bans nothing by kind (it would ban every product).
         let rejections = evidence
             .rejections
             .iter()
+            .filter(|_| !kind_views.is_empty())
             .map(|Rejection { row, changed }| {
                 let mut views: Vec<usize> =
                     kind_views.iter().copied().filter(|&v| changed[v]).collect();
