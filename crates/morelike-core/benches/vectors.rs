@@ -160,14 +160,28 @@ fn vectors(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("page_vectors_{}k", n / 1000));
     for name in names.split(',') {
         let s = strategy::by_name(name).unwrap();
+        // MORELIKE_BENCH_TIMES_ONLY=1 skips the agreement (e.g. to profile the pages).
+        let measure = std::env::var("MORELIKE_BENCH_TIMES_ONLY").is_err();
         f32s.set_scan(true, Reach::default());
-        let exact = pages(&f32s, s.as_ref(), &states);
+        let exact = if measure {
+            pages(&f32s, s.as_ref(), &states)
+        } else {
+            Vec::new()
+        };
         f32s.set_scan(false, Reach::default());
         for (precision, catalog) in [("f32", &mut f32s), ("i8", &mut i8s)] {
             catalog.set_scan(true, Reach::default());
-            let own_exact = agreement(&exact, &pages(catalog, s.as_ref(), &states));
+            let own_exact = if measure {
+                agreement(&exact, &pages(catalog, s.as_ref(), &states))
+            } else {
+                f64::NAN
+            };
             catalog.set_scan(false, Reach::default());
-            let agreed = agreement(&exact, &pages(catalog, s.as_ref(), &states));
+            let agreed = if measure {
+                agreement(&exact, &pages(catalog, s.as_ref(), &states))
+            } else {
+                f64::NAN
+            };
             let mut times: Vec<Duration> = Vec::with_capacity(states.len() * 3);
             for _ in 0..3 {
                 for state in &states {
