@@ -21,7 +21,7 @@ use crate::index::{Index, Precision};
 use crate::mapping::Mapping;
 
 /// The format version; bump it whenever what a snapshot holds changes.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 const MAGIC: &[u8; 8] = b"MLSNAP\r\n";
 const HEADER: usize = 32;
 

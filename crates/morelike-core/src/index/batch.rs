@@ -13,6 +13,9 @@ use crate::views::LANES;
 pub struct QueryBatch {
     n: usize,
     dense: Vec<f32>,
+    /// The dense parts for the i8 copy of a store at f32, interleaved
+    /// likewise (else empty).
+    coarse: Vec<f32>,
     /// `tables[field][code][j]`: query `j`'s weight of `code` (0 past `n`).
     tables: Vec<Vec<[f32; MAX_QUERIES]>>,
 }
@@ -29,13 +32,18 @@ impl QueryBatch {
             "a batch holds 1 to {} queries, not {n}",
             Self::MAX
         );
-        let dim = queries[0].dense.len();
-        let mut dense = Vec::with_capacity(n * dim);
-        for c in 0..dim / LANES {
-            for q in queries {
-                dense.extend_from_slice(&q.dense[c * LANES..(c + 1) * LANES]);
+        let interleave = |part: fn(&Prepared) -> &[f32]| {
+            let dim = part(queries[0]).len();
+            let mut out = Vec::with_capacity(n * dim);
+            for c in 0..dim / LANES {
+                for q in queries {
+                    out.extend_from_slice(&part(q)[c * LANES..(c + 1) * LANES]);
+                }
             }
-        }
+            out
+        };
+        let dense = interleave(|q| &q.dense);
+        let coarse = interleave(|q| &q.coarse);
         let tables = (0..queries[0].tables.len())
             .map(|f| {
                 let mut table = vec![[0.0; MAX_QUERIES]; queries[0].tables[f].len()];
@@ -47,7 +55,12 @@ impl QueryBatch {
                 table
             })
             .collect();
-        QueryBatch { n, dense, tables }
+        QueryBatch {
+            n,
+            dense,
+            coarse,
+            tables,
+        }
     }
 
     /// How many queries the batch holds.
@@ -70,6 +83,23 @@ impl Index {
         self.score_batch_with(kernels(), batch, row, out);
     }
 
+    /// [`Index::score_batch`] on the i8 copy of a store at f32, as
+    /// [`Index::score_coarse`] is to [`Index::score`].
+    #[inline]
+    pub fn score_batch_coarse(&self, batch: &QueryBatch, row: u32, out: &mut [f32]) {
+        let Some(coarse) = self.coarse() else {
+            return self.score_batch(batch, row, out);
+        };
+        let out = &mut out[..batch.n];
+        let r = row as usize;
+        (kernels().i8_many)(
+            &batch.coarse,
+            &coarse.data[r * self.dim..(r + 1) * self.dim],
+            out,
+        );
+        self.add_batch_cats(batch, row, out);
+    }
+
     /// [`Index::score_batch`] with a given kernel set (for tests).
     #[inline]
     pub fn score_batch_with(&self, k: &Kernels, batch: &QueryBatch, row: u32, out: &mut [f32]) {
@@ -81,6 +111,13 @@ impl Index {
                 (k.i8_many)(&batch.dense, &data[r * self.dim..(r + 1) * self.dim], out)
             }
         }
+        self.add_batch_cats(batch, row, out);
+    }
+
+    /// Adds the categorical part of a row's score to each query's dense part.
+    #[inline]
+    fn add_batch_cats(&self, batch: &QueryBatch, row: u32, out: &mut [f32]) {
+        let r = row as usize;
         let f = batch.tables.len();
         // The categorical part summed field by field (every query at once),
         // then added to the dense part: the order `score` adds them in.

@@ -32,7 +32,9 @@ use clusters::Clusters;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// 32-bit floats: exact, four times the memory.
+    /// 32-bit floats: exact scores. Scans gather candidates on an i8 copy
+    /// of the rows and score the best of them at f32 ([`Coarse`]): five
+    /// times the memory of i8, at about i8's speed.
     F32,
     /// 8-bit integers with a scale per view: a quarter of the memory and bandwidth.
     #[default]
@@ -43,6 +45,60 @@ pub enum Precision {
 enum Dense {
     F32(Vec<f32>),
     I8 { data: Vec<i8>, scales: Vec<f32> },
+}
+
+/// A store at f32 keeps its rows again at i8: a scan ranks the rows it
+/// visits on these (a quarter of the bytes to read) and scores the best
+/// [`REFINE`] × k of them again at f32, so its page is the f32 page unless
+/// a row of it ranked below that many at i8.
+#[derive(Serialize, Deserialize)]
+struct Coarse {
+    data: Vec<i8>,
+    scales: Vec<f32>,
+    /// Per view, the largest length of a row's i8 slice (bounds the dense
+    /// score, as `Index::max_norms` does for the f32 rows).
+    max_norms: Vec<f32>,
+}
+
+/// How many times k candidates a scan of a store at f32 ranks on its i8
+/// rows before scoring them at f32.
+pub const REFINE: usize = 4;
+
+/// Each view's i8 scale (127 over its largest absolute value) over products.
+fn view_scales<P: Described>(encoder: &Encoder, products: impl Iterator<Item = P>) -> Vec<f32> {
+    let layout = encoder.layout();
+    let mut max = vec![0.0f32; layout.views.len()];
+    for p in products {
+        let e = encoder.encode_known(&p);
+        for (m, v) in max.iter_mut().zip(&layout.views) {
+            *m = e.dense[v.dense.clone()]
+                .iter()
+                .fold(*m, |m, x| m.max(x.abs()));
+        }
+    }
+    max.into_iter()
+        .map(|max| if max > 0.0 { 127.0 / max } else { 127.0 })
+        .collect()
+}
+
+/// A row's dense values at i8, view by view at its scale.
+fn quantize(layout: &Layout, scales: &[f32], dense: &[f32], out: &mut [i8]) {
+    for (view, scale) in layout.views.iter().zip(scales) {
+        for i in view.dense.clone() {
+            out[i] = (dense[i] * scale).round().clamp(-127.0, 127.0) as i8;
+        }
+    }
+}
+
+/// Per view, the length of a row's i8 slice.
+fn i8_norms<'a>(layout: &'a Layout, row: &'a [i8]) -> impl Iterator<Item = f32> + 'a {
+    layout.views.iter().map(move |view| {
+        row[view.dense.clone()]
+            .iter()
+            .map(|&x| f32::from(x) * f32::from(x))
+            .sum::<f32>()
+            .sqrt()
+    })
 }
 
 /// View weights, one per view of the layout.
@@ -126,6 +182,8 @@ impl Kinds {
 /// A query ready for the scan: weights and quantization scales folded in.
 pub struct Prepared {
     dense: Vec<f32>,
+    /// The dense part for the i8 copy of a store at f32 (else empty).
+    coarse: Vec<f32>,
     tables: Vec<Vec<f32>>,
 }
 
@@ -135,6 +193,8 @@ pub struct Index {
     encoder: Encoder,
     dim: usize,
     dense: Dense,
+    /// At f32, the rows again at i8, which scans rank candidates on.
+    coarse: Option<Coarse>,
     codes: Vec<u32>,
     /// Per field, how many live rows have each code.
     value_counts: Vec<Vec<u32>>,
@@ -178,32 +238,29 @@ impl Index {
         let layout = encoder.layout();
         let dim = layout.dense_dim;
         let rows = products.size_hint().0;
-        let dense = match precision {
-            Precision::F32 => Dense::F32(Vec::with_capacity(rows * dim)),
-            Precision::I8 => {
-                let mut max = vec![0.0f32; layout.views.len()];
-                for p in products.clone() {
-                    let e = encoder.encode_known(&p);
-                    for (m, v) in max.iter_mut().zip(&layout.views) {
-                        *m = e.dense[v.dense.clone()]
-                            .iter()
-                            .fold(*m, |m, x| m.max(x.abs()));
-                    }
-                }
-                let scales = max
-                    .into_iter()
-                    .map(|max| if max > 0.0 { 127.0 / max } else { 127.0 })
-                    .collect();
+        let scales = view_scales(&encoder, products.clone());
+        let (dense, coarse) = match precision {
+            Precision::F32 => (
+                Dense::F32(Vec::with_capacity(rows * dim)),
+                Some(Coarse {
+                    data: Vec::with_capacity(rows * dim),
+                    scales,
+                    max_norms: vec![0.0; layout.views.len()],
+                }),
+            ),
+            Precision::I8 => (
                 Dense::I8 {
                     data: Vec::with_capacity(rows * dim),
                     scales,
-                }
-            }
+                },
+                None,
+            ),
         };
         let mut index = Index {
             encoder,
             dim,
             dense,
+            coarse,
             codes: Vec::new(),
             value_counts: Vec::new(),
             ids: Vec::new(),
@@ -394,7 +451,7 @@ impl Index {
     /// Bytes of vector data per product (dense part and codes).
     pub fn bytes_per_product(&self) -> usize {
         let dense = match self.dense {
-            Dense::F32(_) => 4 * self.dim,
+            Dense::F32(_) => 5 * self.dim,
             Dense::I8 { .. } => self.dim,
         };
         dense + 8 * self.layout().fields.len() + 4 + 1
@@ -421,6 +478,9 @@ impl Index {
                         Dense::F32(d) => d.resize(d.len() + self.dim, 0.0),
                         Dense::I8 { data, .. } => data.resize(data.len() + self.dim, 0),
                     }
+                    if let Some(coarse) = &mut self.coarse {
+                        coarse.data.resize(coarse.data.len() + self.dim, 0);
+                    }
                 }
                 self.ids[row as usize] = product.id().to_owned();
                 self.keys[row as usize] = product_key(product.id());
@@ -432,13 +492,19 @@ impl Index {
         let layout = self.encoder.layout();
         match &mut self.dense {
             Dense::F32(d) => d[r * self.dim..(r + 1) * self.dim].copy_from_slice(&e.dense),
-            Dense::I8 { data, scales } => {
-                let out = &mut data[r * self.dim..(r + 1) * self.dim];
-                for (view, scale) in layout.views.iter().zip(scales.iter()) {
-                    for i in view.dense.clone() {
-                        out[i] = (e.dense[i] * scale).round().clamp(-127.0, 127.0) as i8;
-                    }
-                }
+            Dense::I8 { data, scales } => quantize(
+                layout,
+                scales,
+                &e.dense,
+                &mut data[r * self.dim..(r + 1) * self.dim],
+            ),
+        }
+        if let Some(coarse) = &mut self.coarse {
+            let out = &mut coarse.data[r * self.dim..(r + 1) * self.dim];
+            quantize(layout, &coarse.scales, &e.dense, out);
+            coarse.max_norms.resize(layout.views.len(), 0.0);
+            for (max, norm) in coarse.max_norms.iter_mut().zip(i8_norms(layout, out)) {
+                *max = max.max(norm);
             }
         }
         self.max_norms.resize(layout.views.len(), 0.0);
@@ -571,16 +637,25 @@ impl Index {
     /// Folds view weights (and quantization scales) into a query.
     pub fn prepare(&self, query: &Point, weights: &Weights) -> Prepared {
         let layout = self.layout();
-        let mut dense = query.dense.clone();
-        for (v, view) in layout.views.iter().enumerate() {
-            let factor = match &self.dense {
-                Dense::F32(_) => weights[v],
-                Dense::I8 { scales, .. } => weights[v] / scales[v],
-            };
-            dense[view.dense.clone()]
-                .iter_mut()
-                .for_each(|x| *x *= factor);
-        }
+        // The query's dense part with each view's weight over its scale.
+        let scaled = |scales: Option<&[f32]>| {
+            let mut dense = query.dense.clone();
+            for (v, view) in layout.views.iter().enumerate() {
+                let factor = weights[v] / scales.map_or(1.0, |s| s[v]);
+                dense[view.dense.clone()]
+                    .iter_mut()
+                    .for_each(|x| *x *= factor);
+            }
+            dense
+        };
+        let dense = match &self.dense {
+            Dense::F32(_) => scaled(None),
+            Dense::I8 { scales, .. } => scaled(Some(scales)),
+        };
+        let coarse = self
+            .coarse
+            .as_ref()
+            .map_or(Vec::new(), |c| scaled(Some(&c.scales)));
         let tables = layout
             .fields
             .iter()
@@ -596,7 +671,11 @@ impl Index {
                 table
             })
             .collect();
-        Prepared { dense, tables }
+        Prepared {
+            dense,
+            coarse,
+            tables,
+        }
     }
 
     /// The weighted similarity of a row to a prepared query.
@@ -608,14 +687,20 @@ impl Index {
             Dense::F32(d) => (k.f32)(&query.dense, &d[r * self.dim..(r + 1) * self.dim]),
             Dense::I8 { data, .. } => (k.i8)(&query.dense, &data[r * self.dim..(r + 1) * self.dim]),
         };
+        dense + self.cats(query, row)
+    }
+
+    /// The categorical part of a row's score.
+    #[inline]
+    fn cats(&self, query: &Prepared, row: u32) -> f32 {
+        let r = row as usize;
         let f = query.tables.len();
         let codes = &self.codes[r * f..(r + 1) * f];
-        let cats: f32 = codes
+        codes
             .iter()
             .zip(&query.tables)
             .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
-            .sum();
-        dense + cats
+            .sum()
     }
 
     /// The unweighted similarity of a row to a point, view by view, into `out`.
@@ -733,18 +818,23 @@ impl Index {
         let kernel = kernels();
         let dim = self.dim;
         let fields = query.tables.len();
+        let coarse = self.coarse();
+        let (dense_query, max_norms) = match coarse {
+            Some(c) => (&query.coarse, &c.max_norms),
+            None => (&query.dense, &self.max_norms),
+        };
         let dense_bound: f32 = self
             .layout()
             .views
             .iter()
-            .zip(&self.max_norms)
-            .map(|(view, max)| norm(&query.dense[view.dense.clone()]) * max)
+            .zip(max_norms)
+            .map(|(view, max)| norm(&dense_query[view.dense.clone()]) * max)
             .sum::<f32>()
             * 1.0001
             + 1e-6;
         let within = self.near_query(query, exclude, filter);
         let within = within.as_deref();
-        let mut top = TopK::new(k);
+        let mut top = TopK::new(if coarse.is_some() { k * REFINE } else { k });
         let mut visit = |row: u32, dense: &dyn Fn(usize) -> f32| {
             let r = row as usize;
             let codes = &self.codes[r * fields..(r + 1) * fields];
@@ -757,17 +847,77 @@ impl Index {
                 top.push(row, cats + dense(r), self.keys[r]);
             }
         };
-        match &self.dense {
-            Dense::I8 { data, .. } => {
-                let dense = |r: usize| (kernel.i8)(&query.dense, &data[r * dim..(r + 1) * dim]);
+        match (coarse, &self.dense) {
+            (Some(Coarse { data, .. }), _) | (None, Dense::I8 { data, .. }) => {
+                let dense = |r: usize| (kernel.i8)(dense_query, &data[r * dim..(r + 1) * dim]);
                 self.each_candidate_in(within, exclude, filter, |row| visit(row, &dense));
             }
-            Dense::F32(data) => {
+            (None, Dense::F32(data)) => {
                 let dense = |r: usize| (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]);
                 self.each_candidate_in(within, exclude, filter, |row| visit(row, &dense));
             }
         }
+        let hits = top.into_hits();
+        match coarse {
+            Some(_) => self.refine(k, &hits, |row| self.score(query, row)),
+            None => hits,
+        }
+    }
+
+    /// The i8 copy scans rank candidates on (a store at f32, unless scans
+    /// are exact).
+    fn coarse(&self) -> Option<&Coarse> {
+        self.coarse.as_ref().filter(|_| !self.exact)
+    }
+
+    /// Whether scans rank candidates at i8 before scoring them exactly: the
+    /// `coarse` score of [`Index::scan_refined`] is then the one to give.
+    pub fn ranks_coarse(&self) -> bool {
+        self.coarse().is_some()
+    }
+
+    /// The `k` best of `candidates` by an exact score.
+    fn refine(&self, k: usize, candidates: &[Hit], mut exact: impl FnMut(u32) -> f32) -> Vec<Hit> {
+        let mut top = TopK::new(k);
+        for hit in candidates {
+            top.push(hit.row, exact(hit.row), self.key(hit.row));
+        }
         top.into_hits()
+    }
+
+    /// [`Index::scan`] for a store that may rank on i8 rows: `coarse`
+    /// scores rows on them ([`Index::score_coarse`], [`Index::score_batch_coarse`])
+    /// to keep [`REFINE`] × k candidates, which `exact` scores again.
+    /// Without an i8 copy it is `scan` with `exact`.
+    pub fn scan_refined(
+        &self,
+        k: usize,
+        within: Option<&[u32]>,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        coarse: impl FnMut(u32) -> f32,
+        mut exact: impl FnMut(u32) -> f32,
+    ) -> Vec<Hit> {
+        if !self.ranks_coarse() {
+            return self.scan(k, within, exclude, filter, exact);
+        }
+        let candidates = self.scan(k * REFINE, within, exclude, filter, coarse);
+        self.refine(k, &candidates, &mut exact)
+    }
+
+    /// [`Index::score`] on the i8 copy of a store at f32 (approximate; the
+    /// exact score where there is none).
+    #[inline]
+    pub fn score_coarse(&self, query: &Prepared, row: u32) -> f32 {
+        let Some(coarse) = self.coarse() else {
+            return self.score(query, row);
+        };
+        let r = row as usize;
+        let dense = (kernels().i8)(
+            &query.coarse,
+            &coarse.data[r * self.dim..(r + 1) * self.dim],
+        );
+        dense + self.cats(query, row)
     }
 
     /// `k` rows drawn at random (for a given `draw`) among the live rows

@@ -38,6 +38,9 @@ impl Index {
             Dense::F32(data) => *data = permute_rows(data, order, dim),
             Dense::I8 { data, .. } => *data = permute_rows(data, order, dim),
         }
+        if let Some(coarse) = &mut self.coarse {
+            coarse.data = permute_rows(&coarse.data, order, dim);
+        }
         let fields = self.layout().fields.len();
         self.codes = permute_rows(&self.codes, order, fields);
         self.ids = order

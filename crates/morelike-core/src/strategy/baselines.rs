@@ -136,20 +136,37 @@ fn per_example(
         let (up_c, down_c) = at.split_at(up.len());
         rank(up_c, down_c)
     });
-    let mut scores = vec![0.0; queries.len()];
-    cx.index
-        .scan(cx.k, within.as_deref(), cx.exclude, cx.filter, |row| {
-            if let [only] = queries.as_slice() {
-                // One example: the one-query kernel is a little quicker.
-                scores[0] = cx.index.score(only, row);
+    // Every example's score of a row (at i8 when `coarse`), combined.
+    let scores = std::cell::RefCell::new(vec![0.0; queries.len()]);
+    let score = |row: u32, coarse: bool| {
+        let mut scores = scores.borrow_mut();
+        if let [only] = queries.as_slice() {
+            // One example: the one-query kernel is a little quicker.
+            scores[0] = if coarse {
+                cx.index.score_coarse(only, row)
             } else {
-                for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                cx.index.score(only, row)
+            };
+        } else {
+            for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                if coarse {
+                    cx.index.score_batch_coarse(batch, row, out);
+                } else {
                     cx.index.score_batch(batch, row, out);
                 }
             }
-            let (up_s, down_s) = scores.split_at(up.len());
-            combine(up_s, down_s)
-        })
+        }
+        let (up_s, down_s) = scores.split_at(up.len());
+        combine(up_s, down_s)
+    };
+    cx.index.scan_refined(
+        cx.k,
+        within.as_deref(),
+        cx.exclude,
+        cx.filter,
+        |row| score(row, true),
+        |row| score(row, false),
+    )
 }
 
 /// σ(best similarity to an upvote) if it beats the best to a downvote, else −σ(that).

@@ -7,6 +7,7 @@ mod helpers;
 mod hostile;
 mod import;
 mod properties;
+mod refine;
 mod regression;
 mod row_order;
 mod search;
