@@ -114,9 +114,10 @@ impl Index {
         self.add_batch_cats(batch, row, out);
     }
 
-    /// Adds the categorical part of a row's score to each query's dense part.
+    /// Adds the categorical part of a row's score for each query of a
+    /// batch to `out` (one per query).
     #[inline]
-    fn add_batch_cats(&self, batch: &QueryBatch, row: u32, out: &mut [f32]) {
+    pub fn add_batch_cats(&self, batch: &QueryBatch, row: u32, out: &mut [f32]) {
         let r = row as usize;
         let f = batch.tables.len();
         // The categorical part summed field by field (every query at once),

@@ -32,9 +32,9 @@ use clusters::Clusters;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// 32-bit floats: exact scores. Scans gather candidates on an i8 copy
-    /// of the rows and score the best of them at f32 ([`Coarse`]): five
-    /// times the memory of i8, at about i8's speed.
+    /// 32-bit floats: exact scores. Scans read an i8 copy of each row
+    /// first and its f32 row only when it could enter the page: five
+    /// times the memory of i8, at about i8's speed on big vectors.
     F32,
     /// 8-bit integers with a scale per view: a quarter of the memory and bandwidth.
     #[default]
@@ -47,22 +47,15 @@ enum Dense {
     I8 { data: Vec<i8>, scales: Vec<f32> },
 }
 
-/// A store at f32 keeps its rows again at i8: a scan ranks the rows it
-/// visits on these (a quarter of the bytes to read) and scores the best
-/// [`REFINE`] × k of them again at f32, so its page is the f32 page unless
-/// a row of it ranked below that many at i8.
+/// A store at f32 keeps its rows again at i8: a scan reads a row's i8
+/// copy (a quarter of the bytes) and its f32 row only when the i8 score,
+/// give or take its rounding, could still enter the page: the pages are
+/// the f32 pages.
 #[derive(Serialize, Deserialize)]
 struct Coarse {
     data: Vec<i8>,
     scales: Vec<f32>,
-    /// Per view, the largest length of a row's i8 slice (bounds the dense
-    /// score, as `Index::max_norms` does for the f32 rows).
-    max_norms: Vec<f32>,
 }
-
-/// How many times k candidates a scan of a store at f32 ranks on its i8
-/// rows before scoring them at f32.
-pub const REFINE: usize = 4;
 
 /// Each view's i8 scale (127 over its largest absolute value) over products.
 fn view_scales<P: Described>(encoder: &Encoder, products: impl Iterator<Item = P>) -> Vec<f32> {
@@ -88,17 +81,6 @@ fn quantize(layout: &Layout, scales: &[f32], dense: &[f32], out: &mut [i8]) {
             out[i] = (dense[i] * scale).round().clamp(-127.0, 127.0) as i8;
         }
     }
-}
-
-/// Per view, the length of a row's i8 slice.
-fn i8_norms<'a>(layout: &'a Layout, row: &'a [i8]) -> impl Iterator<Item = f32> + 'a {
-    layout.views.iter().map(move |view| {
-        row[view.dense.clone()]
-            .iter()
-            .map(|&x| f32::from(x) * f32::from(x))
-            .sum::<f32>()
-            .sqrt()
-    })
 }
 
 /// View weights, one per view of the layout.
@@ -245,7 +227,6 @@ impl Index {
                 Some(Coarse {
                     data: Vec::with_capacity(rows * dim),
                     scales,
-                    max_norms: vec![0.0; layout.views.len()],
                 }),
             ),
             Precision::I8 => (
@@ -502,10 +483,6 @@ impl Index {
         if let Some(coarse) = &mut self.coarse {
             let out = &mut coarse.data[r * self.dim..(r + 1) * self.dim];
             quantize(layout, &coarse.scales, &e.dense, out);
-            coarse.max_norms.resize(layout.views.len(), 0.0);
-            for (max, norm) in coarse.max_norms.iter_mut().zip(i8_norms(layout, out)) {
-                *max = max.max(norm);
-            }
         }
         self.max_norms.resize(layout.views.len(), 0.0);
         for (v, view) in layout.views.iter().enumerate() {
@@ -692,7 +669,7 @@ impl Index {
 
     /// The categorical part of a row's score.
     #[inline]
-    fn cats(&self, query: &Prepared, row: u32) -> f32 {
+    pub fn cats(&self, query: &Prepared, row: u32) -> f32 {
         let r = row as usize;
         let f = query.tables.len();
         let codes = &self.codes[r * f..(r + 1) * f];
@@ -818,50 +795,105 @@ impl Index {
         let kernel = kernels();
         let dim = self.dim;
         let fields = query.tables.len();
-        let coarse = self.coarse();
-        let (dense_query, max_norms) = match coarse {
-            Some(c) => (&query.coarse, &c.max_norms),
-            None => (&query.dense, &self.max_norms),
-        };
-        let dense_bound: f32 = self
-            .layout()
-            .views
-            .iter()
-            .zip(max_norms)
-            .map(|(view, max)| norm(&dense_query[view.dense.clone()]) * max)
-            .sum::<f32>()
-            * 1.0001
-            + 1e-6;
+        let dense_bound = self.dense_bound(query);
         let within = self.near_query(query, exclude, filter);
         let within = within.as_deref();
-        let mut top = TopK::new(if coarse.is_some() { k * REFINE } else { k });
-        let mut visit = |row: u32, dense: &dyn Fn(usize) -> f32| {
-            let r = row as usize;
-            let codes = &self.codes[r * fields..(r + 1) * fields];
-            let cats: f32 = codes
+        let mut top = TopK::new(k);
+        let cats = |r: usize| -> f32 {
+            self.codes[r * fields..(r + 1) * fields]
                 .iter()
                 .zip(&query.tables)
                 .map(|(&c, t)| t.get(c as usize).copied().unwrap_or(0.0))
-                .sum();
-            if cats + dense_bound >= top.threshold() {
-                top.push(row, cats + dense(r), self.keys[r]);
-            }
+                .sum()
         };
-        match (coarse, &self.dense) {
-            (Some(Coarse { data, .. }), _) | (None, Dense::I8 { data, .. }) => {
-                let dense = |r: usize| (kernel.i8)(dense_query, &data[r * dim..(r + 1) * dim]);
-                self.each_candidate_in(within, exclude, filter, |row| visit(row, &dense));
+        match (self.coarse(), &self.dense) {
+            (Some(c), Dense::F32(data)) => {
+                // The i8 row first: only a row whose i8 score, give or take
+                // its rounding, could enter is read at f32.
+                let rounding = self.rounding(query);
+                self.each_candidate_in(within, exclude, filter, |row| {
+                    let r = row as usize;
+                    let cats = cats(r);
+                    let threshold = top.threshold();
+                    if cats + dense_bound < threshold {
+                        return;
+                    }
+                    let rough = (kernel.i8)(&query.coarse, &c.data[r * dim..(r + 1) * dim]);
+                    if cats + rough + rounding < threshold {
+                        return;
+                    }
+                    let dense = (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]);
+                    top.push(row, cats + dense, self.keys[r]);
+                });
+            }
+            (_, Dense::I8 { data, .. }) => {
+                self.each_candidate_in(within, exclude, filter, |row| {
+                    let r = row as usize;
+                    let cats = cats(r);
+                    if cats + dense_bound >= top.threshold() {
+                        let dense = (kernel.i8)(&query.dense, &data[r * dim..(r + 1) * dim]);
+                        top.push(row, cats + dense, self.keys[r]);
+                    }
+                });
             }
             (None, Dense::F32(data)) => {
-                let dense = |r: usize| (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]);
-                self.each_candidate_in(within, exclude, filter, |row| visit(row, &dense));
+                self.each_candidate_in(within, exclude, filter, |row| {
+                    let r = row as usize;
+                    let cats = cats(r);
+                    if cats + dense_bound >= top.threshold() {
+                        let dense = (kernel.f32)(&query.dense, &data[r * dim..(r + 1) * dim]);
+                        top.push(row, cats + dense, self.keys[r]);
+                    }
+                });
             }
         }
-        let hits = top.into_hits();
-        match coarse {
-            Some(_) => self.refine(k, &hits, |row| self.score(query, row)),
-            None => hits,
+        top.into_hits()
+    }
+
+    /// How far a row's score on the i8 copy can be from its f32 score:
+    /// half a rounding step per value (0 without a copy). A row whose i8
+    /// score plus this cannot enter a page cannot at f32 either (a row
+    /// upserted with values past the range its view was scaled for is
+    /// clamped and may be off by more).
+    pub fn rounding(&self, query: &Prepared) -> f32 {
+        if self.coarse().is_none() {
+            return 0.0;
         }
+        0.5 * query.coarse.iter().map(|x| x.abs()).sum::<f32>() * 1.0001 + 1e-6
+    }
+
+    /// The most the dense part of a row's score can be for a prepared
+    /// query, a little over: a row whose categorical part plus this cannot
+    /// enter a page need not be read.
+    pub fn dense_bound(&self, query: &Prepared) -> f32 {
+        self.layout()
+            .views
+            .iter()
+            .zip(&self.max_norms)
+            .map(|(view, max)| norm(&query.dense[view.dense.clone()]) * max)
+            .sum::<f32>()
+            * 1.0001
+            + 1e-6
+    }
+
+    /// [`Index::scan`] that tells `score` the lowest score that can still
+    /// enter (`-inf` until k rows are in): `score` returns `None` for a row
+    /// it can tell would not (e.g. from a bound), without scoring it.
+    pub fn scan_bounded(
+        &self,
+        k: usize,
+        within: Option<&[u32]>,
+        exclude: &RowSet,
+        filter: &CompiledFilter,
+        mut score: impl FnMut(u32, f32) -> Option<f32>,
+    ) -> Vec<Hit> {
+        let mut top = TopK::new(k);
+        self.each_candidate_in(within, exclude, filter, |row| {
+            if let Some(s) = score(row, top.threshold()) {
+                top.push(row, s, self.key(row));
+            }
+        });
+        top.into_hits()
     }
 
     /// The i8 copy scans rank candidates on (a store at f32, unless scans
@@ -870,39 +902,10 @@ impl Index {
         self.coarse.as_ref().filter(|_| !self.exact)
     }
 
-    /// Whether scans rank candidates at i8 before scoring them exactly: the
-    /// `coarse` score of [`Index::scan_refined`] is then the one to give.
+    /// Whether scans read a row's i8 copy before its f32 row (a store at
+    /// f32, unless scans are exact): see [`Index::rounding`].
     pub fn ranks_coarse(&self) -> bool {
         self.coarse().is_some()
-    }
-
-    /// The `k` best of `candidates` by an exact score.
-    fn refine(&self, k: usize, candidates: &[Hit], mut exact: impl FnMut(u32) -> f32) -> Vec<Hit> {
-        let mut top = TopK::new(k);
-        for hit in candidates {
-            top.push(hit.row, exact(hit.row), self.key(hit.row));
-        }
-        top.into_hits()
-    }
-
-    /// [`Index::scan`] for a store that may rank on i8 rows: `coarse`
-    /// scores rows on them ([`Index::score_coarse`], [`Index::score_batch_coarse`])
-    /// to keep [`REFINE`] × k candidates, which `exact` scores again.
-    /// Without an i8 copy it is `scan` with `exact`.
-    pub fn scan_refined(
-        &self,
-        k: usize,
-        within: Option<&[u32]>,
-        exclude: &RowSet,
-        filter: &CompiledFilter,
-        coarse: impl FnMut(u32) -> f32,
-        mut exact: impl FnMut(u32) -> f32,
-    ) -> Vec<Hit> {
-        if !self.ranks_coarse() {
-            return self.scan(k, within, exclude, filter, exact);
-        }
-        let candidates = self.scan(k * REFINE, within, exclude, filter, coarse);
-        self.refine(k, &candidates, &mut exact)
     }
 
     /// [`Index::score`] on the i8 copy of a store at f32 (approximate; the

@@ -112,11 +112,15 @@ fn sigmoid(x: f32) -> f32 {
 /// in one pass (up to [`QueryBatch::MAX`] at a time): the upvotes' scores
 /// first, then the downvotes'. In a clustered store the scan visits the
 /// clusters `rank` puts first, given what each example scores against a
-/// centre.
+/// centre. `bound` says the most `combine` can give when no upvote scores
+/// over its argument: a row whose upvotes' categorical parts plus their
+/// largest dense parts bound it under what can still enter the page is
+/// passed over without reading its vector.
 fn per_example(
     cx: &Context<'_>,
     rank: impl Fn(&[f32], &[f32]) -> f32,
     combine: impl Fn(&[f32], &[f32]) -> f32,
+    bound: impl Fn(f32) -> f32,
 ) -> Vec<Hit> {
     let (up, down) = (cx.positives(), cx.negatives());
     let queries: Vec<_> = up
@@ -136,36 +140,59 @@ fn per_example(
         let (up_c, down_c) = at.split_at(up.len());
         rank(up_c, down_c)
     });
-    // Every example's score of a row (at i8 when `coarse`), combined.
-    let scores = std::cell::RefCell::new(vec![0.0; queries.len()]);
-    let score = |row: u32, coarse: bool| {
-        let mut scores = scores.borrow_mut();
-        if let [only] = queries.as_slice() {
-            // One example: the one-query kernel is a little quicker.
-            scores[0] = if coarse {
-                cx.index.score_coarse(only, row)
-            } else {
-                cx.index.score(only, row)
-            };
-        } else {
-            for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
-                if coarse {
-                    cx.index.score_batch_coarse(batch, row, out);
-                } else {
-                    cx.index.score_batch(batch, row, out);
-                }
-            }
-        }
-        let (up_s, down_s) = scores.split_at(up.len());
-        combine(up_s, down_s)
+    // Each upvote's largest dense part, and how far its i8 score can be
+    // from its f32 score (0 without an i8 copy).
+    let upvotes = &queries[..up.len()];
+    let dense_bounds: Vec<f32> = upvotes.iter().map(|q| cx.index.dense_bound(q)).collect();
+    let rounding: Vec<f32> = upvotes.iter().map(|q| cx.index.rounding(q)).collect();
+    let coarse = cx.index.ranks_coarse();
+    let mut scores = vec![0.0; queries.len()];
+    let mut rough = vec![0.0; queries.len()];
+    // The most any upvote's score can be, given each one's bound.
+    let best_up = |parts: &[f32], margins: &[f32]| {
+        parts
+            .iter()
+            .zip(margins)
+            .map(|(p, m)| p + m)
+            .fold(f32::NEG_INFINITY, f32::max)
     };
-    cx.index.scan_refined(
+    cx.index.scan_bounded(
         cx.k,
         within.as_deref(),
         cx.exclude,
         cx.filter,
-        |row| score(row, true),
-        |row| score(row, false),
+        |row, threshold| {
+            if threshold > f32::NEG_INFINITY && !up.is_empty() {
+                // The categorical parts with the largest dense parts, then
+                // (at f32) the i8 scores give or take their rounding: a
+                // row that cannot enter is not read further.
+                rough.fill(0.0);
+                for (batch, out) in batches.iter().zip(rough.chunks_mut(QueryBatch::MAX)) {
+                    cx.index.add_batch_cats(batch, row, out);
+                }
+                if bound(best_up(&rough, &dense_bounds)) < threshold {
+                    return None;
+                }
+                if coarse {
+                    for (batch, out) in batches.iter().zip(rough.chunks_mut(QueryBatch::MAX)) {
+                        cx.index.score_batch_coarse(batch, row, out);
+                    }
+                    if bound(best_up(&rough, &rounding)) < threshold {
+                        return None;
+                    }
+                }
+            }
+            if let [only] = queries.as_slice() {
+                // One example: the one-query kernel is a little quicker.
+                scores[0] = cx.index.score(only, row);
+            } else {
+                for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                    cx.index.score_batch(batch, row, out);
+                }
+            }
+            let (up_s, down_s) = scores.split_at(up.len());
+            Some(combine(up_s, down_s))
+        },
     )
 }
 
@@ -182,15 +209,22 @@ impl Strategy for BestScore {
         // nearer the upvote).
         let nearest_up =
             |up: &[f32], _: &[f32]| up.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        per_example(cx, nearest_up, |up, down| {
-            let pos = up.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let neg = down.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            if pos > neg {
-                sigmoid(pos)
-            } else {
-                -sigmoid(neg)
-            }
-        })
+        // A row's score is at most σ of its best upvote score: below 0
+        // when a downvote beats it, σ(that) otherwise.
+        per_example(
+            cx,
+            nearest_up,
+            |up, down| {
+                let pos = up.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let neg = down.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                if pos > neg {
+                    sigmoid(pos)
+                } else {
+                    -sigmoid(neg)
+                }
+            },
+            sigmoid,
+        )
     }
 }
 

@@ -1,7 +1,7 @@
-//! A store at f32 ranks the rows a scan visits on an i8 copy and scores
-//! the best `REFINE` × k again at f32: its pages are the exact f32 pages
-//! (same products, same f32 scores), after upserts, clustering and a
-//! snapshot too; a store at i8 has no copy.
+//! A store at f32 reads the i8 copy of each row a scan visits first and
+//! its f32 row only when it could still enter the page: its pages are the
+//! exact f32 pages (same products, same f32 scores), after upserts,
+//! clustering and a snapshot too; a store at i8 has no copy.
 
 use morelike_core::index::{Filters, Reach};
 use morelike_core::{strategy, Catalog, Mapping, Precision, Product, Session, Vote};
