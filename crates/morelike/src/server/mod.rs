@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod follower;
+pub mod give_back;
 pub mod http;
 pub mod limits;
 mod listener;

@@ -23,6 +23,7 @@ use super::access::Access;
 use super::compute::Compute;
 use super::config::Config;
 use super::error::ApiError;
+use super::give_back;
 use super::limits::Guards;
 use super::session_writer::Limits as WriteLimits;
 use super::sessions::Sessions;
@@ -340,6 +341,17 @@ impl AppState {
                 total -= bytes;
                 tracing::info!(store = %store.name, bytes, held_bytes = total, budget, "store evicted (least recently used)");
                 evicted.push(store.name.clone());
+            }
+        }
+        // The evicted stores are freed by now (unless a page still holds
+        // one: the next eviction gives that back).
+        if !evicted.is_empty() {
+            let started = Instant::now();
+            if give_back::free_pages() {
+                tracing::debug!(
+                    us = started.elapsed().as_micros() as u64,
+                    "freed memory given back to the system"
+                );
             }
         }
         evicted
