@@ -346,13 +346,7 @@ impl AppState {
         // The evicted stores are freed by now (unless a page still holds
         // one: the next eviction gives that back).
         if !evicted.is_empty() {
-            let started = Instant::now();
-            if give_back::free_pages() {
-                tracing::debug!(
-                    us = started.elapsed().as_micros() as u64,
-                    "freed memory given back to the system"
-                );
-            }
+            give_back::soon();
         }
         evicted
     }
