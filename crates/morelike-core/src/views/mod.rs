@@ -224,7 +224,7 @@ impl Encoder {
 
     /// Bytes held on the heap: the dictionaries and the fitted text views
     /// (what grows with the catalog), plus the layout and view specs (a few
-    /// small strings each) at [`SHAPE_BYTES`] a view.
+    /// small strings each) at a fixed 256 bytes a view.
     pub fn heap_bytes(&self) -> usize {
         let fitted: usize = self
             .encoders

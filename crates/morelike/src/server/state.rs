@@ -100,7 +100,7 @@ impl Store {
     /// The memory the store takes: what its catalog holds on the heap
     /// (`Catalog::heap_bytes`: every column, map and string by its
     /// capacity, and the allocator's share of each allocation), as of its
-    /// last change (counted again after one), plus [`STORE_BYTES`].
+    /// last change (counted again after one), plus 4 KiB for the rest.
     pub fn bytes(&self) -> u64 {
         if self.changed.swap(false, Ordering::AcqRel) {
             let bytes = self.read().heap_bytes() + STORE_BYTES;
