@@ -46,9 +46,10 @@ impl Ids {
     }
 
     /// Puts a product id at a row that holds none (rows past the end are
-    /// added, empty).
+    /// added, empty). An id is never empty (imports refuse one): an empty
+    /// id marks a row without a product.
     pub(super) fn put(&mut self, row: u32, id: &str) {
-        debug_assert!(self.id(row).is_empty() && self.row(id).is_none());
+        debug_assert!(!id.is_empty() && self.id(row).is_empty() && self.row(id).is_none());
         self.ids.set(row as usize, id);
         self.file(row);
     }
