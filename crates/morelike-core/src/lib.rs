@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod eval;
 pub mod explain;
 mod hash;
+pub mod heap;
 pub mod import;
 pub mod index;
 pub mod mapping;

@@ -128,14 +128,25 @@ impl Cards {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
+        use crate::heap::{string, vec, vecs};
+        let fields: usize = self
+            .fields
+            .iter()
+            .chain(&self.number_fields)
+            .map(|f| string(f))
+            .sum();
         self.names.heap_bytes()
             + self.images.heap_bytes()
-            + self.prices.capacity() * 8
-            + self.in_stock.words() * 8
+            + vec(&self.prices)
+            + self.in_stock.heap_bytes()
+            + vec(&self.fields)
+            + vec(&self.number_fields)
+            + fields
+            + vec(&self.values)
             + self.values.iter().map(Interned::heap_bytes).sum::<usize>()
-            + self.codes.iter().map(|c| c.capacity() * 4).sum::<usize>()
-            + self.numbers.iter().map(|c| c.capacity() * 8).sum::<usize>()
-            + self.fingerprints.capacity() * 8
+            + vecs(&self.codes)
+            + vecs(&self.numbers)
+            + vec(&self.fingerprints)
     }
 
     /// Bytes of names and images replaced or deleted since the cards were built.

@@ -4,7 +4,7 @@
 
 mod cards;
 pub mod snapshot;
-mod strings;
+pub(crate) mod strings;
 mod words;
 
 use std::collections::{BTreeMap, HashMap};
@@ -175,9 +175,10 @@ impl CatalogBuilder {
             })
         };
         let encoder = Encoder::fit(&mapping, building());
-        let index = Index::build(encoder, building(), precision);
+        let mut index = Index::build(encoder, building(), precision);
         drop(vectors);
         cards.shrink();
+        index.shrink();
         let weights = mapping.views.iter().map(|v| v.weight).collect();
         let mut catalog = Catalog {
             mapping,
@@ -251,6 +252,16 @@ impl Catalog {
     /// The fingerprint of a stored product ([`Product::fingerprint`]), by id.
     pub fn fingerprint(&self, id: &str) -> Option<u64> {
         self.index.row(id).map(|row| self.cards.fingerprint(row))
+    }
+
+    /// Bytes the catalog holds on the heap, counted from the capacities of
+    /// what it keeps: the cards, the index (rows, maps, clusters, fitted
+    /// views), the name words of search and the weights.
+    pub fn heap_bytes(&self) -> usize {
+        self.card_bytes()
+            + self.index.heap_bytes()
+            + self.search_bytes()
+            + crate::heap::vec(&self.weights)
     }
 
     /// Bytes the cards hold on the heap (names, values, prices, codes).

@@ -21,7 +21,7 @@ use crate::index::{Index, Precision};
 use crate::mapping::Mapping;
 
 /// The format version; bump it whenever what a snapshot holds changes.
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 const MAGIC: &[u8; 8] = b"MLSNAP\r\n";
 const HEADER: usize = 32;
 
@@ -228,13 +228,17 @@ impl Catalog {
                 mapping.views.len()
             )));
         }
-        Ok(Catalog {
+        let mut catalog = Catalog {
             mapping,
             cards: body.cards,
             index: body.index,
             weights: body.weights,
             words: body.words,
-        })
+        };
+        // The decoder grows long columns by doubling: give back the spare.
+        catalog.cards.shrink();
+        catalog.index.shrink();
+        Ok(catalog)
     }
 }
 

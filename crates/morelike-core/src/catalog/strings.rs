@@ -43,7 +43,7 @@ impl Arena {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
+        crate::heap::vec(&self.bytes)
     }
 
     pub(crate) fn shrink(&mut self) {
@@ -82,6 +82,11 @@ impl Texts {
         self.spans.get(row).map_or("", |&span| self.arena.get(span))
     }
 
+    /// One past the highest row.
+    pub(crate) fn rows(&self) -> usize {
+        self.spans.len()
+    }
+
     /// Row `row`'s string's length in bytes (0 past the end).
     pub(crate) fn len_of(&self, row: usize) -> usize {
         self.spans.get(row).map_or(0, |span| span.len as usize)
@@ -92,7 +97,7 @@ impl Texts {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.arena.heap_bytes() + self.spans.capacity() * std::mem::size_of::<Span>()
+        self.arena.heap_bytes() + crate::heap::vec(&self.spans)
     }
 
     pub(crate) fn shrink(&mut self) {
@@ -193,8 +198,8 @@ impl Interned {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         self.arena.heap_bytes()
-            + self.spans.capacity() * std::mem::size_of::<Span>()
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + crate::heap::vec(&self.spans)
+            + crate::heap::table(self.table.capacity(), std::mem::size_of::<u32>())
     }
 
     #[cfg(test)]

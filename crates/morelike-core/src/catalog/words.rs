@@ -100,7 +100,7 @@ impl Words {
         let entry = std::mem::size_of::<(Box<str>, Vec<u32>)>();
         self.rows
             .iter()
-            .map(|(w, rows)| w.len() + rows.capacity() * 4 + entry * 3 / 2)
+            .map(|(w, rows)| crate::heap::string(w) + crate::heap::vec(rows) + entry * 3 / 2)
             .sum()
     }
 

@@ -67,6 +67,26 @@ pub(super) struct Clusters {
 }
 
 impl Clusters {
+    /// Gives back spare capacity.
+    pub(super) fn shrink(&mut self) {
+        self.dense.shrink_to_fit();
+        self.half_norms.shrink_to_fit();
+        self.members.iter_mut().for_each(Vec::shrink_to_fit);
+        self.of.shrink_to_fit();
+    }
+
+    /// Bytes held on the heap.
+    pub(super) fn heap_bytes(&self) -> usize {
+        use crate::heap::{vec, vecs};
+        let cats: usize = self.cats.iter().map(vecs).sum();
+        vec(&self.dense)
+            + vec(&self.cats)
+            + cats
+            + vec(&self.half_norms)
+            + vecs(&self.members)
+            + vec(&self.of)
+    }
+
     /// Groups the index's live rows: `2·√n` clusters, found by k-means on a
     /// sample into `√clusters` groups, then within each group.
     pub(super) fn build(index: &Index) -> Clusters {

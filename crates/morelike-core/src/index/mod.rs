@@ -5,7 +5,9 @@
 mod batch;
 mod clusters;
 mod filter;
+mod ids;
 mod kernel;
+mod memory;
 mod permute;
 mod point;
 mod rowset;
@@ -24,9 +26,10 @@ pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
 
 use crate::hash::product_key;
-use crate::product::{normalized_name, Described, ProductId};
+use crate::product::{normalized_name, Described};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 use clusters::Clusters;
+use ids::Ids;
 
 /// How dense rows are stored and scanned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,12 +183,12 @@ pub struct Index {
     codes: Vec<u32>,
     /// Per field, how many live rows have each code.
     value_counts: Vec<Vec<u32>>,
-    ids: Vec<ProductId>,
+    /// Each row's product id, and each id's row.
+    ids: Ids,
     /// Per row, the product's stable key (ties are broken by it).
     keys: Vec<u64>,
     /// Per row, a hash of the product's normalized name (copies share it).
     names: Vec<u64>,
-    rows: HashMap<ProductId, u32>,
     live: RowSet,
     /// Products that share every categorical value: a *kind* each.
     kinds: Kinds,
@@ -244,10 +247,9 @@ impl Index {
             coarse,
             codes: Vec::new(),
             value_counts: Vec::new(),
-            ids: Vec::new(),
+            ids: Ids::default(),
             keys: Vec::new(),
             names: Vec::new(),
-            rows: HashMap::new(),
             live: RowSet::default(),
             kinds: Kinds::default(),
             free: Vec::new(),
@@ -361,27 +363,27 @@ impl Index {
 
     /// How many live products the index holds.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.ids.len()
     }
 
     /// Whether the index holds no product.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.ids.len() == 0
     }
 
     /// One past the highest row number.
     pub fn row_count(&self) -> usize {
-        self.ids.len()
+        self.ids.row_count()
     }
 
     /// The row of a product.
     pub fn row(&self, id: &str) -> Option<u32> {
-        self.rows.get(id).copied()
+        self.ids.row(id)
     }
 
     /// The product id of a row.
     pub fn id(&self, row: u32) -> &str {
-        &self.ids[row as usize]
+        self.ids.id(row)
     }
 
     /// A row's stable key (a hash of its product id): exact ties between
@@ -445,12 +447,11 @@ impl Index {
     }
 
     fn put(&mut self, product: &impl Described, e: Encoded) -> u32 {
-        let row = match self.rows.get(product.id()) {
-            Some(&row) => row,
+        let row = match self.ids.row(product.id()) {
+            Some(row) => row,
             None => {
-                let row = self.free.pop().unwrap_or(self.ids.len() as u32);
-                if row as usize == self.ids.len() {
-                    self.ids.push(String::new());
+                let row = self.free.pop().unwrap_or(self.keys.len() as u32);
+                if row as usize == self.keys.len() {
                     self.keys.push(0);
                     self.names.push(0);
                     self.prices.push(f32::NAN);
@@ -463,9 +464,8 @@ impl Index {
                         coarse.data.resize(coarse.data.len() + self.dim, 0);
                     }
                 }
-                self.ids[row as usize] = product.id().to_owned();
+                self.ids.put(row, product.id());
                 self.keys[row as usize] = product_key(product.id());
-                self.rows.insert(product.id().to_owned(), row);
                 row
             }
         };
@@ -524,7 +524,7 @@ impl Index {
 
     /// Removes a product; returns the row it had.
     pub fn remove(&mut self, id: &str) -> Option<u32> {
-        let row = self.rows.remove(id)?;
+        let row = self.ids.remove(id)?;
         self.count_values(row as usize, false);
         self.kinds.take(row);
         if let Some(clusters) = &mut self.clusters {
@@ -532,7 +532,6 @@ impl Index {
         }
         self.live.remove(row);
         self.in_stock.remove(row);
-        self.ids[row as usize].clear();
         self.free.push(row);
         Some(row)
     }

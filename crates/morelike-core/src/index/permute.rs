@@ -43,16 +43,10 @@ impl Index {
         }
         let fields = self.layout().fields.len();
         self.codes = permute_rows(&self.codes, order, fields);
-        self.ids = order
-            .iter()
-            .map(|&old| std::mem::take(&mut self.ids[old as usize]))
-            .collect();
+        self.ids.permute(order, &new_of);
         self.keys = permuted(&self.keys, order, 0);
         self.names = permuted(&self.names, order, 0);
         self.prices = permuted(&self.prices, order, f32::NAN);
-        for row in self.rows.values_mut() {
-            *row = new_of[*row as usize];
-        }
         let move_set = |set: &RowSet| -> RowSet {
             order
                 .iter()

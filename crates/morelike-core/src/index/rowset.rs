@@ -54,6 +54,16 @@ impl RowSet {
         self.words.len()
     }
 
+    /// Gives back spare capacity.
+    pub fn shrink(&mut self) {
+        self.words.shrink_to_fit();
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        crate::heap::vec(&self.words)
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|&w| w == 0)

@@ -50,6 +50,13 @@ impl Dictionary {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
+
+    /// Bytes held on the heap: the table of codes and the labels, each
+    /// value's string twice (a key and a label).
+    pub fn heap_bytes(&self) -> usize {
+        let strings: usize = self.labels.iter().map(|l| crate::heap::string(l)).sum();
+        crate::heap::map(&self.codes) + crate::heap::vec(&self.labels) + 2 * strings
+    }
 }
 
 /// How often each value of a field occurs, counted before coding them.

@@ -38,6 +38,10 @@ pub enum ViewKind {
     Vector,
 }
 
+/// What one view's layout, spec and encoder hold beside what grows with
+/// the catalog (names, field lists, ranges), about.
+const SHAPE_BYTES: usize = 256;
+
 /// Dense slices are padded to a multiple of this, so kernels work in whole chunks.
 pub const LANES: usize = 16;
 
@@ -216,6 +220,22 @@ impl Encoder {
     /// The dictionary of categorical field `i`.
     pub fn dictionary(&self, field: usize) -> &Dictionary {
         &self.dictionaries[field]
+    }
+
+    /// Bytes held on the heap: the dictionaries and the fitted text views
+    /// (what grows with the catalog), plus the layout and view specs (a few
+    /// small strings each) at a fixed 256 bytes a view.
+    pub fn heap_bytes(&self) -> usize {
+        let fitted: usize = self
+            .encoders
+            .iter()
+            .map(|e| match e {
+                ViewEncoder::Text(text) => text.heap_bytes(),
+                _ => 0,
+            })
+            .sum();
+        let dictionaries: usize = self.dictionaries.iter().map(Dictionary::heap_bytes).sum();
+        fitted + dictionaries + SHAPE_BYTES * self.specs.len()
     }
 
     /// Encodes a product; categorical values never seen before get new codes.

@@ -106,6 +106,11 @@ impl TextEncoder {
         }
     }
 
+    /// Bytes held on the heap: the fitted IDF of each word and trigram.
+    pub(super) fn heap_bytes(&self) -> usize {
+        crate::heap::map(&self.idf)
+    }
+
     pub(super) fn encode(&self, product: &impl Described, name_field: &str, out: &mut [f32]) {
         let mut tf: Vec<(u64, f32)> = Vec::with_capacity(64);
         for field in &self.fields {

@@ -6,6 +6,7 @@ mod eval;
 mod helpers;
 mod hostile;
 mod import;
+mod memory;
 mod properties;
 mod refine;
 mod regression;

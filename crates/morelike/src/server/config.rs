@@ -60,9 +60,10 @@ pub struct Config {
     /// Pages of stores with at least this many products are computed on
     /// the CPU pool; smaller stores' pages inline (BENCHMARKS.md).
     pub pool_pages_from: usize,
-    /// The memory the stores' catalogs may take together, in bytes: past
-    /// it the least recently used stores leave memory (they load again on
-    /// their next call). `None`: no budget, nothing is evicted.
+    /// The memory the stores' catalogs may take together, in bytes (what
+    /// they hold on the heap, `Store::bytes`): past it the least recently
+    /// used stores leave memory (they load again on their next call).
+    /// `None`: no budget, nothing is evicted.
     pub memory_budget: Option<u64>,
     /// Every other limit.
     pub limits: Limits,
@@ -424,9 +425,10 @@ pub struct Layer {
     /// the CPU pool, smaller ones inline [default: 10000].
     #[arg(long, env = "MORELIKE_POOL_PAGES_FROM")]
     pub pool_pages_from: Option<usize>,
-    /// Memory the stores' catalogs may take together (`2GB`, `512MiB`):
-    /// past it the least recently used stores leave memory and load again
-    /// on their next call; 0: no budget [default: none].
+    /// Memory the stores' catalogs may take together (`2GB`, `512MiB`), as
+    /// they hold it on the heap (the process adds tens of MB): past it the
+    /// least recently used stores leave memory and load again on their
+    /// next call; 0: no budget [default: none].
     #[arg(long, env = "MORELIKE_MEMORY_BUDGET")]
     pub memory_budget: Option<ByteSize>,
     /// Limits (the `[limits]` table of the file).

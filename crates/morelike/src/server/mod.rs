@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod follower;
+pub mod give_back;
 pub mod http;
 pub mod limits;
 mod listener;
@@ -431,7 +432,7 @@ async fn warm_up(state: AppState) {
         if let Some(budget) = state.config.memory_budget {
             if state.held_bytes() + next_bytes > budget {
                 tracing::info!("memory budget full: the other stores load on their first call");
-                return;
+                break;
             }
         }
         let writer = state.writer(&name).await;
@@ -439,6 +440,11 @@ async fn warm_up(state: AppState) {
             next_bytes = store.bytes();
         }
     }
+    tracing::info!(
+        stores = state.store_names().len(),
+        bytes = state.held_bytes(),
+        "warm-up done"
+    );
 }
 
 /// A store from before keys existed gets an access record: the demo its

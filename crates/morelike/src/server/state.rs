@@ -10,7 +10,7 @@
 //! writer is busy is never evicted).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
@@ -23,6 +23,7 @@ use super::access::Access;
 use super::compute::Compute;
 use super::config::Config;
 use super::error::ApiError;
+use super::give_back;
 use super::limits::Guards;
 use super::session_writer::Limits as WriteLimits;
 use super::sessions::Sessions;
@@ -46,7 +47,15 @@ pub struct Store {
     pub strategy: Box<dyn Strategy>,
     /// When it was last used, on the node's use clock (for eviction).
     last_used: AtomicU64,
+    /// The memory it takes, as last counted ([`Store::bytes`]).
+    bytes: AtomicU64,
+    /// Whether its catalog changed since.
+    changed: AtomicBool,
 }
+
+/// What a store holds beside its catalog (its name, settings, strategy),
+/// about.
+const STORE_BYTES: usize = 4096;
 
 /// The use clock: one tick per store use, so the least recently used store
 /// has the smallest mark.
@@ -70,13 +79,16 @@ impl Store {
                 settings.strategy
             ))
         })?;
-        Ok(Store {
+        let store = Store {
             name: name.to_owned(),
             settings,
             catalog,
             strategy,
             last_used: AtomicU64::new(USE_CLOCK.fetch_add(1, Ordering::Relaxed)),
-        })
+            bytes: AtomicU64::new(0),
+            changed: AtomicBool::new(true),
+        };
+        Ok(store)
     }
 
     /// Marks the store as just used.
@@ -85,13 +97,17 @@ impl Store {
             .store(USE_CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
     }
 
-    /// The memory its catalog takes, estimated: the product cards and the
-    /// name words of search as counted, plus each index row (vectors,
-    /// codes, key, name hash, its places in the maps by id and by kind).
+    /// The memory the store takes: what its catalog holds on the heap
+    /// (`Catalog::heap_bytes`: every column, map and string by its
+    /// capacity, and the allocator's share of each allocation), as of its
+    /// last change (counted again after one), plus 4 KiB for the rest.
     pub fn bytes(&self) -> u64 {
-        let catalog = self.read();
-        let rows = catalog.len() * (catalog.index().bytes_per_product() + 48);
-        (catalog.card_bytes() + catalog.search_bytes() + rows) as u64
+        if self.changed.swap(false, Ordering::AcqRel) {
+            let bytes = self.read().heap_bytes() + STORE_BYTES;
+            self.bytes.store(bytes as u64, Ordering::Release);
+            return bytes as u64;
+        }
+        self.bytes.load(Ordering::Acquire)
     }
 
     /// Loads a store from storage (blocking: builds the index).
@@ -121,8 +137,12 @@ impl Store {
 
     /// Runs a change on the catalog under the write lock.
     pub fn write<T>(&self, change: impl FnOnce(&mut Catalog) -> T) -> T {
-        let mut guard = self.catalog.write().unwrap_or_else(|e| e.into_inner());
-        change(&mut guard)
+        let done = {
+            let mut guard = self.catalog.write().unwrap_or_else(|e| e.into_inner());
+            change(&mut guard)
+        };
+        self.changed.store(true, Ordering::Release);
+        done
     }
 }
 
@@ -322,6 +342,11 @@ impl AppState {
                 tracing::info!(store = %store.name, bytes, held_bytes = total, budget, "store evicted (least recently used)");
                 evicted.push(store.name.clone());
             }
+        }
+        // The evicted stores are freed by now (unless a page still holds
+        // one: the next eviction gives that back).
+        if !evicted.is_empty() {
+            give_back::soon();
         }
         evicted
     }

@@ -1,9 +1,11 @@
 //! Many stores on one node: a store loads on its first call, the least
 //! recently used leave memory past `memory_budget` and load again when
 //! called, a store whose writer is busy is never evicted, and sessions of
-//! an evicted store go on. And the CPU pool: past `max_queued_jobs`, pages
+//! an evicted store go on; the stores in memory stay within the budget, by
+//! their sizes as counted again after each change. And the CPU pool: past `max_queued_jobs`, pages
 //! are refused with `overloaded`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use morelike::server::limits::Limits;
@@ -64,6 +66,22 @@ async fn loaded(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// The stores in memory with the memory each takes, by the listing.
+async fn held(app: &TestApp) -> BTreeMap<String, u64> {
+    let (status, listed) = app.http_as(ADMIN, "GET", "/v1/stores", None).await;
+    assert_eq!(status, 200, "{listed}");
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["loaded"] == true)
+        .map(|s| {
+            let name = s["name"].as_str().unwrap().to_owned();
+            (name, s["memory_bytes"].as_u64().unwrap())
+        })
+        .collect()
+}
+
 async fn similar(app: &TestApp, store: &str, secret: &str) -> Value {
     let (status, body) = app
         .http_as(
@@ -109,6 +127,70 @@ async fn a_cold_store_loads_on_first_use_and_answers_as_it_did_warm() {
         assert_eq!(similar(&app, "a", &secret_a).await, warm);
         assert_eq!(loaded(&app).await, ["a"]);
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_stores_in_memory_stay_within_the_budget_as_each_is_called_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = with_budget(dir.path(), None).await;
+    let mut secrets = Vec::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        secrets.push((name, small_store(&app, name).await));
+    }
+    let sizes = held(&app).await;
+    assert_eq!(sizes.len(), 5, "{sizes:?}");
+    app.stop().await;
+
+    // Room for two stores, not three.
+    let one = *sizes.values().max().unwrap();
+    let budget = one * 5 / 2;
+    let app = with_budget(dir.path(), Some(budget)).await;
+    // The warm-up fills the budget (two stores) and stops.
+    while held(&app).await.len() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for (name, secret) in secrets.iter().chain(&secrets) {
+        similar(&app, name, secret).await;
+        let now = held(&app).await;
+        let total: u64 = now.values().sum();
+        assert!(
+            total <= budget,
+            "{total} B held for a budget of {budget} B: {now:?}"
+        );
+        assert!(now.contains_key(*name), "{name} was just called: {now:?}");
+        assert_eq!(now.len(), 2, "{now:?}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_store_counts_its_memory_again_after_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = with_budget(dir.path(), None).await;
+    let secret = small_store(&app, "a").await;
+    let before = held(&app).await["a"];
+    // Ten products more: upserted in place (not a rebuild).
+    let mut csv = String::from("id,name,colour,kind\n");
+    for i in 40..50 {
+        csv.push_str(&format!(
+            "a-{i},a longer name than the others {i},red,shirt\n"
+        ));
+    }
+    let (status, report) = app
+        .http_as(
+            &secret,
+            "POST",
+            "/v1/stores/a/products",
+            Some(("text/csv", csv)),
+        )
+        .await;
+    assert_eq!((status, &report["added"]), (200, &json!(10)), "{report}");
+    let after = held(&app).await["a"];
+    assert!(
+        after > before,
+        "{before} B before, {after} B after ten more products"
+    );
     app.stop().await;
 }
 
