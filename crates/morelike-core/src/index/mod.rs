@@ -28,6 +28,10 @@ use crate::product::{normalized_name, Described, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 use clusters::Clusters;
 
+/// Rows encoded side by side before they are put in order by
+/// [`Index::build`] (a few MB of encoded rows in flight).
+const BUILD_BLOCK: usize = 8_192;
+
 /// How dense rows are stored and scanned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -172,22 +176,36 @@ impl Index {
     /// finds each view's scale): no encoded row is held beside the index.
     pub fn build<P: Described>(
         encoder: Encoder,
-        products: impl Iterator<Item = P> + Clone,
+        products: impl Iterator<Item = P> + Clone + Sync,
         precision: Precision,
     ) -> Self {
         let layout = encoder.layout();
         let dim = layout.dense_dim;
         let rows = products.size_hint().0;
+        let threads = crate::threads::cores();
+        let len = products.clone().count();
         let dense = match precision {
             Precision::F32 => Dense::F32(Vec::with_capacity(rows * dim)),
             Precision::I8 => {
+                // Each view's largest magnitude, by parts side by side (a
+                // maximum does not depend on the order it is taken in).
+                let parts = crate::threads::ranges(len, threads);
+                let maxima = crate::threads::on_threads(threads, parts.into_iter(), |part| {
+                    let mut max = vec![0.0f32; layout.views.len()];
+                    for p in products.clone().skip(part.start).take(part.len()) {
+                        let e = encoder.encode_dense(&p);
+                        for (m, v) in max.iter_mut().zip(&layout.views) {
+                            *m = e.dense[v.dense.clone()]
+                                .iter()
+                                .fold(*m, |m, x| m.max(x.abs()));
+                        }
+                    }
+                    max
+                });
                 let mut max = vec![0.0f32; layout.views.len()];
-                for p in products.clone() {
-                    let e = encoder.encode_known(&p);
-                    for (m, v) in max.iter_mut().zip(&layout.views) {
-                        *m = e.dense[v.dense.clone()]
-                            .iter()
-                            .fold(*m, |m, x| m.max(x.abs()));
+                for part in maxima {
+                    for (m, x) in max.iter_mut().zip(part) {
+                        *m = m.max(x);
                     }
                 }
                 let scales = max
@@ -221,9 +239,28 @@ impl Index {
             exact: false,
         };
         index.kinds.building = true;
-        for product in products {
-            let e = index.encoder.encode(&product);
-            index.put(&product, e);
+        // Block by block: the dense parts encoded side by side, then the
+        // rows put in order (codes, keys and kinds as one pass would).
+        let mut rest = products;
+        let mut left = len;
+        while left > 0 {
+            let block = left.min(BUILD_BLOCK);
+            let encoder = &index.encoder;
+            let ahead = &rest;
+            let parts = crate::threads::ranges(block, threads);
+            let dense = crate::threads::on_threads(threads, parts.into_iter(), |part| {
+                ahead
+                    .clone()
+                    .skip(part.start)
+                    .take(part.len())
+                    .map(|p| encoder.encode_dense(&p))
+                    .collect::<Vec<_>>()
+            });
+            for (product, mut e) in rest.by_ref().take(block).zip(dense.into_iter().flatten()) {
+                e.codes = index.encoder.encode_codes(&product);
+                index.put(&product, e);
+            }
+            left -= block;
         }
         index.kinds.sort(&index.keys);
         index

@@ -73,18 +73,23 @@ impl Hasher for Premixed {
     }
 }
 
-impl TextEncoder {
-    pub(super) fn fit<P: Described>(
+/// How many products of a part of the catalog have each feature, and the
+/// features in the order the part first saw them.
+#[derive(Default)]
+struct DocumentFrequencies {
+    df: ByFeature<u32>,
+    first_seen: Vec<u64>,
+}
+
+impl DocumentFrequencies {
+    fn count<P: Described>(
         fields: &[String],
         name_field: &str,
-        dim: usize,
         products: impl Iterator<Item = P>,
     ) -> Self {
-        let mut df: ByFeature<u32> = ByFeature::default();
-        let mut n = 0u32;
+        let mut counted = DocumentFrequencies::default();
         let mut seen = Vec::new();
         for product in products {
-            n += 1;
             seen.clear();
             for field in fields {
                 if let Some(text) = product.text(field, name_field) {
@@ -94,9 +99,45 @@ impl TextEncoder {
             seen.sort_unstable();
             seen.dedup();
             for &h in &seen {
-                *df.entry(h).or_default() += 1;
+                let count = counted.df.entry(h).or_insert_with(|| {
+                    counted.first_seen.push(h);
+                    0
+                });
+                *count += 1;
             }
         }
+        counted
+    }
+}
+
+impl TextEncoder {
+    pub(super) fn fit<P: Described>(
+        fields: &[String],
+        name_field: &str,
+        dim: usize,
+        products: impl Iterator<Item = P> + Clone + Sync,
+    ) -> Self {
+        // Counted in contiguous parts side by side, then merged part after
+        // part, each part's features in the order it first saw them: the
+        // map is the one a single pass would fill, key for key and in the
+        // same insertion order (so the same layout, and the same snapshot).
+        let len = products.clone().count();
+        let parts = crate::threads::ranges(len, crate::threads::cores());
+        let counted = crate::threads::on_threads(parts.len(), parts.into_iter(), |part| {
+            DocumentFrequencies::count(
+                fields,
+                name_field,
+                products.clone().skip(part.start).take(part.len()),
+            )
+        });
+        let mut counted = counted.into_iter();
+        let DocumentFrequencies { mut df, .. } = counted.next().unwrap_or_default();
+        for part in counted {
+            for h in part.first_seen {
+                *df.entry(h).or_default() += part.df[&h];
+            }
+        }
+        let n = len as u32;
         let idf_of = |df: u32| ((1.0 + n as f32) / (1.0 + df as f32)).ln() + 1.0;
         TextEncoder {
             fields: fields.to_vec(),
