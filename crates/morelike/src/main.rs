@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system's allocator: an import makes and frees
+/// a dozen small strings per row across three threads, and glibc's malloc
+/// spent a fifth of a 1M-row import on them (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -7,7 +7,7 @@ pub mod snapshot;
 mod strings;
 mod words;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub(crate) use cards::permuted;
 pub use cards::{Card, Cards};
@@ -108,7 +108,7 @@ impl Described for Building<'_> {
 pub struct CatalogBuilder {
     mapping: Mapping,
     precision: Precision,
-    rows: HashMap<ProductId, u32>,
+    rows: hashbrown::HashMap<ProductId, u32>,
     ids: Vec<ProductId>,
     cards: Cards,
     /// Merchant vectors, by row, until the index holds them encoded.
@@ -121,7 +121,7 @@ impl CatalogBuilder {
         CatalogBuilder {
             mapping,
             precision,
-            rows: HashMap::new(),
+            rows: hashbrown::HashMap::new(),
             ids: Vec::new(),
             cards: Cards::default(),
             vectors: Vec::new(),
@@ -416,8 +416,12 @@ impl Catalog {
     /// query.
     pub fn cluster(&mut self) {
         let order = self.index.cluster();
-        self.index.permute(&order);
-        self.cards.permute(&order);
+        // The index's rows and the cards move side by side.
+        let (index, cards) = (&mut self.index, &mut self.cards);
+        std::thread::scope(|scope| {
+            scope.spawn(|| cards.permute(&order));
+            index.permute(&order);
+        });
         self.rebuild_search();
     }
 

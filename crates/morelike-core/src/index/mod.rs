@@ -28,8 +28,8 @@ use crate::product::{normalized_name, Described, ProductId};
 use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 use clusters::Clusters;
 
-/// Rows encoded side by side before they are put in order by
-/// [`Index::build`] (a few MB of encoded rows in flight).
+/// Rows encoded ahead at once while [`Index::build`] puts the rows before
+/// them (a few MB of encoded rows in flight).
 const BUILD_BLOCK: usize = 8_192;
 
 /// How dense rows are stored and scanned.
@@ -172,23 +172,25 @@ pub struct Index {
 
 impl Index {
     /// Builds an index over products with a fitted encoder. Rows are
-    /// encoded as they are stored (at i8, a first pass over the products
-    /// finds each view's scale): no encoded row is held beside the index.
+    /// encoded a block ahead of where they are stored, on another thread
+    /// (at i8, a first pass over the products, on every core, finds each
+    /// view's scale): no more than a few blocks of encoded rows are held
+    /// beside the index, and the rows are the same whatever the threads.
     pub fn build<P: Described>(
         encoder: Encoder,
-        products: impl Iterator<Item = P> + Clone + Sync,
+        products: impl Iterator<Item = P> + Clone + Send + Sync,
         precision: Precision,
     ) -> Self {
         let layout = encoder.layout();
         let dim = layout.dense_dim;
         let rows = products.size_hint().0;
-        let threads = crate::threads::cores();
-        let len = products.clone().count();
         let dense = match precision {
             Precision::F32 => Dense::F32(Vec::with_capacity(rows * dim)),
             Precision::I8 => {
                 // Each view's largest magnitude, by parts side by side (a
                 // maximum does not depend on the order it is taken in).
+                let threads = crate::threads::cores();
+                let len = products.clone().count();
                 let parts = crate::threads::ranges(len, threads);
                 let maxima = crate::threads::on_threads(threads, parts.into_iter(), |part| {
                     let mut max = vec![0.0f32; layout.views.len()];
@@ -239,29 +241,35 @@ impl Index {
             exact: false,
         };
         index.kinds.building = true;
-        // Block by block: the dense parts encoded side by side, then the
-        // rows put in order (codes, keys and kinds as one pass would).
-        let mut rest = products;
-        let mut left = len;
-        while left > 0 {
-            let block = left.min(BUILD_BLOCK);
-            let encoder = &index.encoder;
-            let ahead = &rest;
-            let parts = crate::threads::ranges(block, threads);
-            let dense = crate::threads::on_threads(threads, parts.into_iter(), |part| {
-                ahead
-                    .clone()
-                    .skip(part.start)
-                    .take(part.len())
-                    .map(|p| encoder.encode_dense(&p))
-                    .collect::<Vec<_>>()
+        // The dense parts are encoded a block ahead on another thread (by
+        // a copy of the encoder) while the rows are put here in order, with
+        // their codes, keys and kinds, as one pass would.
+        let ahead = index.encoder.clone();
+        let mut products = products;
+        let rest = products.clone();
+        std::thread::scope(|scope| {
+            let (sender, blocks) = std::sync::mpsc::sync_channel::<Vec<Encoded>>(2);
+            scope.spawn(move || {
+                let mut rest = rest;
+                loop {
+                    let block: Vec<Encoded> = rest
+                        .by_ref()
+                        .take(BUILD_BLOCK)
+                        .map(|p| ahead.encode_dense(&p))
+                        .collect();
+                    if block.is_empty() || sender.send(block).is_err() {
+                        break;
+                    }
+                }
             });
-            for (product, mut e) in rest.by_ref().take(block).zip(dense.into_iter().flatten()) {
-                e.codes = index.encoder.encode_codes(&product);
-                index.put(&product, e);
+            for block in blocks {
+                // The block first: a product is taken only with its rows.
+                for (mut e, product) in block.into_iter().zip(products.by_ref()) {
+                    e.codes = index.encoder.encode_codes(&product);
+                    index.put(&product, e);
+                }
             }
-            left -= block;
-        }
+        });
         index.kinds.sort(&index.keys);
         index
     }

@@ -90,7 +90,7 @@ pub struct Encoded {
 /// The code of a categorical field a product has no value for.
 pub const MISSING: u32 = u32::MAX;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 enum ViewEncoder {
     Text(TextEncoder),
     Categorical,
@@ -100,7 +100,7 @@ enum ViewEncoder {
 
 /// Turns products into vectors; fitted once on a catalog (TF-IDF weights,
 /// numeric ranges, category dictionaries) and then used for every upsert.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Encoder {
     layout: Layout,
     specs: Vec<ViewSpec>,

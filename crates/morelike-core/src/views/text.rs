@@ -13,7 +13,7 @@ use crate::product::Product;
 /// How much a character trigram counts against a whole word.
 const TRIGRAM_WEIGHT: f32 = 0.25;
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct TextEncoder {
     fields: Vec<String>,
     idf: ByFeature<f32>,
@@ -117,12 +117,23 @@ impl TextEncoder {
         dim: usize,
         products: impl Iterator<Item = P> + Clone + Sync,
     ) -> Self {
-        // Counted in contiguous parts side by side, then merged part after
-        // part, each part's features in the order it first saw them: the
-        // map is the one a single pass would fill, key for key and in the
-        // same insertion order (so the same layout, and the same snapshot).
+        Self::fit_in_parts(fields, name_field, dim, products, crate::threads::cores())
+    }
+
+    /// [`TextEncoder::fit`] with the products counted in `parts` contiguous
+    /// parts side by side, then merged part after part, each part's
+    /// features in the order it first saw them: the map is the one a
+    /// single pass would fill, key for key and in the same insertion order
+    /// (so the same layout, and the same snapshot), whatever `parts`.
+    fn fit_in_parts<P: Described>(
+        fields: &[String],
+        name_field: &str,
+        dim: usize,
+        products: impl Iterator<Item = P> + Clone + Sync,
+        parts: usize,
+    ) -> Self {
         let len = products.clone().count();
-        let parts = crate::threads::ranges(len, crate::threads::cores());
+        let parts = crate::threads::ranges(len, parts);
         let counted = crate::threads::on_threads(parts.len(), parts.into_iter(), |part| {
             DocumentFrequencies::count(
                 fields,
@@ -223,6 +234,27 @@ mod tests {
             found,
             vec![word("née"), gram(" né"), gram("née"), gram("ée ")]
         );
+    }
+
+    #[test]
+    fn a_fit_in_parts_is_the_fit_of_one_pass_byte_for_byte() {
+        let names: Vec<Product> = (0..500)
+            .map(|i| {
+                let words = [
+                    "red", "shirt", "blue", "jeans", "cotton", "polo", "belt", "née",
+                ];
+                let name = format!("{} {} {i}", words[i % 8], words[(i * 7 + 3) % 8]);
+                Product::new(i.to_string(), name)
+            })
+            .collect();
+        let fit = |parts| {
+            let enc = TextEncoder::fit_in_parts(&["name".into()], "name", 128, names.iter(), parts);
+            postcard::to_stdvec(&enc).expect("serializes")
+        };
+        let one = fit(1);
+        for parts in [2, 3, 7, 500, 501] {
+            assert_eq!(fit(parts), one, "{parts} parts");
+        }
     }
 
     #[test]

@@ -117,8 +117,8 @@ fn run(
                 .read(format, input, |p| {
                     batch.push(p);
                     if batch.len() == BATCH {
-                        // A closed channel: the writer failed and says why.
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // A closed channel: the writer failed and says why.
                         let _ = sender.send(full);
                     }
                 });
