@@ -416,13 +416,27 @@ impl Catalog {
     /// query.
     pub fn cluster(&mut self) {
         let order = self.index.cluster();
-        // The index's rows and the cards move side by side.
+        // Which rows will be live once moved (`order[new] = old`).
+        let live: Vec<bool> = order.iter().map(|&old| self.index.is_live(old)).collect();
+        // The index's rows move on one side; the cards, then the name
+        // words read from them, on the other.
         let (index, cards) = (&mut self.index, &mut self.cards);
-        std::thread::scope(|scope| {
-            scope.spawn(|| cards.permute(&order));
+        let words = std::thread::scope(|scope| {
+            let words = scope.spawn(|| {
+                cards.permute(&order);
+                let cards = &*cards;
+                Words::build(
+                    (0..order.len() as u32)
+                        .filter(|&row| live[row as usize])
+                        .map(|row| (row, cards.name(row))),
+                )
+            });
             index.permute(&order);
+            words
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        self.rebuild_search();
+        self.words = words;
     }
 
     /// Whether scans visit every row even when the store is clustered (to
