@@ -13,6 +13,7 @@ pub mod mapping;
 pub mod product;
 pub mod session;
 pub mod strategy;
+mod threads;
 pub mod views;
 
 pub use catalog::{Card, Catalog, CatalogBuilder, CatalogError, Change};

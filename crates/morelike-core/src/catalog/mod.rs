@@ -7,7 +7,7 @@ pub mod snapshot;
 pub(crate) mod strings;
 mod words;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub(crate) use cards::permuted;
 pub use cards::{Card, Cards};
@@ -108,7 +108,7 @@ impl Described for Building<'_> {
 pub struct CatalogBuilder {
     mapping: Mapping,
     precision: Precision,
-    rows: HashMap<ProductId, u32>,
+    rows: hashbrown::HashMap<ProductId, u32>,
     ids: Vec<ProductId>,
     cards: Cards,
     /// Merchant vectors, by row, until the index holds them encoded.
@@ -121,7 +121,7 @@ impl CatalogBuilder {
         CatalogBuilder {
             mapping,
             precision,
-            rows: HashMap::new(),
+            rows: hashbrown::HashMap::new(),
             ids: Vec::new(),
             cards: Cards::default(),
             vectors: Vec::new(),
@@ -427,9 +427,27 @@ impl Catalog {
     /// query.
     pub fn cluster(&mut self) {
         let order = self.index.cluster();
-        self.index.permute(&order);
-        self.cards.permute(&order);
-        self.rebuild_search();
+        // Which rows will be live once moved (`order[new] = old`).
+        let live: Vec<bool> = order.iter().map(|&old| self.index.is_live(old)).collect();
+        // The index's rows move on one side; the cards, then the name
+        // words read from them, on the other.
+        let (index, cards) = (&mut self.index, &mut self.cards);
+        let words = std::thread::scope(|scope| {
+            let words = scope.spawn(|| {
+                cards.permute(&order);
+                let cards = &*cards;
+                Words::build(
+                    (0..order.len() as u32)
+                        .filter(|&row| live[row as usize])
+                        .map(|row| (row, cards.name(row))),
+                )
+            });
+            index.permute(&order);
+            words
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        self.words = words;
     }
 
     /// Whether scans visit every row even when the store is clustered (to

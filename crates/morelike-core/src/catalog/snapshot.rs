@@ -156,12 +156,18 @@ impl Catalog {
             len: 0,
             failed: None,
         };
-        if let Err(e) = postcard::to_io(&body, &mut counted) {
+        // postcard writes value by value (a byte at a time for the index
+        // rows): buffered here, the checksum and the writer below see
+        // large slices.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut counted);
+        let written = postcard::to_io(&body, &mut buffered)
+            .map(drop)
+            .map_err(std::io::Error::other)
+            .and_then(|()| buffered.flush());
+        drop(buffered);
+        if let Err(e) = written {
             // postcard keeps no I/O error's cause: the writer kept it.
-            return Err(counted
-                .failed
-                .take()
-                .unwrap_or_else(|| std::io::Error::other(e)));
+            return Err(counted.failed.take().unwrap_or(e));
         }
         let (crc, len) = (counted.crc.finalize(), counted.len);
         let mut header = [0u8; HEADER];

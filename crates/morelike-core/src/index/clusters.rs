@@ -107,14 +107,17 @@ impl Clusters {
         let top = kmeans(index, &drawn, tops, 8, SALT);
         // Rows to groups, then each group split, on every core (the
         // result does not depend on how many: each part is deterministic).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let of_top: Vec<u32> =
-            on_threads(threads, live.chunks(live.len().div_ceil(threads)), |rows| {
+        let threads = crate::threads::cores();
+        let of_top: Vec<u32> = crate::threads::on_threads(
+            threads,
+            live.chunks(live.len().div_ceil(threads)),
+            |rows| {
                 rows.iter()
                     .map(|&r| nearest(&top, index, r) as u32)
                     .collect::<Vec<u32>>()
-            })
-            .concat();
+            },
+        )
+        .concat();
         let mut groups: Vec<Vec<u32>> = vec![Vec::new(); top.len()];
         for (&row, &g) in live.iter().zip(&of_top) {
             groups[g as usize].push(row);
@@ -133,7 +136,7 @@ impl Clusters {
             }
             sub
         };
-        for rows in on_threads(threads, groups.iter().enumerate(), split)
+        for rows in crate::threads::on_threads(threads, groups.iter().enumerate(), split)
             .into_iter()
             .flatten()
         {
@@ -327,43 +330,6 @@ impl Clusters {
         }
         self.of[row as usize] = u32::MAX;
     }
-}
-
-/// `work` done on each item, spread over `threads` scoped threads (item
-/// after item in turn), the results in the items' order.
-fn on_threads<I, T, R>(threads: usize, items: I, work: impl Fn(T) -> R + Sync) -> Vec<R>
-where
-    I: Iterator<Item = T>,
-    T: Send,
-    R: Send,
-{
-    let items: Vec<T> = items.collect();
-    let count = items.len();
-    let threads = threads.max(1);
-    let mut turns: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, item) in items.into_iter().enumerate() {
-        turns[i % threads].push((i, item));
-    }
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = turns
-            .into_iter()
-            .map(|turn| {
-                scope.spawn(move || {
-                    turn.into_iter()
-                        .map(|(i, t)| (i, work(t)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a clustering thread panicked"))
-            .collect()
-    });
-    done.sort_by_key(|&(i, _)| i);
-    debug_assert_eq!(done.len(), count);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A row's dense part as a unit-weight query against stored centres (its

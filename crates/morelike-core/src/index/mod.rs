@@ -31,6 +31,10 @@ use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
 use clusters::Clusters;
 use ids::Ids;
 
+/// Rows encoded ahead at once while [`Index::build`] puts the rows before
+/// them (a few MB of encoded rows in flight).
+const BUILD_BLOCK: usize = 8_192;
+
 /// How dense rows are stored and scanned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,16 +64,33 @@ struct Coarse {
     scales: Vec<f32>,
 }
 
-/// Each view's i8 scale (127 over its largest absolute value) over products.
-fn view_scales<P: Described>(encoder: &Encoder, products: impl Iterator<Item = P>) -> Vec<f32> {
+/// Each view's i8 scale (127 over its largest absolute value) over
+/// products, by parts side by side (a maximum does not depend on the order
+/// it is taken in).
+fn view_scales<P: Described>(
+    encoder: &Encoder,
+    products: impl Iterator<Item = P> + Clone + Send + Sync,
+) -> Vec<f32> {
     let layout = encoder.layout();
+    let threads = crate::threads::cores();
+    let len = products.clone().count();
+    let parts = crate::threads::ranges(len, threads);
+    let maxima = crate::threads::on_threads(threads, parts.into_iter(), |part| {
+        let mut max = vec![0.0f32; layout.views.len()];
+        for p in products.clone().skip(part.start).take(part.len()) {
+            let e = encoder.encode_dense(&p);
+            for (m, v) in max.iter_mut().zip(&layout.views) {
+                *m = e.dense[v.dense.clone()]
+                    .iter()
+                    .fold(*m, |m, x| m.max(x.abs()));
+            }
+        }
+        max
+    });
     let mut max = vec![0.0f32; layout.views.len()];
-    for p in products {
-        let e = encoder.encode_known(&p);
-        for (m, v) in max.iter_mut().zip(&layout.views) {
-            *m = e.dense[v.dense.clone()]
-                .iter()
-                .fold(*m, |m, x| m.max(x.abs()));
+    for part in maxima {
+        for (m, x) in max.iter_mut().zip(part) {
+            *m = m.max(x);
         }
     }
     max.into_iter()
@@ -213,11 +234,13 @@ pub struct Index {
 
 impl Index {
     /// Builds an index over products with a fitted encoder. Rows are
-    /// encoded as they are stored (at i8, a first pass over the products
-    /// finds each view's scale): no encoded row is held beside the index.
+    /// encoded a block ahead of where they are stored, on another thread
+    /// (at i8, a first pass over the products, on every core, finds each
+    /// view's scale): no more than a few blocks of encoded rows are held
+    /// beside the index, and the rows are the same whatever the threads.
     pub fn build<P: Described>(
         encoder: Encoder,
-        products: impl Iterator<Item = P> + Clone,
+        products: impl Iterator<Item = P> + Clone + Send + Sync,
         precision: Precision,
     ) -> Self {
         let layout = encoder.layout();
@@ -261,10 +284,35 @@ impl Index {
             exact: false,
         };
         index.kinds.building = true;
-        for product in products {
-            let e = index.encoder.encode(&product);
-            index.put(&product, e);
-        }
+        // The dense parts are encoded a block ahead on another thread (by
+        // a copy of the encoder) while the rows are put here in order, with
+        // their codes, keys and kinds, as one pass would.
+        let ahead = index.encoder.clone();
+        let mut products = products;
+        let rest = products.clone();
+        std::thread::scope(|scope| {
+            let (sender, blocks) = std::sync::mpsc::sync_channel::<Vec<Encoded>>(2);
+            scope.spawn(move || {
+                let mut rest = rest;
+                loop {
+                    let block: Vec<Encoded> = rest
+                        .by_ref()
+                        .take(BUILD_BLOCK)
+                        .map(|p| ahead.encode_dense(&p))
+                        .collect();
+                    if block.is_empty() || sender.send(block).is_err() {
+                        break;
+                    }
+                }
+            });
+            for block in blocks {
+                // The block first: a product is taken only with its rows.
+                for (mut e, product) in block.into_iter().zip(products.by_ref()) {
+                    e.codes = index.encoder.encode_codes(&product);
+                    index.put(&product, e);
+                }
+            }
+        });
         index.kinds.sort(&index.keys);
         index
     }

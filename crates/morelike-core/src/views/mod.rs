@@ -94,7 +94,7 @@ pub struct Encoded {
 /// The code of a categorical field a product has no value for.
 pub const MISSING: u32 = u32::MAX;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 enum ViewEncoder {
     Text(TextEncoder),
     Categorical,
@@ -104,7 +104,7 @@ enum ViewEncoder {
 
 /// Turns products into vectors; fitted once on a catalog (TF-IDF weights,
 /// numeric ranges, category dictionaries) and then used for every upsert.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Encoder {
     layout: Layout,
     specs: Vec<ViewSpec>,
@@ -131,7 +131,10 @@ pub fn planned_dim(spec: &ViewSpec, vector_dim: usize) -> usize {
 
 impl Encoder {
     /// Fits the views of `mapping` on a catalog.
-    pub fn fit<P: Described>(mapping: &Mapping, products: impl Iterator<Item = P> + Clone) -> Self {
+    pub fn fit<P: Described>(
+        mapping: &Mapping,
+        products: impl Iterator<Item = P> + Clone + Sync,
+    ) -> Self {
         let name_field = mapping.fields.name.clone();
         let price_field = mapping.fields.price.clone();
         let mut views = Vec::new();
@@ -241,8 +244,14 @@ impl Encoder {
     /// Encodes a product; categorical values never seen before get new codes.
     pub fn encode(&mut self, product: &impl Described) -> Encoded {
         let mut encoded = self.encode_dense(product);
-        encoded.codes = self
-            .layout
+        encoded.codes = self.encode_codes(product);
+        encoded
+    }
+
+    /// The categorical part of [`Encoder::encode`]: one code per field,
+    /// values never seen before getting new codes.
+    pub(crate) fn encode_codes(&mut self, product: &impl Described) -> Vec<u32> {
+        self.layout
             .fields
             .iter()
             .zip(&mut self.dictionaries)
@@ -251,8 +260,7 @@ impl Encoder {
                     .attribute(field)
                     .map_or(MISSING, |value| dict.code_or_insert(value))
             })
-            .collect();
-        encoded
+            .collect()
     }
 
     /// Encodes a product whose categorical values the dictionaries already
@@ -276,7 +284,8 @@ impl Encoder {
         encoded
     }
 
-    fn encode_dense(&self, product: &impl Described) -> Encoded {
+    /// The dense part of a product's encoding (its `codes` left empty).
+    pub(crate) fn encode_dense(&self, product: &impl Described) -> Encoded {
         let mut dense = vec![0.0f32; self.layout.dense_dim];
         for (view, encoder) in self.layout.views.iter().zip(&self.encoders) {
             let out = &mut dense[view.dense.clone()];

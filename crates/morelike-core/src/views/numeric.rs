@@ -13,7 +13,7 @@ pub const BUCKETS: usize = 16;
 /// times slower on.
 const TAIL: f64 = 1e-9;
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Scale {
     field: String,
     log: bool,
@@ -38,7 +38,7 @@ impl Scale {
 }
 
 /// The fitted ranges of a numeric view's fields.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct NumericEncoder {
     scales: Vec<Scale>,
 }

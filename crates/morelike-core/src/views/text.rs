@@ -13,7 +13,7 @@ use crate::product::Product;
 /// How much a character trigram counts against a whole word.
 const TRIGRAM_WEIGHT: f32 = 0.25;
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct TextEncoder {
     fields: Vec<String>,
     idf: ByFeature<f32>,
@@ -73,18 +73,23 @@ impl Hasher for Premixed {
     }
 }
 
-impl TextEncoder {
-    pub(super) fn fit<P: Described>(
+/// How many products of a part of the catalog have each feature, and the
+/// features in the order the part first saw them.
+#[derive(Default)]
+struct DocumentFrequencies {
+    df: ByFeature<u32>,
+    first_seen: Vec<u64>,
+}
+
+impl DocumentFrequencies {
+    fn count<P: Described>(
         fields: &[String],
         name_field: &str,
-        dim: usize,
         products: impl Iterator<Item = P>,
     ) -> Self {
-        let mut df: ByFeature<u32> = ByFeature::default();
-        let mut n = 0u32;
+        let mut counted = DocumentFrequencies::default();
         let mut seen = Vec::new();
         for product in products {
-            n += 1;
             seen.clear();
             for field in fields {
                 if let Some(text) = product.text(field, name_field) {
@@ -94,9 +99,56 @@ impl TextEncoder {
             seen.sort_unstable();
             seen.dedup();
             for &h in &seen {
-                *df.entry(h).or_default() += 1;
+                let count = counted.df.entry(h).or_insert_with(|| {
+                    counted.first_seen.push(h);
+                    0
+                });
+                *count += 1;
             }
         }
+        counted
+    }
+}
+
+impl TextEncoder {
+    pub(super) fn fit<P: Described>(
+        fields: &[String],
+        name_field: &str,
+        dim: usize,
+        products: impl Iterator<Item = P> + Clone + Sync,
+    ) -> Self {
+        Self::fit_in_parts(fields, name_field, dim, products, crate::threads::cores())
+    }
+
+    /// [`TextEncoder::fit`] with the products counted in `parts` contiguous
+    /// parts side by side, then merged part after part, each part's
+    /// features in the order it first saw them: the map is the one a
+    /// single pass would fill, key for key and in the same insertion order
+    /// (so the same layout, and the same snapshot), whatever `parts`.
+    fn fit_in_parts<P: Described>(
+        fields: &[String],
+        name_field: &str,
+        dim: usize,
+        products: impl Iterator<Item = P> + Clone + Sync,
+        parts: usize,
+    ) -> Self {
+        let len = products.clone().count();
+        let parts = crate::threads::ranges(len, parts);
+        let counted = crate::threads::on_threads(parts.len(), parts.into_iter(), |part| {
+            DocumentFrequencies::count(
+                fields,
+                name_field,
+                products.clone().skip(part.start).take(part.len()),
+            )
+        });
+        let mut counted = counted.into_iter();
+        let DocumentFrequencies { mut df, .. } = counted.next().unwrap_or_default();
+        for part in counted {
+            for h in part.first_seen {
+                *df.entry(h).or_default() += part.df[&h];
+            }
+        }
+        let n = len as u32;
         let idf_of = |df: u32| ((1.0 + n as f32) / (1.0 + df as f32)).ln() + 1.0;
         TextEncoder {
             fields: fields.to_vec(),
@@ -187,6 +239,27 @@ mod tests {
             found,
             vec![word("née"), gram(" né"), gram("née"), gram("ée ")]
         );
+    }
+
+    #[test]
+    fn a_fit_in_parts_is_the_fit_of_one_pass_byte_for_byte() {
+        let names: Vec<Product> = (0..500)
+            .map(|i| {
+                let words = [
+                    "red", "shirt", "blue", "jeans", "cotton", "polo", "belt", "née",
+                ];
+                let name = format!("{} {} {i}", words[i % 8], words[(i * 7 + 3) % 8]);
+                Product::new(i.to_string(), name)
+            })
+            .collect();
+        let fit = |parts| {
+            let enc = TextEncoder::fit_in_parts(&["name".into()], "name", 128, names.iter(), parts);
+            postcard::to_stdvec(&enc).expect("serializes")
+        };
+        let one = fit(1);
+        for parts in [2, 3, 7, 500, 501] {
+            assert_eq!(fit(parts), one, "{parts} parts");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::mpsc;
+use std::time::Instant;
 
 use morelike_core::catalog::snapshot;
 use morelike_core::import::{FieldLimits, Importer, Lookup};
@@ -107,6 +108,7 @@ fn run(
     let mut builder = (index && import.was_empty())
         .then(|| CatalogBuilder::new(mapping.clone(), settings.precision));
     let (sender, batches) = mpsc::sync_channel::<Vec<Product>>(IN_FLIGHT);
+    let streaming = Instant::now();
     let (report, tally) = std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
@@ -115,8 +117,8 @@ fn run(
                 .read(format, input, |p| {
                     batch.push(p);
                     if batch.len() == BATCH {
-                        // A closed channel: the writer failed and says why.
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        // A closed channel: the writer failed and says why.
                         let _ = sender.send(full);
                     }
                 });
@@ -125,12 +127,40 @@ fn run(
             }
             report
         });
-        let tally = write(&mut *import, batches, builder.as_mut());
+        // A third thread keeps the written batches as cards (and frees
+        // them), beside the storage writes.
+        let (to_cards, written) = mpsc::sync_channel::<Vec<Product>>(IN_FLIGHT);
+        let cards = builder.as_mut().map(|builder| {
+            scope.spawn(move || {
+                for batch in written {
+                    batch.into_iter().for_each(|p| builder.add(p));
+                }
+                builder.len()
+            })
+        });
+        let tally = write(&mut *import, batches, cards.is_some().then_some(to_cards));
         let report = reader
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let carded = cards.map(|cards| {
+            cards
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        let tally = tally.map(|mut tally| {
+            // Nothing was stored before: every distinct product is new.
+            if let Some(added) = carded {
+                tally.added = added;
+            }
+            tally
+        });
         (report, tally)
     });
+    tracing::info!(
+        store,
+        seconds = streaming.elapsed().as_secs_f64(),
+        "import: rows read and written"
+    );
     let report = report?;
     let tally = tally?;
     let outcome = ImportOutcome {
@@ -141,6 +171,7 @@ fn run(
         changed: Vec::new(),
     };
     // The commit (a disk flush) runs while the index is built.
+    let building = Instant::now();
     let (committed, built) = std::thread::scope(|scope| {
         let commit = scope.spawn(|| import.commit(&settings));
         let built = builder.map(CatalogBuilder::finish);
@@ -152,10 +183,21 @@ fn run(
         )
     });
     committed?;
+    tracing::info!(
+        store,
+        seconds = building.elapsed().as_secs_f64(),
+        "import: committed and indexed"
+    );
     let catalog = match built {
         Some(catalog) => {
             let catalog = with_weights(catalog, &settings)?;
+            let snapshotting = Instant::now();
             snapshot_new(storage, store, &settings, &catalog)?;
+            tracing::info!(
+                store,
+                seconds = snapshotting.elapsed().as_secs_f64(),
+                "import: index snapshot written"
+            );
             Some(catalog)
         }
         None if index => Some(load_with(storage, store, &settings)?),
@@ -209,25 +251,25 @@ struct Seen {
     written: bool,
 }
 
-/// Writes the batches into the import and the catalog builder (when the
-/// store was empty); counts each id once, by its last row. A product equal
+/// Writes the batches into the import and hands them on to be kept as
+/// cards (when the store was empty); else counts each id once, by its last row. A product equal
 /// to the stored one is not written (unless an earlier row of the same id
 /// was: then it is written back).
 fn write(
     import: &mut dyn ProductImport,
     batches: mpsc::Receiver<Vec<Product>>,
-    mut builder: Option<&mut CatalogBuilder>,
+    cards: Option<mpsc::SyncSender<Vec<Product>>>,
 ) -> Result<Tally, StorageError> {
     let mut tally = Tally::default();
     let mut seen: HashMap<String, Seen> = HashMap::new();
     let mut changed = Vec::with_capacity(BATCH);
     for batch in batches {
-        if let Some(builder) = builder.as_deref_mut() {
-            // Nothing stored before: every row is new and written.
+        if let Some(cards) = &cards {
+            // Nothing stored before: every row is new and written, then
+            // kept as a card (the caller counts them).
             import.put(&batch)?;
-            let before = builder.len();
-            batch.into_iter().for_each(|p| builder.add(p));
-            tally.added += builder.len() - before;
+            // Only a panic closes the cards' thread: its join says why.
+            let _ = cards.send(batch);
             continue;
         }
         for p in batch {

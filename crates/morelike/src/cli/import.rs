@@ -109,6 +109,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         .catalog
         .as_ref()
         .map_or(Precision::default(), |c| c.index().precision());
+    // The process ends right after: freeing a million products' cards and
+    // index rows piece by piece would cost about a second for nothing.
+    std::mem::forget(imported.catalog);
     // A new store gets its keys here, shown once (only their hashes are kept).
     let keys = match storage.access(&args.store)? {
         Some(_) => None,

@@ -645,10 +645,14 @@ impl ProductImport for Import<'_> {
     fn put(&mut self, products: &[Product]) -> Result<(), StorageError> {
         let this = self.embedded;
         let mut table = try_db!(this, self.tx.open_table(PRODUCTS), "write products");
+        // One buffer for every document of the batch.
+        let mut document = Vec::with_capacity(512);
         for p in products {
+            document.clear();
+            serde_json::to_writer(&mut document, p).expect("products always serialize");
             try_db!(
                 this,
-                table.insert((self.store.as_str(), p.id.as_str()), encode(p).as_slice()),
+                table.insert((self.store.as_str(), p.id.as_str()), document.as_slice()),
                 "write products"
             );
         }
