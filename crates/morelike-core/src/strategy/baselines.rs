@@ -5,7 +5,7 @@
 
 use super::{Context, Strategy};
 use crate::explain::{self, Explanation};
-use crate::index::{Hit, Point, QueryBatch};
+use crate::index::{Hit, Point, QueryBatch, TopK};
 
 /// A uniformly random page.
 pub struct Random;
@@ -140,61 +140,88 @@ fn per_example(
         let (up_c, down_c) = at.split_at(up.len());
         rank(up_c, down_c)
     });
-    // Each upvote's largest dense part, and how far its i8 score can be
-    // from its f32 score (0 without an i8 copy).
+    // Each upvote's largest dense part: exactly, and on the i8 copy (give
+    // or take its rounding).
     let upvotes = &queries[..up.len()];
-    let dense_bounds: Vec<f32> = upvotes.iter().map(|q| cx.index.dense_bound(q)).collect();
-    let rounding: Vec<f32> = upvotes.iter().map(|q| cx.index.rounding(q)).collect();
-    let coarse = cx.index.ranks_coarse();
+    let exact_bounds: Vec<f32> = upvotes.iter().map(|q| cx.index.dense_bound(q)).collect();
+    let coarse_bounds: Vec<f32> = upvotes
+        .iter()
+        .zip(&exact_bounds)
+        .map(|(q, b)| b + cx.index.rounding(q))
+        .collect();
     let mut scores = vec![0.0; queries.len()];
-    let mut rough = vec![0.0; queries.len()];
-    // The most any upvote's score can be, given each one's bound.
-    let best_up = |parts: &[f32], margins: &[f32]| {
-        parts
-            .iter()
-            .zip(margins)
-            .map(|(p, m)| p + m)
-            .fold(f32::NEG_INFINITY, f32::max)
-    };
-    cx.index.scan_bounded(
-        cx.k,
-        within.as_deref(),
-        cx.exclude,
-        cx.filter,
-        |row, threshold| {
-            if threshold > f32::NEG_INFINITY && !up.is_empty() {
-                // The categorical parts with the largest dense parts, then
-                // (at f32) the i8 scores give or take their rounding: a
-                // row that cannot enter is not read further.
-                rough.fill(0.0);
-                for (batch, out) in batches.iter().zip(rough.chunks_mut(QueryBatch::MAX)) {
-                    cx.index.add_batch_cats(batch, row, out);
-                }
-                if bound(best_up(&rough, &dense_bounds)) < threshold {
-                    return None;
-                }
-                if coarse {
-                    for (batch, out) in batches.iter().zip(rough.chunks_mut(QueryBatch::MAX)) {
-                        cx.index.score_batch_coarse(batch, row, out);
-                    }
-                    if bound(best_up(&rough, &rounding)) < threshold {
-                        return None;
-                    }
-                }
+    let mut cats = vec![0.0; queries.len()];
+    // Without categorical fields the bound is the same for every row: no
+    // row would be passed over, so the bound is not taken.
+    let prune = !up.is_empty() && !cx.index.layout().fields.is_empty();
+    // A row's score, on the i8 copy when `coarse`; `None` when its
+    // upvotes' categorical parts and largest dense parts cannot reach
+    // `threshold`.
+    let mut rank = |row: u32, threshold: f32, coarse: bool| -> Option<f32> {
+        if threshold > f32::NEG_INFINITY && prune {
+            cats.fill(0.0);
+            for (batch, out) in batches.iter().zip(cats.chunks_mut(QueryBatch::MAX)) {
+                cx.index.add_batch_cats(batch, row, out);
             }
-            if let [only] = queries.as_slice() {
-                // One example: the one-query kernel is a little quicker.
-                scores[0] = cx.index.score(only, row);
+            let dense = if coarse {
+                &coarse_bounds
             } else {
-                for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                &exact_bounds
+            };
+            let most = cats
+                .iter()
+                .zip(dense)
+                .map(|(c, d)| c + d)
+                .fold(f32::NEG_INFINITY, f32::max);
+            if bound(most) < threshold {
+                return None;
+            }
+        }
+        if let [only] = queries.as_slice() {
+            // One example: the one-query kernel is a little quicker.
+            scores[0] = if coarse {
+                cx.index.score_coarse(only, row)
+            } else {
+                cx.index.score(only, row)
+            };
+        } else {
+            for (batch, out) in batches.iter().zip(scores.chunks_mut(QueryBatch::MAX)) {
+                if coarse {
+                    cx.index.score_batch_coarse(batch, row, out);
+                } else {
                     cx.index.score_batch(batch, row, out);
                 }
             }
-            let (up_s, down_s) = scores.split_at(up.len());
-            Some(combine(up_s, down_s))
-        },
-    )
+        }
+        let (up_s, down_s) = scores.split_at(up.len());
+        Some(combine(up_s, down_s))
+    };
+    let (within, exclude, filter) = (within.as_deref(), cx.exclude, cx.filter);
+    if !cx.index.ranks_coarse() {
+        return cx
+            .index
+            .scan_bounded(cx.k, within, exclude, filter, |row, t| rank(row, t, false));
+    }
+    // At f32: the best REFINE × k rows on the i8 copy, scored again at f32
+    // (the examples' rounding adds up, so the bound `search` uses would
+    // send most rows to their f32 row).
+    let candidates = cx
+        .index
+        .scan_bounded(cx.k * REFINE, within, exclude, filter, |row, t| {
+            rank(row, t, true)
+        });
+    let mut top = TopK::new(cx.k);
+    for hit in candidates {
+        let score = rank(hit.row, f32::NEG_INFINITY, false).expect("an exact score");
+        top.push(hit.row, score, cx.index.key(hit.row));
+    }
+    top.into_hits()
 }
+
+/// How many times k rows best_score keeps on a store's i8 copy before it
+/// scores them at f32 (`tests/core/batch.rs` and `refine.rs` check the
+/// pages against the f32 scan).
+const REFINE: usize = 4;
 
 /// σ(best similarity to an upvote) if it beats the best to a downvote, else −σ(that).
 pub struct BestScore;
