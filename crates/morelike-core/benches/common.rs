@@ -89,3 +89,28 @@ pub fn states(catalog: &Catalog, shoppers: u64) -> Vec<Session> {
 pub fn percentile(sorted: &[Duration], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
 }
+
+/// Every state's next page under `s`, as product ids.
+pub fn pages(
+    catalog: &Catalog,
+    s: &dyn strategy::Strategy,
+    states: &[Session],
+) -> Vec<Vec<String>> {
+    states
+        .iter()
+        .map(|state| {
+            let page = state.clone().next_page(catalog, s, 42).unwrap();
+            page.items.into_iter().map(|(id, _)| id).collect()
+        })
+        .collect()
+}
+
+/// The share of page items equal in two runs over the same states.
+pub fn agreement(a: &[Vec<String>], b: &[Vec<String>]) -> f64 {
+    let (mut same, mut total) = (0, 0);
+    for (x, y) in a.iter().zip(b) {
+        total += x.len().max(y.len());
+        same += x.iter().filter(|id| y.contains(id)).count();
+    }
+    same as f64 / total.max(1) as f64
+}

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use morelike_core::index::Reach;
-use morelike_core::{strategy, Catalog, Session};
+use morelike_core::{strategy, Catalog};
 
 /// The chosen catalog at uniform weights (every view 1) unless
 /// `MORELIKE_BENCH_WEIGHTS=shipped`.
@@ -51,27 +51,6 @@ fn reach() -> Reach {
     }
 }
 
-/// Every state's next page, as product ids.
-fn pages(catalog: &Catalog, s: &dyn strategy::Strategy, states: &[Session]) -> Vec<Vec<String>> {
-    states
-        .iter()
-        .map(|state| {
-            let page = state.clone().next_page(catalog, s, 42).unwrap();
-            page.items.into_iter().map(|(id, _)| id).collect()
-        })
-        .collect()
-}
-
-/// The share of page items equal in two runs over the same states.
-fn agreement(a: &[Vec<String>], b: &[Vec<String>]) -> f64 {
-    let (mut same, mut total) = (0, 0);
-    for (x, y) in a.iter().zip(b) {
-        total += x.len().max(y.len());
-        same += x.iter().filter(|id| y.contains(id)).count();
-    }
-    same as f64 / total.max(1) as f64
-}
-
 fn scale(c: &mut Criterion) {
     let (label, mut catalog) = catalog();
     if std::env::var("MORELIKE_BENCH_CLUSTER").is_ok() {
@@ -98,9 +77,9 @@ fn scale(c: &mut Criterion) {
     for name in names.split(',') {
         let s = strategy::by_name(name).unwrap();
         catalog.set_scan(true, reach);
-        let exact = pages(&catalog, s.as_ref(), &states);
+        let exact = common::pages(&catalog, s.as_ref(), &states);
         catalog.set_scan(false, reach);
-        let agreed = agreement(&exact, &pages(&catalog, s.as_ref(), &states));
+        let agreed = common::agreement(&exact, &common::pages(&catalog, s.as_ref(), &states));
         let mut times: Vec<Duration> = Vec::with_capacity(states.len() * 3);
         for _ in 0..3 {
             for state in &states {

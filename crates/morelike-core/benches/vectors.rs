@@ -7,6 +7,8 @@
 //! `mapping.toml` and `vectors.csv`), else 105,000 made here (256-d, unit
 //! length, around 600 random centres).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -115,29 +117,6 @@ fn states(catalog: &Catalog, n: usize) -> Vec<Session> {
         .collect()
 }
 
-fn pages(catalog: &Catalog, s: &dyn strategy::Strategy, states: &[Session]) -> Vec<Vec<String>> {
-    states
-        .iter()
-        .map(|state| {
-            let page = state.clone().next_page(catalog, s, 42).unwrap();
-            page.items.into_iter().map(|(id, _)| id).collect()
-        })
-        .collect()
-}
-
-fn agreement(a: &[Vec<String>], b: &[Vec<String>]) -> f64 {
-    let (mut same, mut total) = (0, 0);
-    for (x, y) in a.iter().zip(b) {
-        total += x.len().max(y.len());
-        same += x.iter().filter(|id| y.contains(id)).count();
-    }
-    same as f64 / total.max(1) as f64
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6
-}
-
 fn vectors(c: &mut Criterion) {
     let started = Instant::now();
     let (mapping, products) = products();
@@ -164,7 +143,7 @@ fn vectors(c: &mut Criterion) {
         let measure = std::env::var("MORELIKE_BENCH_TIMES_ONLY").is_err();
         f32s.set_scan(true, Reach::default());
         let exact = if measure {
-            pages(&f32s, s.as_ref(), &states)
+            common::pages(&f32s, s.as_ref(), &states)
         } else {
             Vec::new()
         };
@@ -172,13 +151,13 @@ fn vectors(c: &mut Criterion) {
         for (precision, catalog) in [("f32", &mut f32s), ("i8", &mut i8s)] {
             catalog.set_scan(true, Reach::default());
             let own_exact = if measure {
-                agreement(&exact, &pages(catalog, s.as_ref(), &states))
+                common::agreement(&exact, &common::pages(catalog, s.as_ref(), &states))
             } else {
                 f64::NAN
             };
             catalog.set_scan(false, Reach::default());
             let agreed = if measure {
-                agreement(&exact, &pages(catalog, s.as_ref(), &states))
+                common::agreement(&exact, &common::pages(catalog, s.as_ref(), &states))
             } else {
                 f64::NAN
             };
@@ -195,8 +174,8 @@ fn vectors(c: &mut Criterion) {
             println!(
                 "page vectors {}k {name} {precision}: p50 {:.0} µs, p99 {:.0} µs, agreement with the exact f32 scan {agreed:.4} (its own exact scan: {own_exact:.4})",
                 n / 1000,
-                percentile(&times, 0.5),
-                percentile(&times, 0.99),
+                common::percentile(&times, 0.5) * 1e3,
+                common::percentile(&times, 0.99) * 1e3,
             );
             let catalog = &*catalog;
             group.bench_function(format!("{name}_{precision}"), |b| {

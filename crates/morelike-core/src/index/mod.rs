@@ -479,15 +479,6 @@ impl Index {
         }
     }
 
-    /// Bytes of vector data per product (dense part and codes).
-    pub fn bytes_per_product(&self) -> usize {
-        let dense = match self.dense {
-            Dense::F32(_) => 5 * self.dim,
-            Dense::I8 { .. } => self.dim,
-        };
-        dense + 8 * self.layout().fields.len() + 4 + 1
-    }
-
     /// Adds or replaces a product; returns its row.
     pub fn upsert(&mut self, product: &impl Described) -> u32 {
         let encoded = self.encoder.encode(product);
@@ -779,11 +770,7 @@ impl Index {
         filter: &CompiledFilter,
         mut score: impl FnMut(u32) -> f32,
     ) -> Vec<Hit> {
-        let mut top = TopK::new(k);
-        self.each_candidate_in(within, exclude, filter, |row| {
-            top.push(row, score(row), self.key(row))
-        });
-        top.into_hits()
+        self.scan_bounded(k, within, exclude, filter, |row, _| Some(score(row)))
     }
 
     /// Calls `visit` for each live row not in `exclude` that the filter accepts,
