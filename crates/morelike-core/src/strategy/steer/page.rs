@@ -5,7 +5,9 @@
 //! is skipped when it repeats a rejection, is mostly made of values
 //! downvoted twice, changes a kept view, has the name of a product already
 //! shown or on the page, or (a varied one) shows nothing new. The page is
-//! ordered best first: by likeness to the anchor.
+//! ordered best first: by likeness to the anchor. A page is never short
+//! while unshown products remain: when the shopper's downvotes bar nearly
+//! every kind, the last resort ignores them for that page.
 
 use super::evidence::{Evidence, Rejection};
 use super::gather::{gather, kinds_nearest_first, Plan};
@@ -76,6 +78,9 @@ struct Picker<'a> {
     /// Fields of the views the shopper rejected changes of at least
     /// twice, with the anchor's codes: a variation keeps them.
     kept: Vec<(usize, usize, u32)>,
+    /// Whether rejections bar a product (false only for the last resort
+    /// of a page that would otherwise be short).
+    obey_rejections: bool,
 }
 
 impl<'a> Picker<'a> {
@@ -155,6 +160,7 @@ impl<'a> Picker<'a> {
             page: Vec::with_capacity(cx.k),
             novel_kind: false,
             kept: Vec::new(),
+            obey_rejections: true,
         }
     }
 
@@ -167,6 +173,9 @@ impl<'a> Picker<'a> {
     /// Whether `row` makes a change the shopper rejected (or, for a
     /// rejected product that changed nothing, is of its kind).
     fn rejected(&self, row: u32) -> bool {
+        if !self.obey_rejections {
+            return false;
+        }
         self.rejections
             .iter()
             .any(|(d, views)| views.iter().all(|f| self.same_fields(row, *d, f)))
@@ -468,6 +477,18 @@ pub fn build(
         // Still short (a narrow filter): a product named like one shown on
         // an earlier page may come back; never two of a name on one page.
         picker.shown_names = 0;
+        for hit in kinds_nearest_first(cx, anchor) {
+            if picker.page.len() >= cx.k {
+                break;
+            }
+            picker.offer(hit, None);
+        }
+    }
+    if picker.page.len() < cx.k {
+        // Still short: the shopper's downvotes have barred nearly every
+        // kind. A full page of the products least unlike the anchor beats
+        // a short one; the rejections count again on the next page.
+        picker.obey_rejections = false;
         for hit in kinds_nearest_first(cx, anchor) {
             if picker.page.len() >= cx.k {
                 break;
