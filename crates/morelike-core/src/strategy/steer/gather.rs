@@ -25,6 +25,8 @@
 //! dot). The work is so bounded by the number of kinds plus a few hundred
 //! rows, whatever the catalog's size.
 
+use std::cell::Cell;
+
 use super::super::Context;
 use crate::hash::mix;
 use crate::index::{Hit, Index, TopK};
@@ -87,6 +89,26 @@ pub struct Gathered {
     /// products that change only it of the kind views (then only it and
     /// one more), most common first.
     pub popular: Vec<Vec<Hit>>,
+}
+
+/// A page's per-kind working space, kept by each thread from one page to
+/// the next: at a million products each of these holds 66k entries, and
+/// allocating and freeing them on every page cost more than filling them
+/// (BENCHMARKS.md, "Per-kind vectors kept per thread").
+#[derive(Default)]
+struct Scratch {
+    masks: Vec<Mask>,
+    scores: Vec<f32>,
+    matched: Vec<u16>,
+    kinds: Vec<KindState>,
+    candidates: Vec<u32>,
+    upper: Vec<u32>,
+}
+
+thread_local! {
+    /// This thread's [`Scratch`]; a page takes it and gives it back (a
+    /// nested page, if there ever were one, would start from empty).
+    static SCRATCH: Cell<Scratch> = Cell::default();
 }
 
 /// A kind as this page sees it.
@@ -155,12 +177,11 @@ fn first_candidate(cx: &Context<'_>, kind: u32) -> Option<u32> {
 /// by the filter. A filter on categorical values passes or fails a kind
 /// whole (its shown rows are then taken back); one on stock or price is
 /// checked row by row, only in the kinds its values pass.
-fn candidates_by_kind(cx: &Context<'_>) -> Vec<u32> {
+fn candidates_by_kind(cx: &Context<'_>, counts: &mut Vec<u32>) {
     let index = cx.index;
     let filter = cx.filter;
-    let mut counts: Vec<u32> = (0..index.kind_count() as u32)
-        .map(|k| index.kind_rows(k).len() as u32)
-        .collect();
+    counts.clear();
+    counts.extend((0..index.kind_count() as u32).map(|k| index.kind_rows(k).len() as u32));
     let by_kind = filter.is_by_kind();
     if !filter.is_open() {
         for (k, n) in counts.iter_mut().enumerate() {
@@ -187,7 +208,6 @@ fn candidates_by_kind(cx: &Context<'_>) -> Vec<u32> {
             }
         }
     }
-    counts
 }
 
 /// A kind's values hashed, for fair tie-breaks that do not depend on the
@@ -245,9 +265,21 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     // columns of kind codes (tens of thousands of kinds at a million
     // products: compares that vectorize, no pointer per kind).
     let kind_count = index.kind_count();
-    let mut masks = vec![0 as Mask; kind_count];
-    let mut scores = vec![0.0f32; kind_count];
-    let mut matched = vec![0u16; kind_count];
+    let mut scratch = SCRATCH.with(Cell::take);
+    let Scratch {
+        masks,
+        scores,
+        matched,
+        kinds,
+        candidates,
+        upper,
+    } = &mut scratch;
+    for column in [&mut *masks, &mut *matched] {
+        column.clear();
+        column.resize(kind_count, 0);
+    }
+    scores.clear();
+    scores.resize(kind_count, 0.0);
     for (i, &(v, factor)) in scored.iter().enumerate() {
         matched.iter_mut().for_each(|n| *n = 0);
         for f in layout.views[v].fields.clone() {
@@ -259,29 +291,26 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
                 *n += u16::from(code == anchor);
             }
         }
-        for (score, &n) in scores.iter_mut().zip(&matched) {
+        for (score, &n) in scores.iter_mut().zip(matched.iter()) {
             *score += factor * f32::from(n);
         }
         if let Some(b) = bit_of[i] {
             let full = fields_of[i];
-            for (mask, &n) in masks.iter_mut().zip(&matched) {
+            for (mask, &n) in masks.iter_mut().zip(matched.iter()) {
                 *mask |= Mask::from(n == full) << b;
             }
         }
     }
-    let mut kinds: Vec<KindState> = masks
-        .iter()
-        .zip(&scores)
-        .map(|(&mask, &score)| KindState {
+    candidates_by_kind(cx, candidates);
+    kinds.clear();
+    kinds.extend(masks.iter().zip(scores.iter()).zip(candidates.iter()).map(
+        |((&mask, &score), &candidates)| KindState {
             mask,
             score,
-            candidates: 0,
-        })
-        .collect();
-    let candidates = candidates_by_kind(cx);
-    for (state, n) in kinds.iter_mut().zip(candidates) {
-        state.candidates = n;
-    }
+            candidates,
+        },
+    ));
+    let kinds = &*kinds;
     let mut varied: Vec<Varied> = plan
         .varied
         .iter()
@@ -304,12 +333,12 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     // values need), and all of them only when those do not fill a search.
     let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
     let floor = tier.saturating_sub(1);
-    let upper: Vec<u32> = (0..kinds.len() as u32)
-        .filter(|&i| {
-            let k = &kinds[i as usize];
-            k.candidates > 0 && k.mask.count_ones() >= floor
-        })
-        .collect();
+    upper.clear();
+    upper.extend((0..kinds.len() as u32).filter(|&i| {
+        let k = &kinds[i as usize];
+        k.candidates > 0 && k.mask.count_ones() >= floor
+    }));
+    let upper = &*upper;
     let mut near_histogram = vec![0u32; levels];
     let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
     let count = |near: &mut [u32], pools: &mut [Vec<u32>], k: &KindState| {
@@ -323,7 +352,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
             }
         }
     };
-    for &i in &upper {
+    for &i in upper {
         count(
             &mut near_histogram,
             &mut pool_histograms,
@@ -348,7 +377,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     }
     // The values of each varied categorical view: kinds that change only
     // it of the kind views (nearness 0), or it and one more (nearness 1).
-    let popular = popular_values(cx, &kinds, &upper, &varied, tier, plan.salt);
+    let popular = popular_values(cx, kinds, upper, &varied, tier, plan.salt);
     // Jumps: the most common other kinds that keep the kept views.
     let jumps = if plan.jump {
         let mut region: Vec<(u32, u32)> = kinds
@@ -394,7 +423,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let lowest = varied.iter().map(|v| v.level).fold(near_level, u32::min);
     let all: Vec<u32>;
     let visited = if lowest >= floor {
-        &upper
+        upper
     } else {
         all = (0..kinds.len() as u32).collect();
         &all
@@ -495,6 +524,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     for (v, pool) in varied.iter().zip(pools) {
         pools_by_view[v.view] = pool.into_hits();
     }
+    SCRATCH.with(|cell| cell.set(scratch));
     Gathered {
         near: near.into_hits(),
         pools: pools_by_view,
@@ -584,9 +614,10 @@ fn popular_values(
             .max_by_key(|&f| (index.dictionary(f).len(), f))
             .expect("a categorical view has a field");
         let column = index.kind_column(field);
-        // Per value and nearness: (products, best kind's products, its hash, kind).
-        let mut values: Vec<[(u32, u32, u64, u32); 2]> =
-            vec![[(0, 0, u64::MAX, 0); 2]; index.dictionary(field).len()];
+        // Per value and nearness: (products, best kind's products, its hash
+        // (worked out only when a tie needs it), kind).
+        type Slot = (u32, u32, Option<u64>, u32);
+        let mut values: Vec<[Slot; 2]> = vec![[(0, 0, None, 0); 2]; index.dictionary(field).len()];
         for &i in upper {
             let (i, k) = (i as usize, &kinds[i as usize]);
             let level = k.mask.count_ones();
@@ -601,20 +632,28 @@ fn popular_values(
             let Some(value) = values.get_mut(code as usize) else {
                 continue;
             };
-            let hash = kind_hash(index, i as u32, salt);
             let slot = &mut value[nearness];
             slot.0 += k.candidates;
-            if (k.candidates, std::cmp::Reverse(hash)) > (slot.1, std::cmp::Reverse(slot.2)) {
-                *slot = (slot.0, k.candidates, hash, i as u32);
+            // The most products wins; between equals, the smaller hash.
+            if k.candidates > slot.1 {
+                *slot = (slot.0, k.candidates, None, i as u32);
+            } else if k.candidates == slot.1 {
+                let best = *slot.2.get_or_insert_with(|| kind_hash(index, slot.3, salt));
+                let hash = kind_hash(index, i as u32, salt);
+                if hash < best {
+                    *slot = (slot.0, k.candidates, Some(hash), i as u32);
+                }
             }
         }
+        let hash =
+            |(hash, kind): (Option<u64>, u32)| hash.unwrap_or_else(|| kind_hash(index, kind, salt));
         let mut ranked: Vec<(usize, u32, u64, u32)> = values
             .into_iter()
             .filter_map(|[near, far]| {
                 if near.0 > 0 {
-                    Some((0, near.0, near.2, near.3))
+                    Some((0, near.0, hash((near.2, near.3)), near.3))
                 } else if far.0 > 0 {
-                    Some((1, far.0, far.2, far.3))
+                    Some((1, far.0, hash((far.2, far.3)), far.3))
                 } else {
                     None
                 }
@@ -696,7 +735,9 @@ mod tests {
             index.each_candidate(&exclude, &filter, |row| {
                 expected[index.kind_of(row) as usize] += 1
             });
-            assert_eq!(candidates_by_kind(&cx), expected, "{filters:?}");
+            let mut counts = vec![7; 3];
+            candidates_by_kind(&cx, &mut counts);
+            assert_eq!(counts, expected, "{filters:?}");
             assert!(expected.iter().sum::<u32>() > 0, "{filters:?} leaves some");
         }
     }

@@ -224,25 +224,16 @@ impl<'a> Picker<'a> {
                 });
         };
         let dense = index.layout().views[v].kind != ViewKind::Categorical;
-        let on_page: Vec<u32> = self.page.iter().map(|h| h.row).collect();
-        if self.novel_kind && dense {
-            let kinds = &self.kinds;
-            let kind_on_page = on_page.iter().any(|&s| {
-                kinds
-                    .iter()
-                    .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
-            });
-            if kind_on_page {
-                return true;
-            }
-        }
         let kinds = &self.kinds;
         let same_kind = |s: u32| {
             kinds
                 .iter()
                 .all(|f| f.clone().all(|f| index.code(row, f) == index.code(s, f)))
         };
-        for &s in &on_page {
+        if self.novel_kind && dense && self.page.iter().any(|h| same_kind(h.row)) {
+            return true;
+        }
+        for s in self.page.iter().map(|h| h.row) {
             if same_kind(s) {
                 if !dense {
                     return true;
