@@ -100,6 +100,7 @@ struct Scratch {
     masks: Vec<Mask>,
     scores: Vec<f32>,
     matched: Vec<u16>,
+    levels: Vec<u16>,
     kinds: Vec<KindState>,
     candidates: Vec<u32>,
     upper: Vec<u32>,
@@ -115,6 +116,8 @@ thread_local! {
 #[derive(Clone, Copy)]
 struct KindState {
     mask: Mask,
+    /// How many kind views it matches in full (the bits of `mask`).
+    level: u16,
     /// The weighted similarity of its kind views to the anchor's.
     score: f32,
     /// Its products that may go on the page.
@@ -270,11 +273,12 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         masks,
         scores,
         matched,
+        levels,
         kinds,
         candidates,
         upper,
     } = &mut scratch;
-    for column in [&mut *masks, &mut *matched] {
+    for column in [&mut *masks, &mut *matched, &mut *levels] {
         column.clear();
         column.resize(kind_count, 0);
     }
@@ -296,20 +300,28 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         }
         if let Some(b) = bit_of[i] {
             let full = fields_of[i];
-            for (mask, &n) in masks.iter_mut().zip(matched.iter()) {
-                *mask |= Mask::from(n == full) << b;
+            for ((mask, level), &n) in masks.iter_mut().zip(levels.iter_mut()).zip(matched.iter()) {
+                let whole = n == full;
+                *mask |= Mask::from(whole) << b;
+                *level += u16::from(whole);
             }
         }
     }
     candidates_by_kind(cx, candidates);
     kinds.clear();
-    kinds.extend(masks.iter().zip(scores.iter()).zip(candidates.iter()).map(
-        |((&mask, &score), &candidates)| KindState {
-            mask,
-            score,
-            candidates,
-        },
-    ));
+    kinds.extend(
+        masks
+            .iter()
+            .zip(levels.iter())
+            .zip(scores.iter())
+            .zip(candidates.iter())
+            .map(|(((&mask, &level), &score), &candidates)| KindState {
+                mask,
+                level,
+                score,
+                candidates,
+            }),
+    );
     let kinds = &*kinds;
     let mut varied: Vec<Varied> = plan
         .varied
@@ -336,13 +348,13 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     upper.clear();
     upper.extend((0..kinds.len() as u32).filter(|&i| {
         let k = &kinds[i as usize];
-        k.candidates > 0 && k.mask.count_ones() >= floor
+        k.candidates > 0 && u32::from(k.level) >= floor
     }));
     let upper = &*upper;
     let mut near_histogram = vec![0u32; levels];
     let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
     let count = |near: &mut [u32], pools: &mut [Vec<u32>], k: &KindState| {
-        let level = k.mask.count_ones() as usize;
+        let level = usize::from(k.level);
         near[level] += k.candidates;
         for (h, v) in pools.iter_mut().zip(&varied) {
             // A dense view's change shows only in the dense part: count
@@ -362,7 +374,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let filled = |h: &[u32], k: usize| level_for(h, k) >= floor;
     if !filled(&near_histogram, plan.near) || pool_histograms.iter().any(|h| !filled(h, plan.pool))
     {
-        for k in kinds.iter().filter(|k| k.mask.count_ones() < floor) {
+        for k in kinds.iter().filter(|k| u32::from(k.level) < floor) {
             count(&mut near_histogram, &mut pool_histograms, k);
         }
     }
@@ -430,10 +442,10 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     };
     for &i in visited {
         let (i, k) = (i as usize, &kinds[i as usize]);
-        if k.candidates == 0 || k.mask.count_ones() < lowest {
+        if k.candidates == 0 || u32::from(k.level) < lowest {
             continue;
         }
-        let level = k.mask.count_ones();
+        let level = u32::from(k.level);
         let near_may = level >= near_level;
         let pools_may = varied
             .iter()
@@ -620,7 +632,7 @@ fn popular_values(
         let mut values: Vec<[Slot; 2]> = vec![[(0, 0, None, 0); 2]; index.dictionary(field).len()];
         for &i in upper {
             let (i, k) = (i as usize, &kinds[i as usize]);
-            let level = k.mask.count_ones();
+            let level = u32::from(k.level);
             if k.candidates == 0 || k.mask & (1 << b) != 0 || level + 1 < tier || level > tier {
                 continue;
             }
