@@ -546,10 +546,11 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
 }
 
 /// The last resort when the gathered candidates cannot fill a page: every
-/// kind with products left, those most like the anchor's first (weighted
-/// categorical views), then the others, each kind's products smallest key
-/// first. Lazy: the page takes only as many as it needs.
-pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterator<Item = Hit> + 'a {
+/// kind with products, those most like the anchor's first (weighted
+/// categorical views), then the others (the page takes each kind's
+/// products smallest key first). Lazy: the page takes only as many as it
+/// needs.
+pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterator<Item = u32> + 'a {
     let index = cx.index;
     let layout = index.layout();
     let anchor_codes = index.codes(anchor).to_vec();
@@ -578,27 +579,37 @@ pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterato
                 .sum()
         })
         .collect();
-    // Kinds by score, best first, ties by their hash; a score's kinds are
-    // listed (and hashed) only when the page gets that far.
-    let mut levels = scores.clone();
-    levels.sort_unstable_by(|a, b| b.total_cmp(a));
-    levels.dedup_by(|a, b| a.total_cmp(b).is_eq());
-    levels.into_iter().flat_map(move |level| {
-        let mut order: Vec<(u64, u32)> = scores
-            .iter()
-            .enumerate()
-            .filter(|&(k, s)| s.total_cmp(&level).is_eq() && !index.kind_rows(k as u32).is_empty())
-            .map(|(k, _)| (kind_hash(index, k as u32, 0), k as u32))
+    // Kinds by score, best first, ties by their hash. Scores take few
+    // distinct values (sums of a few fields' factors): one pass puts the
+    // kinds with products in a bucket per score (by its bits: equal bits,
+    // equal in `total_cmp`), and a bucket's kinds are hashed and ordered
+    // only when the page gets that far.
+    let mut buckets: Vec<(f32, Vec<u32>)> = Vec::new();
+    let mut bucket_of: hashbrown::HashMap<u32, usize> = hashbrown::HashMap::new();
+    let mut last = usize::MAX;
+    for (k, &score) in scores.iter().enumerate() {
+        if index.kind_rows(k as u32).is_empty() {
+            continue;
+        }
+        if buckets
+            .get(last)
+            .is_none_or(|b| b.0.to_bits() != score.to_bits())
+        {
+            last = *bucket_of.entry(score.to_bits()).or_insert_with(|| {
+                buckets.push((score, Vec::new()));
+                buckets.len() - 1
+            });
+        }
+        buckets[last].1.push(k as u32);
+    }
+    buckets.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    buckets.into_iter().flat_map(move |(_, kinds)| {
+        let mut order: Vec<(u64, u32)> = kinds
+            .into_iter()
+            .map(|k| (kind_hash(index, k, 0), k))
             .collect();
         order.sort_unstable();
-        order.into_iter().flat_map(move |(_, k)| {
-            index
-                .kind_rows(k)
-                .iter()
-                .copied()
-                .filter(move |&row| !cx.exclude.contains(row) && cx.filter.accepts(index, row))
-                .map(|row| Hit { row, score: 0.0 })
-        })
+        order.into_iter().map(|(_, k)| k)
     })
 }
 

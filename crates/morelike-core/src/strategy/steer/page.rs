@@ -81,6 +81,8 @@ struct Picker<'a> {
     /// Whether rejections bar a product (false only for the last resort
     /// of a page that would otherwise be short).
     obey_rejections: bool,
+    /// Per kind met so far, whether the rejections bar it.
+    barred_kinds: hashbrown::HashMap<u32, bool>,
 }
 
 impl<'a> Picker<'a> {
@@ -161,6 +163,7 @@ impl<'a> Picker<'a> {
             novel_kind: false,
             kept: Vec::new(),
             obey_rejections: true,
+            barred_kinds: hashbrown::HashMap::new(),
         }
     }
 
@@ -172,14 +175,23 @@ impl<'a> Picker<'a> {
 
     /// Whether `row` makes a change the shopper rejected (or, for a
     /// rejected product that changed nothing, is of its kind).
-    fn rejected(&self, row: u32) -> bool {
+    fn rejected(&mut self, row: u32) -> bool {
         if !self.obey_rejections {
             return false;
         }
-        self.rejections
+        // The same for every product of a kind (it reads categorical values
+        // only): worked out once per kind.
+        let kind = self.index.kind_of(row);
+        if let Some(&barred) = self.barred_kinds.get(&kind) {
+            return barred;
+        }
+        let barred = self
+            .rejections
             .iter()
             .any(|(d, views)| views.iter().all(|f| self.same_fields(row, *d, f)))
-            || self.made_of_rejected(row)
+            || self.made_of_rejected(row);
+        self.barred_kinds.insert(kind, barred);
+        barred
     }
 
     /// Whether `row` is mostly made of values the shopper downvoted
@@ -266,6 +278,31 @@ impl<'a> Picker<'a> {
         self.kept
             .iter()
             .any(|&(view, f, code)| view != v && self.index.code(row, f) != code)
+    }
+
+    /// Offers the products of every kind, nearest kinds first, until the
+    /// page is full. A rejection depends only on a product's categorical
+    /// values, which a kind's products share: a kind it bars is passed over
+    /// whole (at a million products a barred kind can hold thousands).
+    fn fill_from_kinds(&mut self, cx: &Context<'_>, anchor: u32) {
+        let index = cx.index;
+        for kind in kinds_nearest_first(cx, anchor) {
+            if self.page.len() >= cx.k {
+                break;
+            }
+            let rows = index.kind_rows(kind);
+            if rows.first().is_some_and(|&row| self.rejected(row)) {
+                continue;
+            }
+            for &row in rows {
+                if self.page.len() >= cx.k {
+                    break;
+                }
+                if !cx.exclude.contains(row) && cx.filter.accepts(index, row) {
+                    self.offer(Hit { row, score: 0.0 }, None);
+                }
+            }
+        }
     }
 
     /// Puts `hit` on the page unless it is there, repeats a name or a
@@ -457,35 +494,20 @@ pub fn build(
     if picker.page.len() < cx.k {
         // Everything gathered repeats a name or a rejection: look further,
         // kind by kind, nearest kinds first.
-        for hit in kinds_nearest_first(cx, anchor) {
-            if picker.page.len() >= cx.k {
-                break;
-            }
-            picker.offer(hit, None);
-        }
+        picker.fill_from_kinds(cx, anchor);
     }
     if picker.page.len() < cx.k {
         // Still short (a narrow filter): a product named like one shown on
         // an earlier page may come back; never two of a name on one page.
         picker.shown_names = 0;
-        for hit in kinds_nearest_first(cx, anchor) {
-            if picker.page.len() >= cx.k {
-                break;
-            }
-            picker.offer(hit, None);
-        }
+        picker.fill_from_kinds(cx, anchor);
     }
     if picker.page.len() < cx.k {
         // Still short: the shopper's downvotes have barred nearly every
         // kind. A full page of the products least unlike the anchor beats
         // a short one; the rejections count again on the next page.
         picker.obey_rejections = false;
-        for hit in kinds_nearest_first(cx, anchor) {
-            if picker.page.len() >= cx.k {
-                break;
-            }
-            picker.offer(hit, None);
-        }
+        picker.fill_from_kinds(cx, anchor);
     }
     let mut page = picker.page;
     // Best first: the most like the anchor (every view weighted).
