@@ -695,11 +695,12 @@ fn popular_values(
 
 #[cfg(test)]
 mod tests {
-    use super::{candidates_by_kind, level_for, share, taken};
+    use super::{candidates_by_kind, kind_hash, kinds_nearest_first, level_for, share, taken};
     use crate::index::{Filters, RowSet};
     use crate::mapping::Mapping;
     use crate::product::Product;
     use crate::strategy::Context;
+    use crate::views::{ViewKind, MISSING};
     use crate::{Catalog, Precision};
 
     #[test]
@@ -763,6 +764,73 @@ mod tests {
             assert_eq!(counts, expected, "{filters:?}");
             assert!(expected.iter().sum::<u32>() > 0, "{filters:?} leaves some");
         }
+    }
+
+    #[test]
+    fn the_last_resort_lists_every_kind_once_by_likeness_to_the_anchor_then_hash() {
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\", \"size\"]\n",
+        )
+        .unwrap();
+        let products: Vec<Product> = (0..300)
+            .map(|i| {
+                Product::new(i.to_string(), format!("p{i}"))
+                    .with_attribute("colour", ["red", "blue", "green"][i % 3])
+                    .with_attribute("type", ["shirt", "shoe"][(i / 3) % 2])
+                    .with_attribute("size", ["s", "m", "l", "xl"][(i / 7) % 4])
+            })
+            .collect();
+        let mut catalog = Catalog::build(mapping, products, Precision::I8);
+        // One kind loses its only products: it must not be listed.
+        for i in (0..300).filter(|i| i % 3 == 2 && (i / 3) % 2 == 1 && (i / 7) % 4 == 3) {
+            catalog.delete(&i.to_string());
+        }
+        let index = catalog.index();
+        let (exclude, filter) = (
+            RowSet::default(),
+            catalog.filter(&Filters::default()).unwrap(),
+        );
+        let cx = Context {
+            index,
+            weights: catalog.weights(),
+            seed: None,
+            votes: &[],
+            exclude: &exclude,
+            filter: &filter,
+            k: 8,
+            round: 0,
+            rng_seed: 0,
+        };
+        let anchor = index.row("0").unwrap();
+        let listed: Vec<u32> = kinds_nearest_first(&cx, anchor).collect();
+        // The reference: every kind with products, sorted whole.
+        let layout = index.layout();
+        let score = |k: u32| -> f32 {
+            (0..layout.fields.len())
+                .filter(|&f| {
+                    let v = layout.fields[f].1;
+                    let code = index.kind_codes(k)[f];
+                    layout.views[v].kind == ViewKind::Categorical
+                        && code != MISSING
+                        && code == index.code(anchor, f)
+                })
+                .map(|f| {
+                    let v = layout.fields[f].1;
+                    cx.weights[v] * layout.field_share(v)
+                })
+                .sum()
+        };
+        let mut expected: Vec<u32> = (0..index.kind_count() as u32)
+            .filter(|&k| !index.kind_rows(k).is_empty())
+            .collect();
+        expected.sort_by(|&a, &b| {
+            score(b)
+                .total_cmp(&score(a))
+                .then(kind_hash(index, a, 0).cmp(&kind_hash(index, b, 0)))
+        });
+        assert_eq!(expected.len(), 23, "24 kinds, one emptied");
+        assert_eq!(listed, expected);
+        assert_eq!(listed[0], index.kind_of(anchor));
     }
 
     #[test]
