@@ -155,8 +155,13 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             "25",
             "--seed",
             "20261126",
+            // One worker: with two threads, hypothesis parses source with
+            // `ast.parse` in both at once, and CPython 3.11 (Debian 12's)
+            // can fail that with "AST constructor recursion depth
+            // mismatch" (its recursion count is shared between threads),
+            // an error of the tool, not of the server (CI, 2026-11-27).
             "--workers",
-            "2",
+            "1",
             "--no-color",
         ])
         .output()
