@@ -49,6 +49,21 @@ impl RowSet {
         self.words.get(w).copied().unwrap_or(0)
     }
 
+    /// The rows in the set, smallest first (a word at a time: an empty
+    /// word costs one test, whatever the store's size).
+    pub fn rows(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let row = (w * 64) as u32 + bits.trailing_zeros();
+                    bits &= bits - 1;
+                    row
+                })
+            })
+        })
+    }
+
     /// How many 64-row words the set spans.
     pub fn words(&self) -> usize {
         self.words.len()
@@ -77,5 +92,21 @@ impl FromIterator<u32> for RowSet {
             set.insert(row);
         }
         set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RowSet;
+
+    #[test]
+    fn rows_lists_every_row_in_the_set_smallest_first() {
+        let rows = [0u32, 1, 63, 64, 130, 1000, 4095];
+        let mut set: RowSet = rows.iter().rev().copied().collect();
+        set.insert(5000);
+        set.remove(5000);
+        assert_eq!(set.rows().collect::<Vec<_>>(), rows);
+        assert_eq!(set.rows().count(), set.len());
+        assert_eq!(RowSet::with_rows(1000).rows().count(), 0);
     }
 }

@@ -131,15 +131,7 @@ pub fn build(
             (v, w[v], gaps[v], categorical)
         })
         .collect();
-    let shown: Vec<u32> = (0..cx.exclude.words())
-        .flat_map(|w| {
-            let bits = cx.exclude.word(w);
-            (0..64)
-                .filter(move |b| bits & (1 << b) != 0)
-                .map(move |b| (w * 64 + b) as u32)
-        })
-        .filter(|&r| index.is_live(r))
-        .collect();
+    let shown: Vec<u32> = cx.exclude.rows().filter(|&r| index.is_live(r)).collect();
     // The thresholds of `near` and of every pool, kept at hand (they only rise).
     let mut near_threshold = near.threshold();
     let mut thresholds: Vec<f32> = pools.iter().map(TopK::threshold).collect();

@@ -112,15 +112,7 @@ impl<'a> Picker<'a> {
                 (*row, fields.collect())
             })
             .collect();
-        let shown: Vec<u32> = (0..cx.exclude.words())
-            .flat_map(|w| {
-                let bits = cx.exclude.word(w);
-                (0..64)
-                    .filter(move |b| bits & (1 << b) != 0)
-                    .map(move |b| (w * 64 + b) as u32)
-            })
-            .filter(|&r| index.is_live(r))
-            .collect();
+        let shown: Vec<u32> = cx.exclude.rows().filter(|&r| index.is_live(r)).collect();
         let kind_fields: Vec<usize> = kind_views
             .iter()
             .flat_map(|&v| layout.views[v].fields.clone())
@@ -348,18 +340,13 @@ fn kept_views(
     let mut changed = vec![0u32; views];
     let a = index.point(anchor);
     let mut sims = vec![0.0; views];
-    for w in 0..cx.exclude.words() {
-        let mut bits = cx.exclude.word(w);
-        while bits != 0 {
-            let row = (w * 64) as u32 + bits.trailing_zeros();
-            bits &= bits - 1;
-            if row == anchor || !index.is_live(row) {
-                continue;
-            }
-            index.view_sims(&a, row, &mut sims);
-            for (c, (s, g)) in changed.iter_mut().zip(sims.iter().zip(gaps)) {
-                *c += u32::from(s < g);
-            }
+    for row in cx.exclude.rows() {
+        if row == anchor || !index.is_live(row) {
+            continue;
+        }
+        index.view_sims(&a, row, &mut sims);
+        for (c, (s, g)) in changed.iter_mut().zip(sims.iter().zip(gaps)) {
+            *c += u32::from(s < g);
         }
     }
     let kept: Vec<usize> = (0..views)
@@ -377,19 +364,12 @@ fn kept_views(
 
 /// How many products of the anchor's kind the shopper has seen.
 fn seen_of_kind(cx: &Context<'_>, anchor: u32) -> usize {
-    let mut n = 0;
-    for w in 0..cx.exclude.words() {
-        let mut bits = cx.exclude.word(w);
-        while bits != 0 {
-            let row = (w * 64) as u32 + bits.trailing_zeros();
-            bits &= bits - 1;
-            if row != anchor && cx.index.is_live(row) && super::evidence::same_kind(cx, anchor, row)
-            {
-                n += 1;
-            }
-        }
-    }
-    n
+    cx.exclude
+        .rows()
+        .filter(|&row| {
+            row != anchor && cx.index.is_live(row) && super::evidence::same_kind(cx, anchor, row)
+        })
+        .count()
 }
 
 /// The page around `anchor`.
