@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use morelike_core::eval::{Protocol, Scenario, Simulator};
 use morelike_core::import::{Importer, Lookup};
 use morelike_core::index::Filters;
-use morelike_core::{strategy, Catalog, Format, Mapping, Precision, Product, Session};
+use morelike_core::{strategy, Catalog, Format, Mapping, Precision, Product, Session, Vote};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -79,6 +79,34 @@ pub fn states(catalog: &Catalog, shoppers: u64) -> Vec<Session> {
                 if !turn.votes.is_empty() {
                     session.vote(catalog, &turn.votes);
                 }
+            }
+        }
+    }
+    states
+}
+
+/// Session states `morelike bench` plays: from each of `seeds` (spread over
+/// the catalog), 20 pages of upvoting the first product and downvoting the
+/// last, asking for more every third page. Its late pages, after a dozen
+/// downvotes, are the server bench's slowest.
+pub fn bench_states(catalog: &Catalog, seeds: usize) -> Vec<Session> {
+    let default = strategy::by_name(strategy::DEFAULT).unwrap();
+    let mut states = Vec::new();
+    let step = (catalog.len() / seeds.max(1)).max(1);
+    for n in 0..seeds {
+        let seed = catalog.index().id((n * step) as u32);
+        let mut session = Session::start(catalog, seed, 8, Filters::default()).unwrap();
+        for round in 0..20 {
+            states.push(session.clone());
+            let page = session.next_page(catalog, default.as_ref(), 1).unwrap();
+            let (Some(first), Some(last)) = (page.items.first(), page.items.last()) else {
+                break;
+            };
+            if round % 3 != 2 {
+                session.vote(
+                    catalog,
+                    &[(first.0.clone(), Vote::Up), (last.0.clone(), Vote::Down)],
+                );
             }
         }
     }

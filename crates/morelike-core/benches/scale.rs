@@ -13,6 +13,9 @@
 //! uniform, every view 1). `MORELIKE_BENCH_PAGES=FILE` appends every
 //! state's page (strategy, state, ids) to FILE, so two builds' pages can
 //! be compared item by item (`scripts/page-agreement`).
+//! `MORELIKE_BENCH_STATES=bench` times the states `morelike bench` plays
+//! instead (20 pages of one upvote and one downvote each, a "more" every
+//! third): its late pages, after a dozen downvotes, are its slowest.
 
 mod common;
 
@@ -65,7 +68,11 @@ fn scale(c: &mut Criterion) {
         reach.rows(catalog.len())
     );
     let started = Instant::now();
-    let states = common::states(&catalog, 6);
+    let states = if std::env::var("MORELIKE_BENCH_STATES").as_deref() == Ok("bench") {
+        common::bench_states(&catalog, 16)
+    } else {
+        common::states(&catalog, 6)
+    };
     eprintln!(
         "{} session states in {:.1} s",
         states.len(),
