@@ -10,6 +10,10 @@
 //!   one more view), most common first;
 //! - **jump**: the most common kinds that keep the views the shopper kept.
 //!
+//! Every search leaves out the shown products, the filtered-out ones and
+//! the kinds the given [`Bars`] bar (the page passes none at first, and
+//! the downvotes' bars when nothing it gathered could go on the page).
+//!
 //! An approximate index can serve each search on its own: near is the
 //! anchor's query with the kind views weighted up; vary v is the same with
 //! v's weight set slightly negative and a filter "differs from the anchor on
@@ -28,6 +32,7 @@
 use std::cell::Cell;
 
 use super::super::Context;
+use super::bars::Bars;
 use crate::hash::mix;
 use crate::index::{Hit, Index, TopK};
 use crate::views::{ViewKind, MISSING};
@@ -104,6 +109,9 @@ struct Scratch {
     kinds: Vec<KindState>,
     candidates: Vec<u32>,
     upper: Vec<u32>,
+    barred: Vec<bool>,
+    region: Vec<(u32, u32)>,
+    counts: Vec<u32>,
 }
 
 thread_local! {
@@ -161,10 +169,17 @@ fn share(count: u32, wanted: usize) -> f32 {
     }
 }
 
-/// How many of a kind's `len` rows a search taking `share` of them visits
-/// (at least one).
-fn taken(len: usize, share: f32) -> usize {
-    ((len as f32 * share).ceil() as usize).clamp(1, len)
+/// How many of a kind's `candidates` a search taking `share` of them
+/// visits. A kind with fewer than one row's worth gives one row or none,
+/// by a draw on its hash (`draw`, uniform in 0..1): a boundary level of
+/// thousands of small kinds is sampled kind by kind, not visited whole.
+fn taken(candidates: u32, share: f32, draw: impl FnOnce() -> f32) -> usize {
+    let wanted = candidates as f32 * share;
+    if wanted >= 1.0 {
+        (wanted.ceil() as usize).min(candidates as usize)
+    } else {
+        usize::from(draw() < wanted)
+    }
 }
 
 /// The first row of a kind (smallest product key) that may go on the page.
@@ -223,7 +238,7 @@ fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
 }
 
 /// Gathers a plan's candidates.
-pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
+pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars) -> Gathered {
     let index = cx.index;
     let layout = index.layout();
     let views = layout.views.len();
@@ -277,7 +292,11 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         kinds,
         candidates,
         upper,
+        barred,
+        region,
+        counts,
     } = &mut scratch;
+    barred.clear();
     for column in [&mut *masks, &mut *matched, &mut *levels] {
         column.clear();
         column.resize(kind_count, 0);
@@ -322,7 +341,14 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
                 candidates,
             }),
     );
-    let kinds = &*kinds;
+    // A kind the downvotes bar has no candidates; worked out only for
+    // the kinds a pass visits.
+    let unbarred = |k: &mut KindState, i: u32| {
+        if k.candidates > 0 && !bars.is_empty() && bars.bar(index, index.kind_codes(i)) {
+            k.candidates = 0;
+        }
+        k.candidates > 0
+    };
     let mut varied: Vec<Varied> = plan
         .varied
         .iter()
@@ -347,8 +373,8 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let floor = tier.saturating_sub(1);
     upper.clear();
     upper.extend((0..kinds.len() as u32).filter(|&i| {
-        let k = &kinds[i as usize];
-        k.candidates > 0 && u32::from(k.level) >= floor
+        let k = &mut kinds[i as usize];
+        u32::from(k.level) >= floor && unbarred(k, i)
     }));
     let upper = &*upper;
     let mut near_histogram = vec![0u32; levels];
@@ -374,10 +400,20 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let filled = |h: &[u32], k: usize| level_for(h, k) >= floor;
     if !filled(&near_histogram, plan.near) || pool_histograms.iter().any(|h| !filled(h, plan.pool))
     {
-        for k in kinds.iter().filter(|k| u32::from(k.level) < floor) {
-            count(&mut near_histogram, &mut pool_histograms, k);
+        if !bars.is_empty() {
+            // The kinds at or above the floor were checked already.
+            bars.barred_kinds(index, |i| u32::from(kinds[i].level) < floor, barred);
+        }
+        for (i, k) in kinds.iter_mut().enumerate() {
+            if barred.get(i).copied().unwrap_or(false) {
+                k.candidates = 0;
+            }
+            if u32::from(k.level) < floor && k.candidates > 0 {
+                count(&mut near_histogram, &mut pool_histograms, k);
+            }
         }
     }
+    let kinds = &*kinds;
     let near_level = level_for(&near_histogram, plan.near);
     let near_share = share(
         near_histogram[near_level as usize],
@@ -392,27 +428,32 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let popular = popular_values(cx, kinds, upper, &varied, tier, plan.salt);
     // Jumps: the most common other kinds that keep the kept views.
     let jumps = if plan.jump {
-        let mut region: Vec<(u32, u32)> = kinds
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| {
-                k.candidates > 0 && k.mask & kept_bits == kept_bits && k.mask != all_bits
-            })
-            .map(|(i, k)| (k.candidates, i as u32))
-            .collect();
+        region.clear();
+        region.extend(
+            kinds
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| {
+                    k.candidates > 0 && k.mask & kept_bits == kept_bits && k.mask != all_bits
+                })
+                .map(|(i, k)| (k.candidates, i as u32)),
+        );
         // Only kinds as common as the POPULAR-th can be taken: hash those.
         if region.len() > POPULAR {
-            let mut counts: Vec<u32> = region.iter().map(|&(n, _)| n).collect();
+            counts.clear();
+            counts.extend(region.iter().map(|&(n, _)| n));
             let (_, &mut least, _) = counts.select_nth_unstable_by(POPULAR - 1, |a, b| b.cmp(a));
             region.retain(|&(n, _)| n >= least);
         }
         let mut region: Vec<(u32, u64, u32)> = region
-            .into_iter()
-            .map(|(n, kind)| (n, kind_hash(index, kind, plan.salt), kind))
+            .iter()
+            .map(|&(n, kind)| (n, kind_hash(index, kind, plan.salt), kind))
             .collect();
         region.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Kinds below the passes' floor were not checked against the bars.
         region
             .into_iter()
+            .filter(|&(_, _, kind)| bars.is_empty() || !bars.bar(index, index.kind_codes(kind)))
             .take(POPULAR)
             .filter_map(|(_, _, kind)| first_candidate(cx, kind))
             .map(|row| Hit { row, score: 0.0 })
@@ -433,14 +474,14 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
     let mut limits: Vec<usize> = Vec::with_capacity(varied.len());
     // No search takes a row below the lowest of their levels.
     let lowest = varied.iter().map(|v| v.level).fold(near_level, u32::min);
-    let all: Vec<u32>;
-    let visited = if lowest >= floor {
-        upper
+    // Every kind, or only those at or above the floor.
+    let (every, listed): (_, &[u32]) = if lowest < floor {
+        (0..kinds.len() as u32, &[])
     } else {
-        all = (0..kinds.len() as u32).collect();
-        &all
+        (0..0, upper)
     };
-    for &i in visited {
+    let visited = every.chain(listed.iter().copied());
+    for i in visited {
         let (i, k) = (i as usize, &kinds[i as usize]);
         if k.candidates == 0 || u32::from(k.level) < lowest {
             continue;
@@ -465,14 +506,28 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
         }));
         let rank = bonus * level as f32;
         let best = k.score + dense_best + rank;
+        // No row of the kind scores above its bound: leave it before its
+        // rows are read when no search would take that bound now.
+        let near_may = near_may && best >= near.threshold();
+        let pools_may = (0..varied.len())
+            .filter(|&j| pools_may & (1 << j) != 0)
+            .filter(|&j| best - varied[j].weight * own[j] >= pools[j].threshold())
+            .fold(0u64, |bits, j| bits | 1 << j);
+        if !near_may && pools_may == 0 {
+            continue;
+        }
         // How far into the kind (rows by product key) each search looks:
         // every row above its level, a fair first share at it.
-        let rows = index.kind_rows(i as u32);
-        let reach = |above: bool, share: f32| {
+        let mut draw = None;
+        let mut reach = |above: bool, share: f32| {
             if above {
-                rows.len()
+                usize::MAX
             } else {
-                taken(rows.len(), share)
+                taken(k.candidates, share, || {
+                    *draw.get_or_insert_with(|| {
+                        (kind_hash(index, i as u32, plan.salt) >> 40) as f32 / (1u64 << 24) as f32
+                    })
+                })
             }
         };
         let near_reach = if near_may {
@@ -489,6 +544,10 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
             }
         }));
         let visit = limits.iter().copied().max().unwrap_or(0).max(near_reach);
+        if visit == 0 {
+            continue;
+        }
+        let rows = index.kind_rows(i as u32);
         // Rows shown or filtered out do not count toward the sample.
         let mut at = 0;
         for &row in rows {
@@ -513,7 +572,9 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>) -> Gathered {
                 }
             }
             if !near_takes && takes == 0 {
-                continue;
+                // Nor will any later row of the kind: `at` only grows, the
+                // bound is the kind's, and the thresholds only rise.
+                break;
             }
             index.view_sims_in(&a, row, &dense, &mut s);
             let total = k.score + dense.iter().map(|&v| w[v] * s[v]).sum::<f32>();
@@ -834,6 +895,109 @@ mod tests {
     }
 
     #[test]
+    fn nothing_gathered_is_of_a_kind_the_downvotes_bar_and_the_column_pass_agrees() {
+        use super::super::bars::Bars;
+        use super::super::evidence::Evidence;
+        use super::{gather, Plan};
+        use crate::session::Vote;
+        use crate::strategy::VoteAt;
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\", \"size\"]\n",
+        )
+        .unwrap();
+        let colours = ["red", "blue", "green", "black", "white"];
+        let types = ["shirt", "shoe", "hat"];
+        let products: Vec<Product> = (0..1200)
+            .map(|i| {
+                Product::new(i.to_string(), format!("p{i}"))
+                    .with_attribute("colour", colours[i % 5])
+                    .with_attribute("type", types[(i / 5) % 3])
+                    .with_attribute("size", ["s", "m", "l", "xl"][(i / 15) % 4])
+            })
+            .collect();
+        let catalog = Catalog::build(mapping, products, Precision::I8);
+        let index = catalog.index();
+        let row = |i: usize| index.row(&i.to_string()).unwrap();
+        // The seed, a blue shirt in S; downvoted: a red shirt in S (a
+        // change of colour), a blue shoe in S (of type) and a green shirt
+        // in S (of colour): S and shirt are values downvoted twice.
+        let seed = row(1);
+        let down = [row(0), row(6), row(2)];
+        let votes: Vec<VoteAt> = down
+            .iter()
+            .map(|&row| VoteAt {
+                row,
+                vote: Vote::Down,
+                round: 1,
+            })
+            .collect();
+        let (exclude, filter) = (
+            RowSet::default(),
+            catalog.filter(&Filters::default()).unwrap(),
+        );
+        let cx = Context {
+            index,
+            weights: catalog.weights(),
+            seed: Some(seed),
+            votes: &votes,
+            exclude: &exclude,
+            filter: &filter,
+            k: 8,
+            round: 2,
+            rng_seed: 0,
+        };
+        let steer = super::super::Steer::default();
+        let gaps = steer.gaps(&cx);
+        let evidence = Evidence::read(&cx, &gaps, steer.blame_coarsest);
+        let bars = Bars::new(&cx, &evidence, steer.rejected_share);
+        let barred = |row: u32| bars.bar(index, index.codes(row));
+        assert!(barred(row(10)), "a red hat repeats a rejected change");
+        assert!(
+            barred(row(21)),
+            "a blue shoe in M repeats a rejected change"
+        );
+        assert!(
+            barred(row(3)),
+            "a black shirt in S is mostly rejected values"
+        );
+        assert!(!barred(row(28)), "a black hat in M shows nothing rejected");
+        // The column pass over every kind agrees with the kind-by-kind one.
+        let mut by_columns = Vec::new();
+        bars.barred_kinds(index, |_| true, &mut by_columns);
+        for kind in 0..index.kind_count() as u32 {
+            assert_eq!(
+                by_columns[kind as usize],
+                bars.bar(index, index.kind_codes(kind)),
+                "kind {kind}"
+            );
+        }
+        assert!(by_columns.iter().any(|&b| b) && !by_columns.iter().all(|&b| b));
+        let varied: Vec<usize> = (0..cx.weights.len())
+            .filter(|&v| cx.weights[v] > 0.0)
+            .collect();
+        let plan = Plan {
+            anchor: seed,
+            near: 32,
+            pool: 16,
+            varied: &varied,
+            gaps: &gaps,
+            jump: true,
+            kept: &[],
+            salt: 7,
+        };
+        let gathered = gather(&cx, &plan, &bars);
+        let lists = std::iter::once(&gathered.near)
+            .chain(&gathered.pools)
+            .chain(std::iter::once(&gathered.jumps))
+            .chain(&gathered.popular);
+        let rows: Vec<u32> = lists.flatten().map(|h| h.row).collect();
+        assert!(rows.len() >= 32, "the searches still fill: {}", rows.len());
+        for r in rows {
+            assert!(!barred(r), "row {r} of a barred kind was gathered");
+        }
+    }
+
+    #[test]
     fn the_level_is_where_the_rows_above_first_fill_the_search() {
         // 1 row matches nothing, 3 match one view, 5 two, 2 all three.
         let histogram = [1, 3, 5, 2];
@@ -848,8 +1012,13 @@ mod tests {
     fn a_search_takes_every_row_when_few_and_a_share_when_many() {
         assert_eq!(share(10, 16), 1.0);
         assert!((share(1000, 100) - 0.1).abs() < 1e-6);
-        assert_eq!(taken(95, 0.1), 10);
-        assert_eq!(taken(3, 0.01), 1);
-        assert_eq!(taken(40, 1.0), 40);
+        let never = || panic!("no draw is needed");
+        assert_eq!(taken(95, 0.1, never), 10);
+        assert_eq!(taken(40, 1.0, never), 40);
+        assert_eq!(taken(1, 1.0, never), 1);
+        // Less than a row's worth: one row when the kind's draw falls under it.
+        assert_eq!(taken(3, 0.1, || 0.29), 1);
+        assert_eq!(taken(3, 0.1, || 0.31), 0);
+        assert_eq!(taken(0, 1.0, || 0.0), 0);
     }
 }

@@ -10,6 +10,7 @@
 //! kind when it changed nothing, comes back; values downvoted twice leave)
 //! and its view is varied less, then kept. No two products of one name.
 
+mod bars;
 mod evidence;
 mod gather;
 mod page;

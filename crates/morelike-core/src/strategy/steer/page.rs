@@ -5,16 +5,20 @@
 //! is skipped when it repeats a rejection, is mostly made of values
 //! downvoted twice, changes a kept view, has the name of a product already
 //! shown or on the page, or (a varied one) shows nothing new. The page is
-//! ordered best first: by likeness to the anchor. A page is never short
-//! while unshown products remain: when the shopper's downvotes bar nearly
-//! every kind, the last resort ignores them for that page.
+//! ordered best first: by likeness to the anchor. When every candidate
+//! repeats a rejection (after many downvotes), they are gathered again
+//! without the kinds the downvotes bar, then taken kind by kind, nearest
+//! first. A page is never short while unshown products remain: when the
+//! shopper's downvotes bar nearly every kind, the last resort ignores
+//! them for that page.
 
-use super::evidence::{Evidence, Rejection};
+use super::bars::Bars;
+use super::evidence::Evidence;
 use super::gather::{gather, kinds_nearest_first, Plan};
 use super::Steer;
 use crate::index::{Hit, Index, Point};
 use crate::strategy::Context;
-use crate::views::{ViewKind, MISSING};
+use crate::views::ViewKind;
 
 /// Which views get the varying slots, in order (largest share first, then
 /// by highest averages, as in D'Hondt seat allocation).
@@ -57,14 +61,8 @@ struct Picker<'a> {
     index: &'a Index,
     /// The weighted categorical views, with their fields.
     kinds: Vec<std::ops::Range<usize>>,
-    rejections: Vec<(u32, Vec<std::ops::Range<usize>>)>,
-    /// (field, code) of the kind values in at least two downvoted products
-    /// and in no upvoted one.
-    rejected_values: Vec<(usize, u32)>,
-    /// The kind fields.
-    kind_fields: Vec<usize>,
-    /// The share of a product's kind values that may be rejected ones.
-    rejected_share: f32,
+    /// What the downvotes bar.
+    bars: &'a Bars,
     /// Names of the products shown (the first `shown_names`) and on the page.
     names: Vec<u64>,
     /// How many of `names` belong to products shown on earlier pages (0:
@@ -86,66 +84,18 @@ struct Picker<'a> {
 }
 
 impl<'a> Picker<'a> {
-    fn new(cx: &'a Context<'_>, evidence: &Evidence, sames: &'a [f32]) -> Self {
+    fn new(cx: &'a Context<'_>, bars: &'a Bars, sames: &'a [f32]) -> Self {
         let index = cx.index;
         let layout = index.layout();
-        let kind_views: Vec<usize> = (0..layout.views.len())
+        let kinds = (0..layout.views.len())
             .filter(|&v| layout.views[v].kind == ViewKind::Categorical && cx.weights[v] > 0.0)
-            .collect();
-        let kinds = kind_views
-            .iter()
-            .map(|&v| layout.views[v].fields.clone())
-            .collect();
-        // A store without weighted categorical views has no kinds: a
-        // downvote there bans nothing by kind (it would ban every product).
-        let rejections = evidence
-            .rejections
-            .iter()
-            .filter(|_| !kind_views.is_empty())
-            .map(|Rejection { row, changed }| {
-                let mut views: Vec<usize> =
-                    kind_views.iter().copied().filter(|&v| changed[v]).collect();
-                if views.is_empty() {
-                    views.clone_from(&kind_views);
-                }
-                let fields = views.iter().map(|&v| layout.views[v].fields.clone());
-                (*row, fields.collect())
-            })
+            .map(|v| layout.views[v].fields.clone())
             .collect();
         let shown: Vec<u32> = cx.exclude.rows().filter(|&r| index.is_live(r)).collect();
-        let kind_fields: Vec<usize> = kind_views
-            .iter()
-            .flat_map(|&v| layout.views[v].fields.clone())
-            .collect();
-        let mut down: std::collections::HashMap<(usize, u32), u32> =
-            std::collections::HashMap::new();
-        for r in &evidence.rejections {
-            for &f in &kind_fields {
-                let code = index.code(r.row, f);
-                if code != MISSING {
-                    *down.entry((f, code)).or_default() += 1;
-                }
-            }
-        }
-        let liked: Vec<u32> = cx
-            .votes
-            .iter()
-            .filter(|v| v.vote == crate::session::Vote::Up)
-            .map(|v| v.row)
-            .collect();
-        let mut rejected_values: Vec<(usize, u32)> = down
-            .into_iter()
-            .filter(|&((f, code), n)| n >= 2 && !liked.iter().any(|&u| index.code(u, f) == code))
-            .map(|(value, _)| value)
-            .collect();
-        rejected_values.sort_unstable();
         Picker {
             index,
-            rejected_values,
-            kind_fields,
-            rejected_share: 1.0,
             kinds,
-            rejections,
+            bars,
             names: shown.iter().map(|&r| index.name_key(r)).collect(),
             shown_names: shown.len(),
             shown: shown.into_iter().map(|r| (r, None)).collect(),
@@ -157,12 +107,6 @@ impl<'a> Picker<'a> {
             obey_rejections: true,
             barred_kinds: hashbrown::HashMap::new(),
         }
-    }
-
-    fn same_fields(&self, a: u32, b: u32, fields: &std::ops::Range<usize>) -> bool {
-        fields
-            .clone()
-            .all(|f| self.index.code(a, f) == self.index.code(b, f))
     }
 
     /// Whether `row` makes a change the shopper rejected (or, for a
@@ -177,37 +121,9 @@ impl<'a> Picker<'a> {
         if let Some(&barred) = self.barred_kinds.get(&kind) {
             return barred;
         }
-        let barred = self
-            .rejections
-            .iter()
-            .any(|(d, views)| views.iter().all(|f| self.same_fields(row, *d, f)))
-            || self.made_of_rejected(row);
+        let barred = self.bars.bar(self.index, self.index.codes(row));
         self.barred_kinds.insert(kind, barred);
         barred
-    }
-
-    /// Whether `row` is mostly made of values the shopper downvoted
-    /// repeatedly: the values' weight (rarer values weigh more) among all
-    /// of its kind values reaches the threshold.
-    fn made_of_rejected(&self, row: u32) -> bool {
-        if self.rejected_values.is_empty() {
-            return false;
-        }
-        let products = self.index.len() as f32 + 1.0;
-        let (mut rejected, mut all) = (0.0f32, 0.0f32);
-        for &f in &self.kind_fields {
-            let code = self.index.code(row, f);
-            if code == MISSING {
-                continue;
-            }
-            // A rarer value says more about a product.
-            let weight = (products / (self.index.value_count(f, code) as f32 + 1.0)).ln();
-            all += weight;
-            if self.rejected_values.contains(&(f, code)) {
-                rejected += weight;
-            }
-        }
-        rejected > 0.0 && rejected >= self.rejected_share * all
     }
 
     /// Whether `row`, varying view `v` (or jumping to another kind, `None`),
@@ -401,10 +317,10 @@ pub fn build(
         kept: &kept,
         salt: index.key(anchor) ^ u64::from(cx.round),
     };
-    let gathered = gather(cx, &plan);
-    let mut picker = Picker::new(cx, evidence, &sames);
+    let bars = Bars::new(cx, evidence, steer.rejected_share);
+    let gathered = gather(cx, &plan, &Bars::none());
+    let mut picker = Picker::new(cx, &bars, &sames);
     picker.novel_kind = steer.novel_kind;
-    picker.rejected_share = steer.rejected_share;
     let layout = index.layout();
     picker.kept = (0..layout.views.len())
         .filter(|&v| {
@@ -471,9 +387,23 @@ pub fn build(
         }
         picker.offer(hit, None);
     }
+    if picker.page.len() < cx.k && !bars.is_empty() {
+        // Everything gathered repeats a name or a rejection (after many
+        // downvotes): gather again, leaving out the kinds they bar.
+        let again = gather(cx, &plan, &bars);
+        let lists = [&again.near, &again.jumps]
+            .into_iter()
+            .chain(&again.popular)
+            .chain(&again.pools);
+        for hit in lists.flatten() {
+            if picker.page.len() >= cx.k {
+                break;
+            }
+            picker.offer(*hit, None);
+        }
+    }
     if picker.page.len() < cx.k {
-        // Everything gathered repeats a name or a rejection: look further,
-        // kind by kind, nearest kinds first.
+        // Still short: look further, kind by kind, nearest kinds first.
         picker.fill_from_kinds(cx, anchor);
     }
     if picker.page.len() < cx.k {
