@@ -112,6 +112,9 @@ struct Scratch {
     barred: Vec<bool>,
     region: Vec<(u32, u32)>,
     counts: Vec<u32>,
+    /// The (anchor, salt) of the gathering whose per-kind pass `kinds`
+    /// holds, untouched by bars: gathering the same page again reuses it.
+    pristine: Option<(u32, u64)>,
 }
 
 thread_local! {
@@ -237,53 +240,22 @@ fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
         .fold(salt, |h, &c| mix(h ^ u64::from(c)))
 }
 
-/// Gathers a plan's candidates.
-pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars) -> Gathered {
+/// Every kind against the anchor, a field at a time over the index's
+/// columns of kind codes (tens of thousands of kinds at a million
+/// products: compares that vectorize, no pointer per kind): its mask and
+/// level over the kind views, its score over the `scored` views (with
+/// their field counts and kind bits) and its candidates, into `kinds`.
+fn kinds_pass(
+    cx: &Context<'_>,
+    anchor_codes: &[u32],
+    scored: &[(usize, f32)],
+    fields_of: &[u16],
+    bit_of: &[Option<u32>],
+    scratch: &mut Scratch,
+) {
     let index = cx.index;
     let layout = index.layout();
-    let views = layout.views.len();
-    let w = cx.weights;
-    let is_categorical = |v: usize| layout.views[v].kind == ViewKind::Categorical;
-    // The kind views (weighted categorical ones), a bit each.
-    let kind_views: Vec<usize> = (0..views)
-        .filter(|&v| w[v] > 0.0 && is_categorical(v))
-        .take(MAX_KINDS)
-        .collect();
-    let bit = |v: usize| kind_views.iter().position(|&k| k == v).map(|b| b as u32);
-    let all_bits: Mask = ((1u32 << kind_views.len()) - 1) as Mask;
-    let kept_bits: Mask = plan
-        .kept
-        .iter()
-        .filter_map(|&v| bit(v))
-        .fold(0, |m: Mask, b| m | 1 << b);
-    let dense: Vec<usize> = (0..views)
-        .filter(|&v| !is_categorical(v) && (w[v] > 0.0 || plan.varied.contains(&v)))
-        .collect();
-    // Every weighted categorical view (kind views and any beyond the cap),
-    // with what one matching field adds to a score.
-    let scored: Vec<(usize, f32)> = (0..views)
-        .filter(|&v| w[v] > 0.0 && is_categorical(v))
-        .map(|v| (v, w[v] * layout.field_share(v)))
-        .collect();
-    let anchor_codes = index.codes(plan.anchor).to_vec();
-    let matching = |codes: &[u32], v: usize| -> u16 {
-        layout.views[v]
-            .fields
-            .clone()
-            .filter(|&f| codes[f] == anchor_codes[f] && codes[f] != MISSING)
-            .count() as u16
-    };
-    // Per scored view: its field count and its kind bit (if a kind view).
-    let fields_of: Vec<u16> = scored
-        .iter()
-        .map(|&(v, _)| layout.views[v].fields.len() as u16)
-        .collect();
-    let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
-    // Every kind against the anchor, a field at a time over the index's
-    // columns of kind codes (tens of thousands of kinds at a million
-    // products: compares that vectorize, no pointer per kind).
     let kind_count = index.kind_count();
-    let mut scratch = SCRATCH.with(Cell::take);
     let Scratch {
         masks,
         scores,
@@ -291,12 +263,8 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars) -> Gathered {
         levels,
         kinds,
         candidates,
-        upper,
-        barred,
-        region,
-        counts,
-    } = &mut scratch;
-    barred.clear();
+        ..
+    } = scratch;
     for column in [&mut *masks, &mut *matched, &mut *levels] {
         column.clear();
         column.resize(kind_count, 0);
@@ -341,6 +309,79 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars) -> Gathered {
                 candidates,
             }),
     );
+}
+
+/// Gathers a plan's candidates.
+///
+/// `again`: the last gathering on this thread was this page's, without
+/// bars; its per-kind pass (which depends on the anchor, the weights, the
+/// filter and the shown products, not on the bars) is taken as it was.
+pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Gathered {
+    let index = cx.index;
+    let layout = index.layout();
+    let views = layout.views.len();
+    let w = cx.weights;
+    let is_categorical = |v: usize| layout.views[v].kind == ViewKind::Categorical;
+    // The kind views (weighted categorical ones), a bit each.
+    let kind_views: Vec<usize> = (0..views)
+        .filter(|&v| w[v] > 0.0 && is_categorical(v))
+        .take(MAX_KINDS)
+        .collect();
+    let bit = |v: usize| kind_views.iter().position(|&k| k == v).map(|b| b as u32);
+    let all_bits: Mask = ((1u32 << kind_views.len()) - 1) as Mask;
+    let kept_bits: Mask = plan
+        .kept
+        .iter()
+        .filter_map(|&v| bit(v))
+        .fold(0, |m: Mask, b| m | 1 << b);
+    let dense: Vec<usize> = (0..views)
+        .filter(|&v| !is_categorical(v) && (w[v] > 0.0 || plan.varied.contains(&v)))
+        .collect();
+    // Every weighted categorical view (kind views and any beyond the cap),
+    // with what one matching field adds to a score.
+    let scored: Vec<(usize, f32)> = (0..views)
+        .filter(|&v| w[v] > 0.0 && is_categorical(v))
+        .map(|v| (v, w[v] * layout.field_share(v)))
+        .collect();
+    let anchor_codes = index.codes(plan.anchor).to_vec();
+    let matching = |codes: &[u32], v: usize| -> u16 {
+        layout.views[v]
+            .fields
+            .clone()
+            .filter(|&f| codes[f] == anchor_codes[f] && codes[f] != MISSING)
+            .count() as u16
+    };
+    // Per scored view: its field count and its kind bit (if a kind view).
+    let fields_of: Vec<u16> = scored
+        .iter()
+        .map(|&(v, _)| layout.views[v].fields.len() as u16)
+        .collect();
+    let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
+    let kind_count = index.kind_count();
+    let mut scratch = SCRATCH.with(Cell::take);
+    let reuse = again
+        && scratch.pristine == Some((plan.anchor, plan.salt))
+        && scratch.kinds.len() == kind_count;
+    scratch.pristine = None;
+    if !reuse {
+        kinds_pass(
+            cx,
+            &anchor_codes,
+            &scored,
+            &fields_of,
+            &bit_of,
+            &mut scratch,
+        );
+    }
+    let Scratch {
+        kinds,
+        upper,
+        barred,
+        region,
+        counts,
+        ..
+    } = &mut scratch;
+    barred.clear();
     // A kind the downvotes bar has no candidates; worked out only for
     // the kinds a pass visits.
     let unbarred = |k: &mut KindState, i: u32| {
@@ -597,6 +638,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars) -> Gathered {
     for (v, pool) in varied.iter().zip(pools) {
         pools_by_view[v.view] = pool.into_hits();
     }
+    scratch.pristine = bars.is_empty().then_some((plan.anchor, plan.salt));
     SCRATCH.with(|cell| cell.set(scratch));
     Gathered {
         near: near.into_hits(),
@@ -985,16 +1027,34 @@ mod tests {
             kept: &[],
             salt: 7,
         };
-        let gathered = gather(&cx, &plan, &bars);
+        let gathered = gather(&cx, &plan, &bars, false);
         let lists = std::iter::once(&gathered.near)
             .chain(&gathered.pools)
             .chain(std::iter::once(&gathered.jumps))
             .chain(&gathered.popular);
         let rows: Vec<u32> = lists.flatten().map(|h| h.row).collect();
         assert!(rows.len() >= 32, "the searches still fill: {}", rows.len());
-        for r in rows {
+        for &r in &rows {
             assert!(!barred(r), "row {r} of a barred kind was gathered");
         }
+        // Gathering again after a gathering without bars reuses its
+        // per-kind pass, and finds exactly the same.
+        let plain = gather(&cx, &plan, &Bars::none(), false);
+        assert!(
+            plain.near.iter().any(|h| barred(h.row)),
+            "without bars, barred kinds come back"
+        );
+        let again = gather(&cx, &plan, &bars, true);
+        let listed = |g: &super::Gathered| -> Vec<(u32, u32)> {
+            std::iter::once(&g.near)
+                .chain(&g.pools)
+                .chain(std::iter::once(&g.jumps))
+                .chain(&g.popular)
+                .flatten()
+                .map(|h| (h.row, h.score.to_bits()))
+                .collect()
+        };
+        assert_eq!(listed(&again), listed(&gathered));
     }
 
     #[test]

@@ -318,7 +318,7 @@ pub fn build(
         salt: index.key(anchor) ^ u64::from(cx.round),
     };
     let bars = Bars::new(cx, evidence, steer.rejected_share);
-    let gathered = gather(cx, &plan, &Bars::none());
+    let gathered = gather(cx, &plan, &Bars::none(), false);
     let mut picker = Picker::new(cx, &bars, &sames);
     picker.novel_kind = steer.novel_kind;
     let layout = index.layout();
@@ -390,7 +390,7 @@ pub fn build(
     if picker.page.len() < cx.k && !bars.is_empty() {
         // Everything gathered repeats a name or a rejection (after many
         // downvotes): gather again, leaving out the kinds they bar.
-        let again = gather(cx, &plan, &bars);
+        let again = gather(cx, &plan, &bars, true);
         let lists = [&again.near, &again.jumps]
             .into_iter()
             .chain(&again.popular)
