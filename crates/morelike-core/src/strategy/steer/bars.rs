@@ -12,7 +12,8 @@ use crate::session::Vote;
 use crate::strategy::Context;
 use crate::views::{ViewKind, MISSING};
 
-/// The bars of one page.
+/// The bars of one page (the default bars nothing).
+#[derive(Default)]
 pub struct Bars {
     /// Per downvote, the downvoted product's codes on the fields of the
     /// kind views it changed (every kind view when it changed none), as
@@ -169,18 +170,6 @@ impl Bars {
             kind_fields,
             rejected_share,
             telltales,
-        }
-    }
-
-    /// Bars nothing.
-    pub fn none() -> Self {
-        Bars {
-            rejections: Vec::new(),
-            rejected_values: Vec::new(),
-            kind_fields: Vec::new(),
-            rejected_share: 1.0,
-            telltales: Vec::new(),
-            value_weights: Vec::new(),
         }
     }
 

@@ -799,12 +799,40 @@ fn popular_values(
 #[cfg(test)]
 mod tests {
     use super::{candidates_by_kind, kind_hash, kinds_nearest_first, level_for, share, taken};
+    use crate::index::CompiledFilter;
     use crate::index::{Filters, RowSet};
     use crate::mapping::Mapping;
     use crate::product::Product;
     use crate::strategy::Context;
     use crate::views::{ViewKind, MISSING};
     use crate::{Catalog, Precision};
+
+    /// A page's context with no seed, no votes and nothing shown before.
+    fn context<'a>(
+        catalog: &'a Catalog,
+        exclude: &'a RowSet,
+        filter: &'a CompiledFilter,
+    ) -> Context<'a> {
+        Context {
+            index: catalog.index(),
+            weights: catalog.weights(),
+            seed: None,
+            votes: &[],
+            exclude,
+            filter,
+            k: 8,
+            round: 0,
+            rng_seed: 0,
+        }
+    }
+
+    /// A store of products with a colour, a type and a size.
+    fn colour_type_size() -> Mapping {
+        Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\", \"size\"]\n",
+        )
+        .unwrap()
+    }
 
     #[test]
     fn candidates_per_kind_equal_a_count_row_by_row_under_every_filter() {
@@ -847,17 +875,7 @@ mod tests {
         };
         for filters in [Filters::default(), red_shirts, stocked_red, priced] {
             let filter = catalog.filter(&filters).unwrap();
-            let cx = Context {
-                index,
-                weights: catalog.weights(),
-                seed: None,
-                votes: &[],
-                exclude: &exclude,
-                filter: &filter,
-                k: 8,
-                round: 0,
-                rng_seed: 0,
-            };
+            let cx = context(&catalog, &exclude, &filter);
             let mut expected = vec![0u32; index.kind_count()];
             index.each_candidate(&exclude, &filter, |row| {
                 expected[index.kind_of(row) as usize] += 1
@@ -871,10 +889,7 @@ mod tests {
 
     #[test]
     fn the_last_resort_lists_every_kind_once_by_likeness_to_the_anchor_then_hash() {
-        let mapping = Mapping::from_toml(
-            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\", \"size\"]\n",
-        )
-        .unwrap();
+        let mapping = colour_type_size();
         let products: Vec<Product> = (0..300)
             .map(|i| {
                 Product::new(i.to_string(), format!("p{i}"))
@@ -893,17 +908,7 @@ mod tests {
             RowSet::default(),
             catalog.filter(&Filters::default()).unwrap(),
         );
-        let cx = Context {
-            index,
-            weights: catalog.weights(),
-            seed: None,
-            votes: &[],
-            exclude: &exclude,
-            filter: &filter,
-            k: 8,
-            round: 0,
-            rng_seed: 0,
-        };
+        let cx = context(&catalog, &exclude, &filter);
         let anchor = index.row("0").unwrap();
         let listed: Vec<u32> = kinds_nearest_first(&cx, anchor).collect();
         // The reference: every kind with products, sorted whole.
@@ -943,10 +948,7 @@ mod tests {
         use super::{gather, Plan};
         use crate::session::Vote;
         use crate::strategy::VoteAt;
-        let mapping = Mapping::from_toml(
-            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"colour\", \"type\", \"size\"]\n",
-        )
-        .unwrap();
+        let mapping = colour_type_size();
         let colours = ["red", "blue", "green", "black", "white"];
         let types = ["shirt", "shoe", "hat"];
         let products: Vec<Product> = (0..1200)
@@ -978,15 +980,10 @@ mod tests {
             catalog.filter(&Filters::default()).unwrap(),
         );
         let cx = Context {
-            index,
-            weights: catalog.weights(),
             seed: Some(seed),
             votes: &votes,
-            exclude: &exclude,
-            filter: &filter,
-            k: 8,
             round: 2,
-            rng_seed: 0,
+            ..context(&catalog, &exclude, &filter)
         };
         let steer = super::super::Steer::default();
         let gaps = steer.gaps(&cx);
@@ -1039,7 +1036,7 @@ mod tests {
         }
         // Gathering again after a gathering without bars reuses its
         // per-kind pass, and finds exactly the same.
-        let plain = gather(&cx, &plan, &Bars::none(), false);
+        let plain = gather(&cx, &plan, &Bars::default(), false);
         assert!(
             plain.near.iter().any(|h| barred(h.row)),
             "without bars, barred kinds come back"

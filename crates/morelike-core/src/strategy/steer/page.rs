@@ -318,7 +318,7 @@ pub fn build(
         salt: index.key(anchor) ^ u64::from(cx.round),
     };
     let bars = Bars::new(cx, evidence, steer.rejected_share);
-    let gathered = gather(cx, &plan, &Bars::none(), false);
+    let gathered = gather(cx, &plan, &Bars::default(), false);
     let mut picker = Picker::new(cx, &bars, &sames);
     picker.novel_kind = steer.novel_kind;
     let layout = index.layout();
