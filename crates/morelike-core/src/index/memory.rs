@@ -71,6 +71,7 @@ impl Kinds {
         self.rows.shrink_to_fit();
         self.rows.iter_mut().for_each(Vec::shrink_to_fit);
         self.of.shrink_to_fit();
+        self.sizes.shrink_to_fit();
     }
 
     fn heap_bytes(&self) -> usize {
@@ -81,5 +82,6 @@ impl Kinds {
             + vecs(&self.columns)
             + vecs(&self.rows)
             + vec(&self.of)
+            + vec(&self.sizes)
     }
 }

@@ -114,6 +114,7 @@ pub type Weights = [f32];
 /// combination, with its rows ordered by product key. Strategies work on
 /// kinds (a few thousand) where they would otherwise visit every row.
 #[derive(Default, Serialize, Deserialize)]
+#[serde(from = "StoredKinds")]
 struct Kinds {
     ids: HashMap<Box<[u32]>, u32>,
     /// Every kind's codes, one per field, kind after kind: a pass over
@@ -127,6 +128,44 @@ struct Kinds {
     of: Vec<u32>,
     /// While the index is built, rows are appended and sorted once at the end.
     building: bool,
+    /// Every kind's number of rows, by kind (`rows[k].len()`): a pass over
+    /// every kind reads one flat column instead of each list's header.
+    #[serde(skip)]
+    sizes: Vec<u32>,
+}
+
+/// [`Kinds`] as a snapshot holds it (the sizes are counted on reading).
+#[derive(Deserialize)]
+struct StoredKinds {
+    ids: HashMap<Box<[u32]>, u32>,
+    codes: Vec<u32>,
+    columns: Vec<Vec<u32>>,
+    rows: Vec<Vec<u32>>,
+    of: Vec<u32>,
+    building: bool,
+}
+
+impl From<StoredKinds> for Kinds {
+    fn from(stored: StoredKinds) -> Self {
+        let StoredKinds {
+            ids,
+            codes,
+            columns,
+            rows,
+            of,
+            building,
+        } = stored;
+        let sizes = rows.iter().map(|r| r.len() as u32).collect();
+        Kinds {
+            ids,
+            codes,
+            columns,
+            rows,
+            of,
+            building,
+            sizes,
+        }
+    }
 }
 
 impl Kinds {
@@ -151,9 +190,11 @@ impl Kinds {
                     column.push(code);
                 }
                 self.rows.push(Vec::new());
+                self.sizes.push(0);
                 kind
             }
         };
+        self.sizes[kind as usize] += 1;
         let rows = &mut self.rows[kind as usize];
         if self.building {
             rows.push(row);
@@ -180,6 +221,7 @@ impl Kinds {
         let rows = &mut self.rows[kind as usize];
         if let Some(at) = rows.iter().position(|&r| r == row) {
             rows.remove(at);
+            self.sizes[kind as usize] -= 1;
         }
         self.of[row as usize] = u32::MAX;
     }
@@ -616,6 +658,12 @@ impl Index {
         &self.kinds.rows[kind as usize]
     }
 
+    /// Every kind's number of rows, by kind (the lengths of
+    /// [`Index::kind_rows`], in one column).
+    pub fn kind_sizes(&self) -> &[u32] {
+        &self.kinds.sizes
+    }
+
     /// The kind of a live row.
     pub fn kind_of(&self, row: u32) -> u32 {
         self.kinds.of[row as usize]
@@ -1046,5 +1094,17 @@ mod tests {
             index.kind_codes(red)[1],
             "same type"
         );
+        // The sizes column follows the lists, and is counted again when
+        // a snapshot is read.
+        let sizes = |index: &super::Index| -> Vec<u32> {
+            (0..index.kind_count() as u32)
+                .map(|k| index.kind_rows(k).len() as u32)
+                .collect()
+        };
+        assert_eq!(index.kind_sizes(), sizes(index));
+        assert_eq!(index.kind_sizes()[red as usize], 10);
+        let read: super::Index =
+            postcard::from_bytes(&postcard::to_stdvec(index).unwrap()).unwrap();
+        assert_eq!(read.kind_sizes(), sizes(index));
     }
 }

@@ -59,6 +59,10 @@ const BOUNDARY_SAMPLE: usize = 8;
 /// Kinds kept per varied value list and for jumps, most common first.
 const POPULAR: usize = 64;
 
+/// Kinds the per-kind pass takes at a time: its working columns for them
+/// stay in the first-level cache while every field is compared.
+const BLOCK: usize = 512;
+
 /// What to gather.
 pub struct Plan<'a> {
     /// The row pages are built around.
@@ -102,12 +106,11 @@ pub struct Gathered {
 /// (BENCHMARKS.md, "Per-kind vectors kept per thread").
 #[derive(Default)]
 struct Scratch {
-    masks: Vec<Mask>,
-    scores: Vec<f32>,
-    matched: Vec<u16>,
-    levels: Vec<u16>,
     kinds: Vec<KindState>,
     candidates: Vec<u32>,
+    /// The kinds at or above the passes' floor, whatever their candidates.
+    high: Vec<u32>,
+    /// The same with candidates, less the barred kinds.
     upper: Vec<u32>,
     barred: Vec<bool>,
     region: Vec<(u32, u32)>,
@@ -124,7 +127,7 @@ thread_local! {
 }
 
 /// A kind as this page sees it.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct KindState {
     mask: Mask,
     /// How many kind views it matches in full (the bits of `mask`).
@@ -202,7 +205,7 @@ fn candidates_by_kind(cx: &Context<'_>, counts: &mut Vec<u32>) {
     let index = cx.index;
     let filter = cx.filter;
     counts.clear();
-    counts.extend((0..index.kind_count() as u32).map(|k| index.kind_rows(k).len() as u32));
+    counts.extend_from_slice(index.kind_sizes());
     let by_kind = filter.is_by_kind();
     if !filter.is_open() {
         for (k, n) in counts.iter_mut().enumerate() {
@@ -240,75 +243,95 @@ fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
         .fold(salt, |h, &c| mix(h ^ u64::from(c)))
 }
 
-/// Every kind against the anchor, a field at a time over the index's
-/// columns of kind codes (tens of thousands of kinds at a million
-/// products: compares that vectorize, no pointer per kind): its mask and
-/// level over the kind views, its score over the `scored` views (with
-/// their field counts and kind bits) and its candidates, into `kinds`.
+/// Every kind against the anchor, over the index's columns of kind codes
+/// (tens of thousands of kinds at a million products: compares that
+/// vectorize, no pointer per kind), a block of kinds at a time: its mask
+/// and level over the kind views, its score over the `scored` views (with
+/// their field counts and kind bits) and its candidates, into `kinds`; the
+/// kinds at or above `floor`, into `high`.
 fn kinds_pass(
     cx: &Context<'_>,
     anchor_codes: &[u32],
     scored: &[(usize, f32)],
     fields_of: &[u16],
     bit_of: &[Option<u32>],
+    floor: u32,
     scratch: &mut Scratch,
 ) {
     let index = cx.index;
     let layout = index.layout();
     let kind_count = index.kind_count();
     let Scratch {
-        masks,
-        scores,
-        matched,
-        levels,
         kinds,
         candidates,
+        high,
         ..
     } = scratch;
-    for column in [&mut *masks, &mut *matched, &mut *levels] {
-        column.clear();
-        column.resize(kind_count, 0);
-    }
-    scores.clear();
-    scores.resize(kind_count, 0.0);
-    for (i, &(v, factor)) in scored.iter().enumerate() {
-        matched.iter_mut().for_each(|n| *n = 0);
-        for f in layout.views[v].fields.clone() {
-            let anchor = anchor_codes[f];
-            if anchor == MISSING {
-                continue;
-            }
-            for (n, &code) in matched.iter_mut().zip(index.kind_column(f)) {
-                *n += u16::from(code == anchor);
-            }
-        }
-        for (score, &n) in scores.iter_mut().zip(matched.iter()) {
-            *score += factor * f32::from(n);
-        }
-        if let Some(b) = bit_of[i] {
-            let full = fields_of[i];
-            for ((mask, level), &n) in masks.iter_mut().zip(levels.iter_mut()).zip(matched.iter()) {
-                let whole = n == full;
-                *mask |= Mask::from(whole) << b;
-                *level += u16::from(whole);
-            }
-        }
-    }
     candidates_by_kind(cx, candidates);
+    // Per scored view, the columns of its fields the anchor has a value
+    // in (a missing value matches nothing), with that value.
+    let columns: Vec<Vec<(&[u32], u32)>> = scored
+        .iter()
+        .map(|&(v, _)| {
+            layout.views[v]
+                .fields
+                .clone()
+                .filter(|&f| anchor_codes[f] != MISSING)
+                .map(|f| (index.kind_column(f), anchor_codes[f]))
+                .filter(|(column, _)| column.len() >= kind_count)
+                .collect()
+        })
+        .collect();
     kinds.clear();
-    kinds.extend(
-        masks
-            .iter()
-            .zip(levels.iter())
-            .zip(scores.iter())
-            .zip(candidates.iter())
-            .map(|(((&mask, &level), &score), &candidates)| KindState {
-                mask,
-                level,
-                score,
+    kinds.resize(kind_count, KindState::default());
+    high.clear();
+    let mut matched = [0u16; BLOCK];
+    let mut scores = [0f32; BLOCK];
+    let mut masks = [0 as Mask; BLOCK];
+    let mut levels = [0u16; BLOCK];
+    for start in (0..kind_count).step_by(BLOCK) {
+        let n = BLOCK.min(kind_count - start);
+        let (matched, scores) = (&mut matched[..n], &mut scores[..n]);
+        let (masks, levels) = (&mut masks[..n], &mut levels[..n]);
+        scores.fill(0.0);
+        masks.fill(0);
+        levels.fill(0);
+        for (i, &(_, factor)) in scored.iter().enumerate() {
+            matched.fill(0);
+            for &(column, anchor) in &columns[i] {
+                for (m, &code) in matched.iter_mut().zip(&column[start..start + n]) {
+                    *m += u16::from(code == anchor);
+                }
+            }
+            for (score, &m) in scores.iter_mut().zip(matched.iter()) {
+                *score += factor * f32::from(m);
+            }
+            if let Some(b) = bit_of[i] {
+                let full = fields_of[i];
+                for ((mask, level), &m) in
+                    masks.iter_mut().zip(levels.iter_mut()).zip(matched.iter())
+                {
+                    let whole = m == full;
+                    *mask |= Mask::from(whole) << b;
+                    *level += u16::from(whole);
+                }
+            }
+        }
+        let states = kinds[start..start + n].iter_mut();
+        for (j, (state, &candidates)) in states.zip(&candidates[start..start + n]).enumerate() {
+            *state = KindState {
+                mask: masks[j],
+                level: levels[j],
+                score: scores[j],
                 candidates,
-            }),
-    );
+            };
+        }
+        for (j, &level) in levels.iter().enumerate() {
+            if u32::from(level) >= floor {
+                high.push((start + j) as u32);
+            }
+        }
+    }
 }
 
 /// Gathers a plan's candidates.
@@ -358,6 +381,12 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
         .collect();
     let bit_of: Vec<Option<u32>> = scored.iter().map(|&(v, _)| bit(v)).collect();
     let kind_count = index.kind_count();
+    // Most kinds share little with the anchor (66k kinds at a million
+    // products, a few thousand of them at the levels a search takes): the
+    // passes below visit the kinds at or above `floor` (what the popular
+    // values need), and all of them only when those do not fill a search.
+    let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
+    let floor = tier.saturating_sub(1);
     let mut scratch = SCRATCH.with(Cell::take);
     let reuse = again
         && scratch.pristine == Some((plan.anchor, plan.salt))
@@ -370,11 +399,13 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
             &scored,
             &fields_of,
             &bit_of,
+            floor,
             &mut scratch,
         );
     }
     let Scratch {
         kinds,
+        high,
         upper,
         barred,
         region,
@@ -406,17 +437,12 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
     let eligible = |v: &Varied, m: Mask| v.bit.is_none_or(|b| m & (1 << b) == 0);
     // How many rows each search could take, by level.
     let levels = kind_views.len() + 1;
-    // Most kinds share little with the anchor (66k kinds at a million
-    // products, a few thousand of them at the levels a search takes): the
-    // passes below visit the kinds at or above `floor` (what the popular
-    // values need), and all of them only when those do not fill a search.
-    let tier = kind_views.len() as u32 - u32::from(!kind_views.is_empty());
-    let floor = tier.saturating_sub(1);
     upper.clear();
-    upper.extend((0..kinds.len() as u32).filter(|&i| {
-        let k = &mut kinds[i as usize];
-        u32::from(k.level) >= floor && unbarred(k, i)
-    }));
+    upper.extend(
+        high.iter()
+            .copied()
+            .filter(|&i| unbarred(&mut kinds[i as usize], i)),
+    );
     let upper = &*upper;
     let mut near_histogram = vec![0u32; levels];
     let mut pool_histograms = vec![vec![0u32; levels]; varied.len()];
