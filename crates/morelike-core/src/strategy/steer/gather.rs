@@ -106,8 +106,7 @@ pub struct Gathered {
 /// (BENCHMARKS.md, "Per-kind vectors kept per thread").
 #[derive(Default)]
 struct Scratch {
-    kinds: Vec<KindState>,
-    candidates: Vec<u32>,
+    kinds: Kinds,
     /// The kinds at or above the passes' floor, whatever their candidates.
     high: Vec<u32>,
     /// The same with candidates, less the barred kinds.
@@ -127,7 +126,7 @@ thread_local! {
 }
 
 /// A kind as this page sees it.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct KindState {
     mask: Mask,
     /// How many kind views it matches in full (the bits of `mask`).
@@ -136,6 +135,32 @@ struct KindState {
     score: f32,
     /// Its products that may go on the page.
     candidates: u32,
+}
+
+/// Every kind as this page sees it, a column per part of [`KindState`]:
+/// the per-kind pass writes each column where it works on it, and passes
+/// over every kind read only the columns they test.
+#[derive(Default)]
+struct Kinds {
+    masks: Vec<Mask>,
+    levels: Vec<u16>,
+    scores: Vec<f32>,
+    candidates: Vec<u32>,
+}
+
+impl Kinds {
+    fn len(&self) -> usize {
+        self.levels.len()
+    }
+
+    fn get(&self, kind: usize) -> KindState {
+        KindState {
+            mask: self.masks[kind],
+            level: self.levels[kind],
+            score: self.scores[kind],
+            candidates: self.candidates[kind],
+        }
+    }
 }
 
 /// A varied view and what its search needs.
@@ -249,6 +274,7 @@ fn kind_hash(index: &Index, kind: u32, salt: u64) -> u64 {
 /// and level over the kind views, its score over the `scored` views (with
 /// their field counts and kind bits) and its candidates, into `kinds`; the
 /// kinds at or above `floor`, into `high`.
+#[inline(never)]
 fn kinds_pass(
     cx: &Context<'_>,
     anchor_codes: &[u32],
@@ -261,13 +287,8 @@ fn kinds_pass(
     let index = cx.index;
     let layout = index.layout();
     let kind_count = index.kind_count();
-    let Scratch {
-        kinds,
-        candidates,
-        high,
-        ..
-    } = scratch;
-    candidates_by_kind(cx, candidates);
+    let Scratch { kinds, high, .. } = scratch;
+    candidates_by_kind(cx, &mut kinds.candidates);
     // Per scored view, the columns of its fields the anchor has a value
     // in (a missing value matches nothing), with that value.
     let columns: Vec<Vec<(&[u32], u32)>> = scored
@@ -282,24 +303,25 @@ fn kinds_pass(
                 .collect()
         })
         .collect();
-    kinds.clear();
-    kinds.resize(kind_count, KindState::default());
+    for column in [&mut kinds.masks, &mut kinds.levels] {
+        column.clear();
+        column.resize(kind_count, 0);
+    }
+    kinds.scores.clear();
+    kinds.scores.resize(kind_count, 0.0);
     high.clear();
     let mut matched = [0u16; BLOCK];
-    let mut scores = [0f32; BLOCK];
-    let mut masks = [0 as Mask; BLOCK];
-    let mut levels = [0u16; BLOCK];
     for start in (0..kind_count).step_by(BLOCK) {
         let n = BLOCK.min(kind_count - start);
-        let (matched, scores) = (&mut matched[..n], &mut scores[..n]);
-        let (masks, levels) = (&mut masks[..n], &mut levels[..n]);
-        scores.fill(0.0);
-        masks.fill(0);
-        levels.fill(0);
+        let block = start..start + n;
+        let matched = &mut matched[..n];
+        let scores = &mut kinds.scores[block.clone()];
+        let masks = &mut kinds.masks[block.clone()];
+        let levels = &mut kinds.levels[block.clone()];
         for (i, &(_, factor)) in scored.iter().enumerate() {
             matched.fill(0);
             for &(column, anchor) in &columns[i] {
-                for (m, &code) in matched.iter_mut().zip(&column[start..start + n]) {
+                for (m, &code) in matched.iter_mut().zip(&column[block.clone()]) {
                     *m += u16::from(code == anchor);
                 }
             }
@@ -317,20 +339,15 @@ fn kinds_pass(
                 }
             }
         }
-        let states = kinds[start..start + n].iter_mut();
-        for (j, (state, &candidates)) in states.zip(&candidates[start..start + n]).enumerate() {
-            *state = KindState {
-                mask: masks[j],
-                level: levels[j],
-                score: scores[j],
-                candidates,
-            };
-        }
+        // Listed without a branch: each kind is written, and kept when
+        // it is high enough.
+        let mut listed = [0u32; BLOCK];
+        let mut kept = 0;
         for (j, &level) in levels.iter().enumerate() {
-            if u32::from(level) >= floor {
-                high.push((start + j) as u32);
-            }
+            listed[kept] = (start + j) as u32;
+            kept += usize::from(u32::from(level) >= floor);
         }
+        high.extend_from_slice(&listed[..kept]);
     }
 }
 
@@ -415,11 +432,11 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
     barred.clear();
     // A kind the downvotes bar has no candidates; worked out only for
     // the kinds a pass visits.
-    let unbarred = |k: &mut KindState, i: u32| {
-        if k.candidates > 0 && !bars.is_empty() && bars.bar(index, index.kind_codes(i)) {
-            k.candidates = 0;
+    let unbarred = |candidates: &mut u32, i: u32| {
+        if *candidates > 0 && !bars.is_empty() && bars.bar(index, index.kind_codes(i)) {
+            *candidates = 0;
         }
-        k.candidates > 0
+        *candidates > 0
     };
     let mut varied: Vec<Varied> = plan
         .varied
@@ -441,7 +458,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
     upper.extend(
         high.iter()
             .copied()
-            .filter(|&i| unbarred(&mut kinds[i as usize], i)),
+            .filter(|&i| unbarred(&mut kinds.candidates[i as usize], i)),
     );
     let upper = &*upper;
     let mut near_histogram = vec![0u32; levels];
@@ -461,7 +478,7 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
         count(
             &mut near_histogram,
             &mut pool_histograms,
-            &kinds[i as usize],
+            &kinds.get(i as usize),
         );
     }
     let filled = |h: &[u32], k: usize| level_for(h, k) >= floor;
@@ -469,14 +486,14 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
     {
         if !bars.is_empty() {
             // The kinds at or above the floor were checked already.
-            bars.barred_kinds(index, |i| u32::from(kinds[i].level) < floor, barred);
+            bars.barred_kinds(index, |i| u32::from(kinds.levels[i]) < floor, barred);
         }
-        for (i, k) in kinds.iter_mut().enumerate() {
+        for i in 0..kinds.len() {
             if barred.get(i).copied().unwrap_or(false) {
-                k.candidates = 0;
+                kinds.candidates[i] = 0;
             }
-            if u32::from(k.level) < floor && k.candidates > 0 {
-                count(&mut near_histogram, &mut pool_histograms, k);
+            if u32::from(kinds.levels[i]) < floor && kinds.candidates[i] > 0 {
+                count(&mut near_histogram, &mut pool_histograms, &kinds.get(i));
             }
         }
     }
@@ -498,12 +515,14 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
         region.clear();
         region.extend(
             kinds
+                .masks
                 .iter()
+                .zip(&kinds.candidates)
                 .enumerate()
-                .filter(|(_, k)| {
-                    k.candidates > 0 && k.mask & kept_bits == kept_bits && k.mask != all_bits
+                .filter(|&(_, (&mask, &n))| {
+                    n > 0 && mask & kept_bits == kept_bits && mask != all_bits
                 })
-                .map(|(i, k)| (k.candidates, i as u32)),
+                .map(|(i, (_, &n))| (n, i as u32)),
         );
         // Only kinds as common as the POPULAR-th can be taken: hash those.
         if region.len() > POPULAR {
@@ -549,10 +568,11 @@ pub fn gather(cx: &Context<'_>, plan: &Plan<'_>, bars: &Bars, again: bool) -> Ga
     };
     let visited = every.chain(listed.iter().copied());
     for i in visited {
-        let (i, k) = (i as usize, &kinds[i as usize]);
-        if k.candidates == 0 || u32::from(k.level) < lowest {
+        let i = i as usize;
+        if kinds.candidates[i] == 0 || u32::from(kinds.levels[i]) < lowest {
             continue;
         }
+        let k = &kinds.get(i);
         let level = u32::from(k.level);
         let near_may = level >= near_level;
         let pools_may = varied
@@ -748,7 +768,7 @@ pub fn kinds_nearest_first<'a>(cx: &'a Context<'a>, anchor: u32) -> impl Iterato
 /// row is the first candidate of its most common kind.
 fn popular_values(
     cx: &Context<'_>,
-    kinds: &[KindState],
+    kinds: &Kinds,
     upper: &[u32],
     varied: &[Varied],
     tier: u32,
@@ -757,26 +777,43 @@ fn popular_values(
     let index = cx.index;
     let layout = index.layout();
     let mut popular = vec![Vec::new(); layout.views.len()];
-    for v in varied {
-        let Some(b) = v.bit else { continue };
-        // The field that names the view's values (its finest).
-        let field = layout.views[v.view]
-            .fields
-            .clone()
-            .max_by_key(|&f| (index.dictionary(f).len(), f))
-            .expect("a categorical view has a field");
-        let column = index.kind_column(field);
-        // Per value and nearness: (products, best kind's products, its hash
-        // (worked out only when a tie needs it), kind).
-        type Slot = (u32, u32, Option<u64>, u32);
-        let mut values: Vec<[Slot; 2]> = vec![[(0, 0, None, 0); 2]; index.dictionary(field).len()];
-        for &i in upper {
-            let (i, k) = (i as usize, &kinds[i as usize]);
-            let level = u32::from(k.level);
-            if k.candidates == 0 || k.mask & (1 << b) != 0 || level + 1 < tier || level > tier {
+    // Per value and nearness: (products, best kind's products, its hash
+    // (worked out only when a tie needs it), kind).
+    type Slot = (u32, u32, Option<u64>, u32);
+    // Per varied categorical view: its bit, the column of the field that
+    // names its values (its finest) and a slot per value and nearness.
+    type Table<'c> = (usize, u32, &'c [u32], Vec<[Slot; 2]>);
+    let mut tables: Vec<Table> = varied
+        .iter()
+        .filter_map(|v| {
+            let b = v.bit?;
+            let field = layout.views[v.view]
+                .fields
+                .clone()
+                .max_by_key(|&f| (index.dictionary(f).len(), f))
+                .expect("a categorical view has a field");
+            let values = vec![[(0, 0, None, 0); 2]; index.dictionary(field).len()];
+            Some((v.view, b, index.kind_column(field), values))
+        })
+        .collect();
+    let wanted = tables.iter().fold(0 as Mask, |m, t| m | 1 << t.1);
+    // One pass over the kinds for every view: a kind that changes one or
+    // two kind views counts for each of them.
+    for &i in upper {
+        let i = i as usize;
+        let (candidates, level, mask) = (
+            kinds.candidates[i],
+            u32::from(kinds.levels[i]),
+            kinds.masks[i],
+        );
+        if candidates == 0 || level + 1 < tier || level > tier || (!mask & wanted) == 0 {
+            continue;
+        }
+        let nearness = (tier - level) as usize;
+        for (_, b, column, values) in &mut tables {
+            if mask & (1 << *b) != 0 {
                 continue;
             }
-            let nearness = (tier - level) as usize;
             let code = column[i];
             if code == MISSING {
                 continue;
@@ -785,20 +822,22 @@ fn popular_values(
                 continue;
             };
             let slot = &mut value[nearness];
-            slot.0 += k.candidates;
+            slot.0 += candidates;
             // The most products wins; between equals, the smaller hash.
-            if k.candidates > slot.1 {
-                *slot = (slot.0, k.candidates, None, i as u32);
-            } else if k.candidates == slot.1 {
+            if candidates > slot.1 {
+                *slot = (slot.0, candidates, None, i as u32);
+            } else if candidates == slot.1 {
                 let best = *slot.2.get_or_insert_with(|| kind_hash(index, slot.3, salt));
                 let hash = kind_hash(index, i as u32, salt);
                 if hash < best {
-                    *slot = (slot.0, k.candidates, Some(hash), i as u32);
+                    *slot = (slot.0, candidates, Some(hash), i as u32);
                 }
             }
         }
-        let hash =
-            |(hash, kind): (Option<u64>, u32)| hash.unwrap_or_else(|| kind_hash(index, kind, salt));
+    }
+    let hash =
+        |(hash, kind): (Option<u64>, u32)| hash.unwrap_or_else(|| kind_hash(index, kind, salt));
+    for (view, _, _, values) in tables {
         let mut ranked: Vec<(usize, u32, u64, u32)> = values
             .into_iter()
             .filter_map(|[near, far]| {
@@ -812,7 +851,7 @@ fn popular_values(
             })
             .collect();
         ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        popular[v.view] = ranked
+        popular[view] = ranked
             .into_iter()
             .take(POPULAR)
             .filter_map(|(_, _, _, kind)| first_candidate(cx, kind))
