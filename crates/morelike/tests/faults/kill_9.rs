@@ -58,14 +58,19 @@ async fn kill_9_mid_session_keeps_every_change_acknowledged_a_write_window_befor
     );
     let addr = server.addr;
     // Twenty shoppers vote without pause; each remembers every page
-    // acknowledged to it, and when.
+    // acknowledged to it, and when. Each says when its session has started:
+    // the crash comes a while after the last one has (on a busy machine
+    // opening twenty sockets and loading the store can take seconds).
+    let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
     let shoppers = (0..20).map(|shopper| {
+        let started = started.clone();
         tokio::spawn(async move {
             let mut ws = socket_at(addr, "demo").await;
             let mut page = ws
                 .page(json!({"type": "start", "seed": "15970", "k": 6}))
                 .await;
             let mut acked: Vec<(Instant, Value)> = vec![(Instant::now(), page.clone())];
+            let _ = started.send(shopper);
             for round in 0.. {
                 let product = ids(&page)[(shopper + round) % 6].clone();
                 let vote = if round % 2 == 0 { "up" } else { "down" };
@@ -91,6 +96,13 @@ async fn kill_9_mid_session_keeps_every_change_acknowledged_a_write_window_befor
         })
     });
     let shoppers: Vec<_> = shoppers.collect();
+    drop(started);
+    for n in 0..shoppers.len() {
+        tokio::time::timeout(Duration::from_secs(60), starts.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {n} of 20 sessions started within 60 s"))
+            .expect("a shopper failed before its session started");
+    }
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let crashed = Instant::now();
     server.kill_9();
