@@ -190,10 +190,10 @@ impl Sessions {
         self: &Arc<Self>,
         store: &Arc<Store>,
         id: &str,
-        votes: &[(String, Vote)],
+        votes: Vec<(String, Vote)>,
     ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        let (id, votes) = (id.to_owned(), votes.to_vec());
+        let id = id.to_owned();
         self.compute(store, move |sessions, store| {
             sessions.next(store, &id, |session, catalog| {
                 sessions.caps.session_room(session, votes.len())?;
