@@ -103,8 +103,8 @@ fn states(catalog: &Catalog, n: usize) -> Vec<Session> {
             let mut picked: Vec<ProductId> = Vec::new();
             while picked.len() < 4 {
                 let id = &s.shown[1 + rng.below(s.shown.len() - 1)];
-                if !picked.contains(id) {
-                    picked.push(id.clone());
+                if !picked.iter().any(|p| p == id) {
+                    picked.push(id.to_owned());
                 }
             }
             let votes: Vec<(ProductId, Vote)> = picked

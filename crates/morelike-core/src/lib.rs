@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 mod hash;
 pub mod heap;
+pub mod id_list;
 pub mod import;
 pub mod index;
 pub mod mapping;
@@ -18,6 +19,7 @@ pub mod views;
 
 pub use catalog::{Card, Catalog, CatalogBuilder, CatalogError, Change};
 pub use explain::Explanation;
+pub use id_list::IdList;
 pub use index::{Filters, Precision};
 pub use mapping::{Format, Mapping};
 pub use product::{Described, Product, ProductId};

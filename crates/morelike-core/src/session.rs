@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::explain::Explanation;
+use crate::id_list::IdList;
 use crate::index::{Filters, RowSet};
 use crate::product::ProductId;
 use crate::strategy::{Context, Strategy, VoteAt};
@@ -71,7 +72,7 @@ pub struct Session {
     /// Every vote, in order.
     pub votes: Vec<VoteRecord>,
     /// Every product shown, in order (the seed first).
-    pub shown: Vec<ProductId>,
+    pub shown: IdList,
     /// Pages served.
     pub round: u32,
     /// Products per page.
@@ -103,7 +104,7 @@ impl Session {
         Ok(Session {
             seed: seed.to_owned(),
             votes: Vec::new(),
-            shown: vec![seed.to_owned()],
+            shown: [seed].into_iter().collect(),
             round: 0,
             k,
             filters,
@@ -227,7 +228,7 @@ impl Session {
             .iter()
             .map(|h| (index.id(h.row).to_owned(), h.score))
             .collect();
-        self.shown.extend(items.iter().map(|(id, _)| id.clone()));
+        self.shown.extend(items.iter().map(|(id, _)| id));
         self.last_page.clone_from(&items);
         Ok(Page {
             round: self.round,

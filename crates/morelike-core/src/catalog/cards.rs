@@ -8,6 +8,7 @@
 //! document.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use super::strings::{Interned, Texts};
 use crate::index::RowSet;
@@ -25,6 +26,10 @@ pub struct Cards {
     in_stock: RowSet,
     /// Attribute fields, in the order first seen.
     fields: Vec<String>,
+    /// The attribute fields' positions in `fields`, by field name (how a
+    /// page lists them); worked out on first use after a field is added.
+    #[serde(skip)]
+    by_name: OnceLock<Vec<usize>>,
     /// Per attribute field, its distinct values.
     values: Vec<Interned>,
     /// Per attribute field, each row's value code (`NONE`: no value).
@@ -67,6 +72,7 @@ impl Cards {
                 Some(f) => f,
                 None => {
                     self.fields.push(field.clone());
+                    self.by_name = OnceLock::new();
                     self.values.push(Interned::default());
                     self.codes.push(vec![NONE; self.rows]);
                     self.fields.len() - 1
@@ -109,6 +115,12 @@ impl Cards {
             row: row as usize,
             id,
         }
+    }
+
+    /// Attribute field `f`'s value at a row, if it has one.
+    fn value(&self, f: usize, row: usize) -> Option<&str> {
+        let code = self.codes[f][row];
+        (code != NONE).then(|| self.values[f].get(code))
     }
 
     /// The name of the product at a row (empty past the end).
@@ -245,8 +257,22 @@ impl<'a> Card<'a> {
     }
 
     fn value(&self, f: usize) -> Option<&'a str> {
-        let code = self.cards.codes[f][self.row];
-        (code != NONE).then(|| self.cards.values[f].get(code))
+        self.cards.value(f, self.row)
+    }
+
+    /// Every attribute as (field, value), by field name — the order of
+    /// [`Card::attributes`] — without copying either.
+    pub fn attributes_by_name(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let cards = self.cards;
+        let row = self.row;
+        let by_name = cards.by_name.get_or_init(|| {
+            let mut order: Vec<usize> = (0..cards.fields.len()).collect();
+            order.sort_by(|&a, &b| cards.fields[a].cmp(&cards.fields[b]));
+            order
+        });
+        by_name
+            .iter()
+            .filter_map(move |&f| Some((cards.fields[f].as_str(), cards.value(f, row)?)))
     }
 
     /// Every attribute, by field name.
@@ -328,6 +354,13 @@ mod tests {
         assert_eq!(cards.card(3, "7").to_product(), product);
         assert_eq!(cards.card(0, "1").attribute("type"), None);
         assert_eq!(cards.card(3, "7").attribute("colour"), Some("Blue"));
+        let by_name: Vec<(&str, &str)> = cards.card(3, "7").attributes_by_name().collect();
+        assert_eq!(by_name, [("colour", "Blue"), ("type", "Shirt")]);
+        let copied = cards.card(3, "7").attributes();
+        assert!(by_name
+            .iter()
+            .copied()
+            .eq(copied.iter().map(|(f, v)| (f.as_str(), v.as_str()))));
         assert_eq!(cards.fingerprint(3), product.fingerprint());
         product.vectors.insert("img".into(), vec![1.0, 2.0]);
         assert_ne!(
@@ -335,6 +368,29 @@ mod tests {
             product.fingerprint(),
             "the fingerprint covers vectors, which the card does not keep"
         );
+    }
+
+    #[test]
+    fn attributes_by_name_are_in_name_order_whatever_order_the_fields_came_in() {
+        let mut cards = Cards::default();
+        cards.put(0, &Product::new("1", "A").with_attribute("type", "Shirt"));
+        cards.put(
+            1,
+            &Product::new("2", "B")
+                .with_attribute("colour", "Red")
+                .with_attribute("type", "Top")
+                .with_attribute("usage", "Casual"),
+        );
+        let by_name: Vec<(&str, &str)> = cards.card(1, "2").attributes_by_name().collect();
+        assert_eq!(
+            by_name,
+            [("colour", "Red"), ("type", "Top"), ("usage", "Casual")]
+        );
+        cards.put(2, &Product::new("3", "C").with_attribute("brand", "X"));
+        let first: Vec<(&str, &str)> = cards.card(0, "1").attributes_by_name().collect();
+        assert_eq!(first, [("type", "Shirt")], "a row without a field skips it");
+        let third: Vec<(&str, &str)> = cards.card(2, "3").attributes_by_name().collect();
+        assert_eq!(third, [("brand", "X")], "a field added later is listed too");
     }
 
     #[test]

@@ -15,16 +15,18 @@ pub(crate) struct Span {
 }
 
 /// Bytes of many strings, back to back. Offsets are 32-bit: an arena holds
-/// at most 4 GiB, far above a store's names.
+/// at most 4 GiB, far above a store's names. Kept as one `String`, so a
+/// read is a slice (no UTF-8 check per read: every span was pushed whole
+/// from a `&str`); a snapshot holds it byte for byte as it held a `Vec<u8>`.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Arena {
-    bytes: Vec<u8>,
+    bytes: String,
 }
 
 impl Arena {
     pub(crate) fn push(&mut self, s: &str) -> Span {
         let start = self.bytes.len() as u32;
-        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.push_str(s);
         Span {
             start,
             len: s.len() as u32,
@@ -32,9 +34,8 @@ impl Arena {
     }
 
     pub(crate) fn get(&self, span: Span) -> &str {
-        let bytes = &self.bytes[span.start as usize..(span.start + span.len) as usize];
-        // Every span was pushed from a `&str`, so it is whole UTF-8.
-        std::str::from_utf8(bytes).unwrap_or_default()
+        let (start, end) = (span.start as usize, (span.start + span.len) as usize);
+        self.bytes.get(start..end).unwrap_or_default()
     }
 
     #[cfg(test)]
@@ -43,7 +44,7 @@ impl Arena {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        crate::heap::vec(&self.bytes)
+        crate::heap::block(self.bytes.capacity())
     }
 
     pub(crate) fn shrink(&mut self) {
@@ -216,6 +217,21 @@ impl Interned {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arena_is_written_to_a_snapshot_as_the_bytes_it_was_before() {
+        // Snapshots of earlier builds held the arena as a `Vec<u8>`.
+        let mut arena = Arena::default();
+        for s in ["Blue Shirt", "", "Ünïcode ✓", "x"] {
+            arena.push(s);
+        }
+        let before = postcard::to_allocvec(&arena.bytes.as_bytes().to_vec()).unwrap();
+        assert_eq!(postcard::to_allocvec(&arena).unwrap(), before);
+        let back: Arena = postcard::from_bytes(&before).unwrap();
+        assert_eq!(back.bytes, arena.bytes);
+        let broken = postcard::to_allocvec(&vec![0xffu8, 0xfe]).unwrap();
+        assert!(postcard::from_bytes::<Arena>(&broken).is_err(), "not UTF-8");
+    }
 
     #[test]
     fn interned_values_get_one_code_each_and_read_back() {

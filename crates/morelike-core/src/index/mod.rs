@@ -768,42 +768,48 @@ impl Index {
 
     /// The unweighted similarity of a row to a point, view by view, into `out`.
     pub fn view_sims(&self, query: &Point, row: u32, out: &mut [f32]) {
-        let all: Vec<usize> = (0..self.layout().views.len()).collect();
-        self.view_sims_in(query, row, &all, out);
+        for (v, sim) in out.iter_mut().enumerate().take(self.layout().views.len()) {
+            *sim = self.view_sim(query, row, v);
+        }
     }
 
     /// Like [`Index::view_sims`], for some views only (the others in `out`
     /// are left as they are): a strategy skips the views it does not use.
     pub fn view_sims_in(&self, query: &Point, row: u32, views: &[usize], out: &mut [f32]) {
+        for &v in views {
+            out[v] = self.view_sim(query, row, v);
+        }
+    }
+
+    /// The unweighted similarity of a row to a point in one view.
+    fn view_sim(&self, query: &Point, row: u32, v: usize) -> f32 {
         let layout = self.layout();
         let r = row as usize;
-        let k = kernels();
-        let f = layout.fields.len();
-        let codes = &self.codes[r * f..(r + 1) * f];
-        for &v in views {
-            let view = &layout.views[v];
-            out[v] = match view.kind {
-                ViewKind::Categorical => {
-                    let share = layout.field_share(v).sqrt();
-                    view.fields
-                        .clone()
-                        .map(|field| {
-                            query.cats[field]
-                                .iter()
-                                .find(|(c, _)| *c == codes[field])
-                                .map_or(0.0, |(_, w)| w * share)
-                        })
-                        .sum()
+        let view = &layout.views[v];
+        match view.kind {
+            ViewKind::Categorical => {
+                let f = layout.fields.len();
+                let codes = &self.codes[r * f..(r + 1) * f];
+                let share = layout.field_share(v).sqrt();
+                view.fields
+                    .clone()
+                    .map(|field| {
+                        query.cats[field]
+                            .iter()
+                            .find(|(c, _)| *c == codes[field])
+                            .map_or(0.0, |(_, w)| w * share)
+                    })
+                    .sum()
+            }
+            _ => {
+                let k = kernels();
+                let q = &query.dense[view.dense.clone()];
+                let range = r * self.dim + view.dense.start..r * self.dim + view.dense.end;
+                match &self.dense {
+                    Dense::F32(d) => (k.f32)(q, &d[range]),
+                    Dense::I8 { data, scales } => (k.i8)(q, &data[range]) / scales[v],
                 }
-                _ => {
-                    let q = &query.dense[view.dense.clone()];
-                    let range = r * self.dim + view.dense.start..r * self.dim + view.dense.end;
-                    match &self.dense {
-                        Dense::F32(d) => (k.f32)(q, &d[range]),
-                        Dense::I8 { data, scales } => (k.i8)(q, &data[range]) / scales[v],
-                    }
-                }
-            };
+            }
         }
     }
 

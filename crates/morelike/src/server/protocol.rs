@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use morelike_core::{Explanation, Filters, Vote};
+use morelike_core::{Card, Catalog, Explanation, Filters, Vote};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -286,6 +288,73 @@ impl PageItem {
     }
 }
 
+/// A page's products as the JSON of a list of [`PageItem`]s, written
+/// straight from the catalog's cards while the page is computed (under the
+/// catalog's read lock, so no later upsert shows): no name, image or
+/// attribute is copied per item, and the reply takes the text as it is.
+#[derive(Clone, Debug)]
+pub struct PageItems(Box<RawValue>);
+
+impl PageItems {
+    /// The cards of the scored products the catalog has (others are left
+    /// out), in order.
+    pub fn new(catalog: &Catalog, scored: &[(String, f32)]) -> Self {
+        let cards: Vec<CardItem<'_>> = scored
+            .iter()
+            .filter_map(|(id, score)| Some(CardItem::new(catalog.get(id)?, *score)))
+            .collect();
+        PageItems(serde_json::value::to_raw_value(&cards).expect("cards always serialize"))
+    }
+
+    /// The length of their JSON text, in bytes.
+    pub fn json_len(&self) -> usize {
+        self.0.get().len()
+    }
+}
+
+impl Serialize for PageItems {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// A [`PageItem`] borrowed from a card: the same fields in the same order.
+#[derive(Serialize)]
+struct CardItem<'a> {
+    id: &'a str,
+    name: &'a str,
+    price: Option<f64>,
+    image: Option<&'a str>,
+    attributes: Attributes<'a>,
+    score: f32,
+}
+
+impl<'a> CardItem<'a> {
+    fn new(card: Card<'a>, score: f32) -> Self {
+        CardItem {
+            id: card.id(),
+            name: card.name(),
+            price: card.price(),
+            image: card.image(),
+            attributes: Attributes(card),
+            score,
+        }
+    }
+}
+
+/// A card's attributes as a map by field name, like `PageItem::attributes`.
+struct Attributes<'a>(Card<'a>);
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (field, value) in self.0.attributes_by_name() {
+            map.serialize_entry(field, value)?;
+        }
+        map.end()
+    }
+}
+
 /// A page of products for a session.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PageBody {
@@ -294,7 +363,8 @@ pub struct PageBody {
     /// The page's round (1 for the first page).
     pub round: u32,
     /// The products, best first; never one shown before in this session.
-    pub items: Vec<PageItem>,
+    #[schema(value_type = Vec<PageItem>)]
+    pub items: PageItems,
     /// Products in the request that the store does not have (skipped).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
@@ -352,9 +422,15 @@ impl Reply {
         }
     }
 
-    /// The reply as a JSON text.
+    /// The reply as a JSON text, written into one buffer of about its size.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("replies always serialize")
+        let room = match &self.body {
+            ReplyBody::Page(page) => page.items.json_len() + 256,
+            _ => 256,
+        };
+        let mut text = Vec::with_capacity(room);
+        serde_json::to_writer(&mut text, self).expect("replies always serialize");
+        String::from_utf8(text).expect("JSON is UTF-8")
     }
 }
 
@@ -400,6 +476,39 @@ mod tests {
     fn the_id_is_kept_even_when_the_request_is_refused() {
         let rejected = parse(r#"{"v":1,"id":"r7","type":"vote"}"#).unwrap_err();
         assert_eq!(rejected.id, Some(Value::from("r7")));
+    }
+
+    #[test]
+    fn page_items_are_written_exactly_as_a_list_of_page_items_would_be() {
+        use morelike_core::{Mapping, Precision, Product};
+        let mapping = Mapping::from_toml(
+            "[fields]\nid = \"id\"\nname = \"name\"\ncategorical = [\"type\", \"colour\"]\n",
+        )
+        .unwrap();
+        let mut a = Product::new("a\"1", "Blue \u{1F600} <b>shirt</b>")
+            .with_attribute("type", "Shirt")
+            .with_attribute("colour", "Blue\n\\");
+        a.price = Some(19.99);
+        a.image = Some("https://img.example/a.jpg?x=1&y=2".into());
+        let catalog = Catalog::build(mapping, vec![a, Product::new("b", "Plain")], Precision::F32);
+        let scored: Vec<(String, f32)> = vec![
+            ("b".into(), 0.1),
+            ("gone".into(), 0.4),
+            ("a\"1".into(), -1.0e-7),
+        ];
+        let copied: Vec<PageItem> = scored
+            .iter()
+            .filter_map(|(id, score)| Some(PageItem::new(&catalog.get(id)?, *score)))
+            .collect();
+        assert_eq!(copied.len(), 2, "the unknown id is left out");
+        assert_eq!(
+            serde_json::to_string(&PageItems::new(&catalog, &scored)).unwrap(),
+            serde_json::to_string(&copied).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string(&PageItems::new(&catalog, &[])).unwrap(),
+            "[]"
+        );
     }
 
     #[test]

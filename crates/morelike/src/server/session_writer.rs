@@ -253,7 +253,7 @@ impl SessionWriter {
         let write = SessionWrite {
             store: store.to_owned(),
             id: id.to_owned(),
-            session,
+            session: Arc::new(session),
             replaces,
             version: replaces + 1,
         };
@@ -576,13 +576,13 @@ fn write_loop(shared: &Shared) -> usize {
 /// Writes one batch by compare-and-set and updates the table.
 fn write(shared: &Shared, batch: Batch, taken_at: Instant) -> Result<(), StorageError> {
     let writes: Vec<SessionWrite> = batch
-        .iter()
+        .into_iter()
         .map(|((store, id), session, durable, version)| SessionWrite {
-            store: store.clone(),
-            id: id.clone(),
-            session: Session::clone(session),
-            replaces: *durable,
-            version: *version,
+            store,
+            id,
+            session,
+            replaces: durable,
+            version,
         })
         .collect();
     let started = Instant::now();
@@ -593,8 +593,8 @@ fn write(shared: &Shared, batch: Batch, taken_at: Instant) -> Result<(), Storage
         "sessions written"
     );
     let mut table = shared.lock();
-    for (write, outcome) in writes.iter().zip(outcomes) {
-        let key = (write.store.clone(), write.id.clone());
+    for (write, outcome) in writes.into_iter().zip(outcomes) {
+        let key = (write.store, write.id);
         match outcome {
             SessionWritten::Written => {
                 let Some(e) = table.entries.get_mut(&key) else {
@@ -612,7 +612,8 @@ fn write(shared: &Shared, batch: Batch, taken_at: Instant) -> Result<(), Storage
             SessionWritten::Stale { stored } => {
                 // Someone else wrote this session (another node sharing the
                 // storage): theirs stands, ours is dropped and reloaded.
-                tracing::error!(store = %write.store, session = %write.id, ours = write.version, stored,
+                let (store, session) = &key;
+                tracing::error!(%store, %session, ours = write.version, stored,
                     "a session changed in storage behind this server's back; its latest change here is dropped");
                 table.entries.remove(&key);
                 table.dirty.remove(&key);
@@ -681,7 +682,7 @@ mod tests {
         Session {
             seed: seed.into(),
             votes: vec![],
-            shown: vec![seed.into()],
+            shown: [seed].into_iter().collect(),
             round: 0,
             k: 8,
             filters: Filters::default(),
@@ -952,7 +953,7 @@ mod tests {
         let write = SessionWrite {
             store: "demo".into(),
             id: "s1".into(),
-            session: session("a"),
+            session: Arc::new(session("a")),
             replaces: 0,
             version: 7,
         };

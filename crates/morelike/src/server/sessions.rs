@@ -18,7 +18,7 @@ use morelike_core::{Catalog, Filters, Page, Session, Vote};
 use super::compute::Compute;
 use super::error::ApiError;
 use super::limits::Limits as Caps;
-use super::protocol::{ExplanationBody, PageBody, PageItem, StartRequest};
+use super::protocol::{ExplanationBody, PageBody, PageItems, StartRequest};
 use super::session_writer::{Limits, SessionWriter, Stale};
 use super::state::Store;
 use super::storage_health::StorageHealth;
@@ -50,18 +50,11 @@ fn rng_seed(id: &str) -> u64 {
     })
 }
 
-fn items(catalog: &Catalog, scored: &[(String, f32)]) -> Vec<PageItem> {
-    scored
-        .iter()
-        .filter_map(|(id, score)| catalog.get(id).map(|card| PageItem::new(&card, *score)))
-        .collect()
-}
-
 fn body(id: &str, catalog: &Catalog, page: &Page) -> PageBody {
     PageBody {
         session: id.to_owned(),
         round: page.round,
-        items: items(catalog, &page.items),
+        items: PageItems::new(catalog, &page.items),
         skipped: Vec::new(),
         resumed: false,
         took_us: 0,
@@ -184,7 +177,7 @@ impl Sessions {
         Ok(PageBody {
             session: id.to_owned(),
             round: session.round,
-            items: items(&store.read(), &session.last_page),
+            items: PageItems::new(&store.read(), &session.last_page),
             skipped: Vec::new(),
             resumed: true,
             took_us: 0,
@@ -197,10 +190,10 @@ impl Sessions {
         self: &Arc<Self>,
         store: &Arc<Store>,
         id: &str,
-        votes: &[(String, Vote)],
+        votes: Vec<(String, Vote)>,
     ) -> Result<PageBody, ApiError> {
         self.admit().await?;
-        let (id, votes) = (id.to_owned(), votes.to_vec());
+        let id = id.to_owned();
         self.compute(store, move |sessions, store| {
             sessions.next(store, &id, |session, catalog| {
                 sessions.caps.session_room(session, votes.len())?;

@@ -112,7 +112,7 @@ impl Connection {
             other => {
                 let id = self.session.as_deref().ok_or(ApiError::NoSession)?;
                 match other {
-                    Request::Vote(votes) => sessions.vote(&store, id, &votes).await?,
+                    Request::Vote(votes) => sessions.vote(&store, id, votes).await?,
                     Request::More => sessions.more(&store, id).await?,
                     Request::Undo(product) => sessions.undo(&store, id, product.as_deref()).await?,
                     Request::Reset => sessions.reset(&store, id).await?,

@@ -10,6 +10,7 @@ mod embedded;
 pub mod redis;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use morelike_core::{Mapping, Precision, Product, Session};
@@ -129,8 +130,9 @@ pub struct SessionWrite {
     pub store: String,
     /// The session id.
     pub id: String,
-    /// The session.
-    pub session: Session,
+    /// The session (shared with the session table that wrote it: a write
+    /// copies nothing).
+    pub session: Arc<Session>,
     /// The version this write replaces (0: a new session).
     pub replaces: u64,
     /// The version it writes (greater than `replaces`).

@@ -26,7 +26,7 @@ fn session(seed: &str) -> Session {
     Session {
         seed: seed.into(),
         votes: Vec::new(),
-        shown: vec![seed.into()],
+        shown: [seed].into_iter().collect(),
         round: 0,
         k: 8,
         filters: Default::default(),
@@ -38,7 +38,7 @@ fn write(store: &str, id: &str, session: &Session, replaces: u64, version: u64) 
     SessionWrite {
         store: store.into(),
         id: id.into(),
-        session: session.clone(),
+        session: session.clone().into(),
         replaces,
         version,
     }

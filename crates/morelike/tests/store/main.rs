@@ -102,7 +102,7 @@ mod embedded_faults {
         SessionWrite {
             store: "shop".into(),
             id: id.into(),
-            session: session.clone(),
+            session: session.clone().into(),
             replaces,
             version: replaces + 1,
         }

@@ -63,6 +63,10 @@ impl Evidence {
             rejections: Vec::new(),
         };
         let mut sims = vec![0.0; views];
+        // One buffer for every vote's changes (a downvote keeps a copy),
+        // and the anchor's point read again only when the anchor changes.
+        let mut changed = vec![true; views];
+        let mut anchor_point = None;
         let mut i = 0;
         while i < cx.votes.len() {
             let round = cx.votes[i].round;
@@ -71,15 +75,21 @@ impl Evidence {
                 .position(|v| v.round != round)
                 .map_or(cx.votes.len(), |p| i + p);
             let anchor = e.anchor;
-            let anchor_point = anchor.map(|a| index.point(a));
+            if let Some(a) = anchor {
+                if anchor_point.as_ref().is_none_or(|(row, _)| *row != a) {
+                    anchor_point = Some((a, index.point(a)));
+                }
+            }
             for v in &cx.votes[i..end] {
-                let changed: Vec<bool> = match &anchor_point {
-                    Some(p) => {
+                match &anchor_point {
+                    Some((_, p)) => {
                         index.view_sims(p, v.row, &mut sims);
-                        sims.iter().zip(gaps).map(|(s, g)| s < g).collect()
+                        for ((c, s), g) in changed.iter_mut().zip(&sims).zip(gaps) {
+                            *c = s < g;
+                        }
                     }
-                    None => vec![true; views],
-                };
+                    None => changed.fill(true),
+                }
                 match v.vote {
                     Vote::Up => {
                         for (t, &c) in e.accepted.iter_mut().zip(&changed) {
@@ -109,7 +119,7 @@ impl Evidence {
 
                         e.rejections.push(Rejection {
                             row: v.row,
-                            changed,
+                            changed: changed.clone(),
                         });
                     }
                 }
@@ -131,13 +141,11 @@ impl Evidence {
 pub fn kind_changed(cx: &Context<'_>, changed: &[bool]) -> bool {
     let layout = cx.index.layout();
     let weighted = |v: usize| cx.weights[v] > 0.0;
-    let categorical: Vec<usize> = (0..changed.len())
-        .filter(|&v| weighted(v) && layout.views[v].kind == ViewKind::Categorical)
-        .collect();
-    if categorical.is_empty() {
-        (0..changed.len()).any(|v| weighted(v) && changed[v])
+    let categorical = |v: usize| weighted(v) && layout.views[v].kind == ViewKind::Categorical;
+    if (0..changed.len()).any(categorical) {
+        (0..changed.len()).any(|v| categorical(v) && changed[v])
     } else {
-        categorical.iter().any(|&v| changed[v])
+        (0..changed.len()).any(|v| weighted(v) && changed[v])
     }
 }
 

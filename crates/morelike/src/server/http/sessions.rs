@@ -82,7 +82,7 @@ pub async fn vote(
     let votes = req.into_votes()?;
     let started = Instant::now();
     let store = state.store(&store).await?;
-    let page = state.sessions.vote(&store, &session, &votes).await?;
+    let page = state.sessions.vote(&store, &session, votes).await?;
     Ok(timed(started, page))
 }
 

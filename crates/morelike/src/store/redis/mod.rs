@@ -476,7 +476,7 @@ impl Storage for Redis {
                 .arg(w.replaces)
                 .arg(w.version)
                 .arg(expires_at)
-                .arg(encode(&w.session))
+                .arg(encode(&*w.session))
                 .arg(&lifetime_ms)
                 .arg(now)
                 .arg(GRACE.as_secs())
