@@ -1,14 +1,18 @@
 //! A small stable hash (FNV-1a, 64 bit) for feature hashing: the same input
 //! gives the same bucket on every machine and in every version.
 
+/// FNV-1a's start: the hash of no bytes.
+pub(crate) const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One more byte into an FNV-1a hash.
+#[inline]
+pub(crate) fn fnv1a_byte(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+}
+
 /// Hashes bytes with FNV-1a.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    bytes.iter().fold(FNV_START, |h, &b| fnv1a_byte(h, b))
 }
 
 /// Mixes a hash into a well-spread 64-bit value (SplitMix64 finalizer).

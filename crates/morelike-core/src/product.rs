@@ -221,9 +221,52 @@ pub fn normalized_name(name: &str) -> String {
     words.join(" ")
 }
 
+/// The stable key of a name as a shopper reads it: the key
+/// ([`crate::hash::product_key`]) of its [`normalized_name`], without
+/// building that string when the name is ASCII.
+pub(crate) fn name_key(name: &str) -> u64 {
+    use crate::hash::{fnv1a_byte, mix, product_key, FNV_START};
+    if !name.is_ascii() {
+        return product_key(&normalized_name(name));
+    }
+    let mut h = FNV_START;
+    let words = name
+        .as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty());
+    for (i, word) in words.enumerate() {
+        if i > 0 {
+            h = fnv1a_byte(h, b' ');
+        }
+        h = word
+            .iter()
+            .fold(h, |h, b| fnv1a_byte(h, b.to_ascii_lowercase()));
+    }
+    mix(h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_key_is_the_key_of_the_normalized_name() {
+        for name in [
+            "",
+            "  ",
+            "U.S. Polo Assn.  Men Checks Navy Blue Shirt",
+            " Tea - Green ",
+            "x",
+            "Ça va, Née",
+            "ÆSIR ǅemal",
+        ] {
+            assert_eq!(
+                name_key(name),
+                crate::hash::product_key(&normalized_name(name)),
+                "{name:?}"
+            );
+        }
+    }
 
     #[test]
     fn normalized_names_ignore_case_punctuation_and_spacing() {

@@ -67,8 +67,15 @@ impl Cards {
         for column in &mut self.codes {
             column[r] = NONE;
         }
-        for (field, value) in &product.attributes {
-            let f = match self.fields.iter().position(|x| x == field) {
+        for (i, (field, value)) in product.attributes.iter().enumerate() {
+            // Products of one catalog mostly have the same fields: the
+            // i-th is the i-th seen.
+            let at = if self.fields.get(i) == Some(field) {
+                Some(i)
+            } else {
+                self.fields.iter().position(|x| x == field)
+            };
+            let f = match at {
                 Some(f) => f,
                 None => {
                     self.fields.push(field.clone());
@@ -83,8 +90,13 @@ impl Cards {
         for column in &mut self.numbers {
             column[r] = f64::NAN;
         }
-        for (field, &value) in &product.numbers {
-            let f = match self.number_fields.iter().position(|x| x == field) {
+        for (i, (field, &value)) in product.numbers.iter().enumerate() {
+            let at = if self.number_fields.get(i) == Some(field) {
+                Some(i)
+            } else {
+                self.number_fields.iter().position(|x| x == field)
+            };
+            let f = match at {
                 Some(f) => f,
                 None => {
                     self.number_fields.push(field.clone());

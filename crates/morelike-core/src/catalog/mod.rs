@@ -13,9 +13,10 @@ pub(crate) use cards::permuted;
 pub use cards::{Card, Cards};
 pub use snapshot::SnapshotError;
 
+use crate::index::ids::Ids;
 use crate::index::{CompiledFilter, FilterError, Filters, Hit, Index, Precision, RowSet};
 use crate::mapping::Mapping;
-use crate::product::{Described, Product, ProductId};
+use crate::product::{Described, Product};
 use crate::views::Encoder;
 use words::Words;
 
@@ -108,8 +109,8 @@ impl Described for Building<'_> {
 pub struct CatalogBuilder {
     mapping: Mapping,
     precision: Precision,
-    rows: hashbrown::HashMap<ProductId, u32>,
-    ids: Vec<ProductId>,
+    /// Each row's id and each id's row (no allocation per product).
+    ids: Ids,
     cards: Cards,
     /// Merchant vectors, by row, until the index holds them encoded.
     vectors: Vec<BTreeMap<String, Vec<f32>>>,
@@ -121,8 +122,7 @@ impl CatalogBuilder {
         CatalogBuilder {
             mapping,
             precision,
-            rows: hashbrown::HashMap::new(),
-            ids: Vec::new(),
+            ids: Ids::default(),
             cards: Cards::default(),
             vectors: Vec::new(),
         }
@@ -130,16 +130,22 @@ impl CatalogBuilder {
 
     /// Takes one product (replacing an earlier one with its id).
     pub fn add(&mut self, mut product: Product) {
-        let row = match self.rows.get(&product.id) {
-            Some(&row) => row,
+        self.add_from(&mut product);
+    }
+
+    /// [`CatalogBuilder::add`] of a product the caller keeps: only its
+    /// merchant vectors are taken out of it; the rest is left as it was
+    /// (to be written over by the next row of an import).
+    pub fn add_from(&mut self, product: &mut Product) {
+        let row = match self.ids.row(&product.id) {
+            Some(row) => row,
             None => {
                 let row = self.ids.len() as u32;
-                self.rows.insert(product.id.clone(), row);
-                self.ids.push(product.id.clone());
+                self.ids.put(row, &product.id);
                 row
             }
         };
-        self.cards.put(row, &product);
+        self.cards.put(row, product);
         if !product.vectors.is_empty() || self.vectors.len() > row as usize {
             let vectors = &mut self.vectors;
             vectors.resize_with(vectors.len().max(row as usize + 1), BTreeMap::new);
@@ -154,7 +160,7 @@ impl CatalogBuilder {
 
     /// Whether it holds no product.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// Fits the views on the products taken and builds the index.
@@ -162,16 +168,14 @@ impl CatalogBuilder {
         let CatalogBuilder {
             mapping,
             precision,
-            rows,
             ids,
             mut cards,
             vectors,
         } = self;
-        drop(rows);
         let building = || {
-            ids.iter().enumerate().map(|(row, id)| Building {
-                card: cards.card(row as u32, id),
-                vectors: vectors.get(row),
+            (0..ids.row_count() as u32).map(|row| Building {
+                card: cards.card(row, ids.id(row)),
+                vectors: vectors.get(row as usize),
             })
         };
         let encoder = Encoder::fit(&mapping, building());

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::Read;
 use std::rc::Rc;
 
@@ -15,7 +15,7 @@ pub(super) fn read(
     rows: &mut RowBuilder<'_>,
     input: impl Read,
     report: &mut ImportReport,
-    mut accept: impl FnMut(Product),
+    mut accept: impl FnMut(Product) -> Option<Product>,
 ) -> Result<(), ImportError> {
     let ends = Rc::new(RefCell::new(LineEnds::default()));
     let mut reader = ::csv::ReaderBuilder::new()
@@ -33,7 +33,8 @@ pub(super) fn read(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
         .collect();
-    let columns: HashMap<&str, usize> = header
+    // (hashbrown's foldhash: looked up for every field of every row.)
+    let columns: hashbrown::HashMap<&str, usize> = header
         .iter()
         .enumerate()
         .map(|(i, h)| (h.as_str(), i))
@@ -63,51 +64,47 @@ pub(super) fn read(
             }
         }
         let at = At::Line(record.position().map_or(line, |p| line_at(p.byte())));
-        let mut fields: Vec<&str> = record.iter().collect();
-        let mut repaired = false;
-        if fields.len() < width {
+        let found = record.len();
+        if found < width {
             report.reject(at.issue(
                 None,
-                format!(
-                    "expected {width} fields, found {}; quote values that contain commas",
-                    fields.len()
-                ),
+                format!("expected {width} fields, found {found}; quote values that contain commas"),
             ));
             continue;
         }
-        let joined;
-        if fields.len() > width {
+        let repaired = found > width;
+        let joined = if repaired {
             if !last_is_free_text {
                 report.reject(at.issue(
                     None,
                     format!(
-                        "expected {width} fields, found {}; quote values that contain commas",
-                        fields.len()
+                        "expected {width} fields, found {found}; quote values that contain commas"
                     ),
                 ));
                 continue;
             }
-            joined = fields[width - 1..].join(",");
             report.warn(at.issue(
                 Some(&header[width - 1]),
                 format!(
-                    "{} fields instead of {width}: the unquoted commas were kept inside '{}'",
-                    fields.len(),
+                    "{found} fields instead of {width}: the unquoted commas were kept inside '{}'",
                     header[width - 1]
                 ),
             ));
-            fields.truncate(width - 1);
-            fields.push(&joined);
-            repaired = true;
-        }
+            record.iter().skip(width - 1).collect::<Vec<_>>().join(",")
+        } else {
+            String::new()
+        };
         let get = |name: &str| match columns.get(name) {
-            Some(&i) => Raw::Text(Cow::Borrowed(fields[i])),
+            Some(&i) if repaired && i == width - 1 => Raw::Text(Cow::Borrowed(joined.as_str())),
+            Some(&i) => Raw::Text(Cow::Borrowed(&record[i])),
             None => Raw::Absent,
         };
         match rows.build(get, at, &mut warnings) {
             Ok(product) => {
                 report.accept(repaired);
-                accept(product);
+                if let Some(spare) = accept(product) {
+                    rows.reuse(spare);
+                }
             }
             Err(issue) => report.reject(issue),
         }

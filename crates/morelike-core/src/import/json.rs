@@ -33,7 +33,7 @@ fn one_object(
     value: Value,
     at: At,
     report: &mut ImportReport,
-    accept: &mut dyn FnMut(Product),
+    accept: &mut dyn FnMut(Product) -> Option<Product>,
 ) {
     let Value::Object(object) = value else {
         report.reject(at.issue(None, "expected a JSON object"));
@@ -44,7 +44,9 @@ fn one_object(
     match rows.build(|name| raw(object.get(name)), at, &mut warnings) {
         Ok(product) => {
             report.accept(false);
-            accept(product);
+            if let Some(spare) = accept(product) {
+                rows.reuse(spare);
+            }
         }
         Err(issue) => report.reject(issue),
     }
@@ -57,7 +59,7 @@ pub(super) fn read_lines(
     rows: &mut RowBuilder<'_>,
     input: impl Read,
     report: &mut ImportReport,
-    mut accept: impl FnMut(Product),
+    mut accept: impl FnMut(Product) -> Option<Product>,
 ) {
     let mut reader = BufReader::new(input);
     let mut line = Vec::new();
@@ -88,7 +90,7 @@ pub(super) fn read_array(
     rows: &mut RowBuilder<'_>,
     input: impl Read,
     report: &mut ImportReport,
-    mut accept: impl FnMut(Product),
+    mut accept: impl FnMut(Product) -> Option<Product>,
 ) -> Result<(), ImportError> {
     let mut de = serde_json::Deserializer::from_reader(BufReader::new(input));
     let seed = Items {
@@ -105,7 +107,7 @@ pub(super) fn read_array(
 struct Items<'x, 'a> {
     rows: &'x mut RowBuilder<'a>,
     report: &'x mut ImportReport,
-    accept: &'x mut dyn FnMut(Product),
+    accept: &'x mut dyn FnMut(Product) -> Option<Product>,
 }
 
 impl<'de> DeserializeSeed<'de> for Items<'_, '_> {

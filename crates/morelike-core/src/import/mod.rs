@@ -99,7 +99,22 @@ impl<'a> Importer<'a> {
         &mut self,
         format: Format,
         input: impl Read,
-        accept: impl FnMut(Product),
+        mut accept: impl FnMut(Product),
+    ) -> Result<ImportReport, ImportError> {
+        self.read_reusing(format, input, |product| {
+            accept(product);
+            None
+        })
+    }
+
+    /// [`Importer::read`], where `accept` may hand back a product it has
+    /// done with, to be written over by a later row (the same products as
+    /// new ones, without their allocations: what a long import streams).
+    pub fn read_reusing(
+        &mut self,
+        format: Format,
+        input: impl Read,
+        accept: impl FnMut(Product) -> Option<Product>,
     ) -> Result<ImportReport, ImportError> {
         let mut report = ImportReport::default();
         match format {

@@ -50,6 +50,10 @@ pub(crate) struct RowBuilder<'a> {
     seen: hashbrown::HashMap<String, At>,
     vector_dims: HashMap<String, usize>,
     limits: FieldLimits,
+    /// A product already taken, handed back to be overwritten by the next
+    /// row: its strings and maps are reused, so a long import allocates
+    /// little per row.
+    spare: Option<Product>,
 }
 
 impl<'a> RowBuilder<'a> {
@@ -66,32 +70,17 @@ impl<'a> RowBuilder<'a> {
             seen: hashbrown::HashMap::new(),
             vector_dims,
             limits,
+            spare: None,
         }
+    }
+
+    /// Keeps a product already taken, to be overwritten by the next row.
+    pub(crate) fn reuse(&mut self, product: Product) {
+        self.spare = Some(product);
     }
 
     pub(crate) fn set_limits(&mut self, limits: FieldLimits) {
         self.limits = limits;
-    }
-
-    /// A text value checked against a size limit.
-    fn sized(
-        &self,
-        value: Option<String>,
-        field: &str,
-        limit: usize,
-        what: &str,
-        at: At,
-    ) -> Result<Option<String>, RowIssue> {
-        match value {
-            Some(v) if v.len() > limit => Err(at.issue(
-                Some(field),
-                format!(
-                    "{} bytes is over the limit of {limit} bytes for {what}",
-                    v.len()
-                ),
-            )),
-            other => Ok(other),
-        }
     }
 
     pub(crate) fn mapping(&self) -> &Mapping {
@@ -104,18 +93,63 @@ impl<'a> RowBuilder<'a> {
     }
 
     /// A text value, or None when absent or "missing".
-    fn text<'r>(&self, raw: Raw<'r>, field: &str, at: At) -> Result<Option<String>, RowIssue> {
+    fn text(&self, raw: Raw<'_>, field: &str, at: At) -> Result<Option<String>, RowIssue> {
+        let mut out = String::new();
+        Ok(self.text_into(raw, field, at, &mut out)?.then_some(out))
+    }
+
+    /// [`RowBuilder::text`] written over `out`: whether there is a value
+    /// (`out` is left empty when there is none).
+    fn text_into(
+        &self,
+        raw: Raw<'_>,
+        field: &str,
+        at: At,
+        out: &mut String,
+    ) -> Result<bool, RowIssue> {
+        use std::fmt::Write;
+        out.clear();
         match raw {
-            Raw::Text(t) if self.is_missing(&t) => Ok(None),
-            Raw::Text(t) => Ok(Some(collapse_spaces(t.trim()))),
-            Raw::Number(n) => Ok(Some(n.to_string())),
-            Raw::Bool(b) => Ok(Some(b.to_string())),
-            Raw::Absent => Ok(None),
+            Raw::Text(t) if self.is_missing(&t) => Ok(false),
+            Raw::Text(t) => {
+                collapse_spaces_into(t.trim(), out);
+                Ok(true)
+            }
+            Raw::Number(n) => {
+                let _ = write!(out, "{n}");
+                Ok(true)
+            }
+            Raw::Bool(b) => {
+                let _ = write!(out, "{b}");
+                Ok(true)
+            }
+            Raw::Absent => Ok(false),
             Raw::Numbers(_) => Err(at.issue(Some(field), "expected a string, found a list")),
             Raw::Other(what) => {
                 Err(at.issue(Some(field), format!("expected a string, found {what}")))
             }
         }
+    }
+
+    /// A text value's size against a limit.
+    fn check_size(
+        &self,
+        value: &str,
+        field: &str,
+        limit: usize,
+        what: &str,
+        at: At,
+    ) -> Result<(), RowIssue> {
+        if value.len() > limit {
+            return Err(at.issue(
+                Some(field),
+                format!(
+                    "{} bytes is over the limit of {limit} bytes for {what}",
+                    value.len()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn number(&self, raw: Raw<'_>, field: &str, at: At) -> Result<Option<f64>, RowIssue> {
@@ -211,44 +245,46 @@ impl<'a> RowBuilder<'a> {
     }
 
     /// Builds the product for one row. `get` returns a field's raw value.
-    /// Warnings (like an unknown lookup code) go to `warn`.
+    /// Warnings (like an unknown lookup code) go to `warn`. The product is
+    /// written over the spare one when there is one ([`RowBuilder::reuse`]):
+    /// the result is the same as on a new product.
     pub(crate) fn build<'r>(
         &mut self,
         get: impl Fn(&str) -> Raw<'r>,
         at: At,
         warn: &mut Vec<RowIssue>,
     ) -> Result<Product, RowIssue> {
+        let mut product = self.spare.take().unwrap_or_default();
         let m = self.mapping;
         let f = &m.fields;
         let limits = self.limits;
-        let id = self
-            .text(get(&f.id), &f.id, at)?
-            .ok_or_else(|| at.issue(Some(&f.id), "the product id is empty"))?;
-        let id = self
-            .sized(Some(id), &f.id, limits.id_bytes, "an id", at)?
-            .unwrap_or_default();
-        let name = self.text(get(&f.name), &f.name, at)?;
-        let name = self.sized(name, &f.name, limits.name_bytes, "a name", at)?;
-        let mut product = Product::new(id, name.clone().unwrap_or_default());
+        if !self.text_into(get(&f.id), &f.id, at, &mut product.id)? {
+            return Err(at.issue(Some(&f.id), "the product id is empty"));
+        }
+        self.check_size(&product.id, &f.id, limits.id_bytes, "an id", at)?;
+        let named = self.text_into(get(&f.name), &f.name, at, &mut product.name)?;
+        self.check_size(&product.name, &f.name, limits.name_bytes, "a name", at)?;
+        product.price = None;
         if let Some(field) = &f.price {
             product.price = self.number(get(field), field, at)?;
             if product.price.is_some_and(|p| p < 0.0) {
                 return Err(at.issue(Some(field), "a price cannot be negative"));
             }
         }
+        let mut image = product.image.take().unwrap_or_default();
         if let Some(field) = &f.image {
-            let image = self.text(get(field), field, at)?;
-            product.image = self.sized(image, field, limits.image_url_bytes, "an image URL", at)?;
-            if let Some(url) = &product.image {
-                if !is_web_url(url) {
+            if self.text_into(get(field), field, at, &mut image)? {
+                self.check_size(&image, field, limits.image_url_bytes, "an image URL", at)?;
+                if !is_web_url(&image) {
                     return Err(at.issue(
                         Some(field),
                         format!(
                             "'{}' is not an http or https URL: images must be absolute web addresses",
-                            url.chars().take(60).collect::<String>()
+                            image.chars().take(60).collect::<String>()
                         ),
                     ));
                 }
+                product.image = Some(image);
             }
         }
         if product.image.is_none() {
@@ -256,9 +292,15 @@ impl<'a> RowBuilder<'a> {
                 product.image = Some(template.replace("{id}", &product.id));
             }
         }
+        product.in_stock = true;
         if let Some(field) = &f.in_stock {
             product.in_stock = self.flag(get(field), field, at)?.unwrap_or(true);
         }
+        // The product's maps keep the previous row's keys (and their
+        // strings) until this row has set its own: `set` counts the keys
+        // this row set, so stale ones are found by the maps' lengths.
+        let mut set = Set::default();
+        let mut value = String::new();
         for field in f.text.iter().chain(&f.categorical) {
             if field == &f.name
                 || m.lookups.iter().any(|l| &l.into == field)
@@ -266,33 +308,43 @@ impl<'a> RowBuilder<'a> {
             {
                 continue;
             }
-            let value = self.text(get(field), field, at)?;
-            if let Some(value) = self.sized(value, field, limits.text_bytes, "a text value", at)? {
-                product.attributes.insert(field.clone(), value);
+            match product.attributes.get_mut(field) {
+                // Written into the string the previous row left.
+                Some(out) => {
+                    if self.text_into(get(field), field, at, out)? {
+                        self.check_size(out, field, limits.text_bytes, "a text value", at)?;
+                        set.mark(field);
+                    }
+                }
+                None => {
+                    if self.text_into(get(field), field, at, &mut value)? {
+                        self.check_size(&value, field, limits.text_bytes, "a text value", at)?;
+                        set.attribute(&mut product, field, &mut value);
+                    }
+                }
             }
         }
         for field in &f.numeric {
-            if let Some(value) = self.number(get(field), field, at)? {
-                product.numbers.insert(field.clone(), value);
+            if let Some(number) = self.number(get(field), field, at)? {
+                set.number(&mut product, field, number);
             }
         }
+        product.vectors.clear();
         for field in &f.vectors {
             if let Some(vector) = self.vector(get(field), field, at)? {
                 product.vectors.insert(field.clone(), vector);
             }
         }
         for (spec, table) in m.lookups.iter().zip(self.lookups) {
-            let code = self.text(get(&spec.field), &spec.field, at)?;
-            let Some(code) =
-                self.sized(code, &spec.field, limits.text_bytes, "a text value", at)?
-            else {
+            let Some(code) = self.text(get(&spec.field), &spec.field, at)? else {
                 continue;
             };
+            self.check_size(&code, &spec.field, limits.text_bytes, "a text value", at)?;
             match table.label(&code) {
                 Some(label) => {
-                    product
-                        .attributes
-                        .insert(spec.into.clone(), label.to_owned());
+                    value.clear();
+                    value.push_str(label);
+                    set.attribute(&mut product, &spec.into, &mut value);
                 }
                 None => warn.push(at.issue(
                     Some(&spec.field),
@@ -302,19 +354,22 @@ impl<'a> RowBuilder<'a> {
                     ),
                 )),
             }
-            product.attributes.insert(spec.field.clone(), code);
+            value = code;
+            set.attribute(&mut product, &spec.field, &mut value);
         }
+        // Derived values read this row's attributes only.
+        set.drop_stale(&mut product);
         for spec in &m.derived {
-            let value = match spec.take {
+            let derived = match spec.take {
                 crate::mapping::Take::LastWord => {
                     product.text(&spec.from, &f.name).and_then(last_word)
                 }
             };
-            if let Some(value) = value {
-                product.attributes.insert(spec.into.clone(), value);
+            if let Some(mut derived) = derived {
+                set.attribute(&mut product, &spec.into, &mut derived);
             }
         }
-        if name.is_none() {
+        if !named {
             product.name = self.stand_in_name(&product);
             if product.name.is_empty() {
                 return Err(at.issue(Some(&f.name), "the product name is empty"));
@@ -344,6 +399,68 @@ impl<'a> RowBuilder<'a> {
     }
 }
 
+/// The attribute and number keys a row has set in a reused product.
+#[derive(Default)]
+struct Set<'m> {
+    attributes: Vec<&'m str>,
+    numbers: Vec<&'m str>,
+}
+
+impl<'m> Set<'m> {
+    /// Notes an attribute whose value was written in place.
+    fn mark(&mut self, field: &'m str) {
+        if !self.attributes.contains(&field) {
+            self.attributes.push(field);
+        }
+    }
+
+    /// Sets an attribute to `value` (copied over the string a key the
+    /// product has; taken, leaving `value` empty, for a new key).
+    fn attribute(&mut self, product: &mut Product, field: &'m str, value: &mut String) {
+        match product.attributes.get_mut(field) {
+            Some(old) => {
+                old.clear();
+                old.push_str(value);
+            }
+            None => {
+                product
+                    .attributes
+                    .insert(field.to_owned(), std::mem::take(value));
+            }
+        }
+        self.mark(field);
+    }
+
+    /// Sets a number.
+    fn number(&mut self, product: &mut Product, field: &'m str, number: f64) {
+        match product.numbers.get_mut(field) {
+            Some(old) => *old = number,
+            None => {
+                product.numbers.insert(field.to_owned(), number);
+            }
+        }
+        if !self.numbers.contains(&field) {
+            self.numbers.push(field);
+        }
+    }
+
+    /// Takes out the keys an earlier row left that this row did not set
+    /// (the maps hold every key set, so they hold stale ones exactly when
+    /// they are longer).
+    fn drop_stale(&self, product: &mut Product) {
+        if product.attributes.len() > self.attributes.len() {
+            product
+                .attributes
+                .retain(|field, _| self.attributes.contains(&field.as_str()));
+        }
+        if product.numbers.len() > self.numbers.len() {
+            product
+                .numbers
+                .retain(|field, _| self.numbers.contains(&field.as_str()));
+        }
+    }
+}
+
 impl RowBuilder<'_> {
     /// A name made from the categorical values, most specific last
     /// ("Women Maroon Clutches"), for rows whose name is empty.
@@ -361,8 +478,26 @@ impl RowBuilder<'_> {
 }
 
 /// Replaces runs of white space with one space (catalog names often have doubles).
+#[cfg(test)]
 fn collapse_spaces(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    collapse_spaces_into(text, &mut out);
+    out
+}
+
+/// [`collapse_spaces`] written over `out`.
+fn collapse_spaces_into(text: &str, out: &mut String) {
+    out.clear();
+    let single_spaces = text.is_ascii()
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.as_bytes().windows(2).any(|w| w == b"  ")
+        && !text.chars().any(|c| c != ' ' && c.is_whitespace());
+    if single_spaces {
+        // Nothing to collapse.
+        out.push_str(text);
+        return;
+    }
     let mut space = false;
     for c in text.chars() {
         if c.is_whitespace() {
@@ -375,7 +510,6 @@ fn collapse_spaces(text: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 /// An absolute http or https URL (never `javascript:`, `data:` or a path).
@@ -397,6 +531,33 @@ fn parse_numbers(text: &str) -> Result<Vec<f64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapsing_keeps_text_without_runs_of_white_space_as_it_is() {
+        let slow = |text: &str| {
+            let words: Vec<&str> = text
+                .split(char::is_whitespace)
+                .filter(|w| !w.is_empty())
+                .collect();
+            words.join(" ")
+        };
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "a b",
+            "a  b",
+            "a\tb",
+            "a\u{b}b",
+            "a\u{a0}b",
+            "Née  x",
+            "Turtle Check Men Navy Blue Shirt",
+        ] {
+            assert_eq!(collapse_spaces(text), slow(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn double_spaces_in_names_are_collapsed() {

@@ -14,7 +14,7 @@ use crate::catalog::strings::Texts;
 /// Each row's product id (empty for a row without a product), and the row
 /// of each id.
 #[derive(Default)]
-pub(super) struct Ids {
+pub(crate) struct Ids {
     ids: Texts,
     /// The rows that hold a product, found by their id's hash.
     rows: HashTable<u32>,
@@ -23,22 +23,22 @@ pub(super) struct Ids {
 
 impl Ids {
     /// How many rows hold a product.
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 
     /// One past the highest row.
-    pub(super) fn row_count(&self) -> usize {
+    pub(crate) fn row_count(&self) -> usize {
         self.ids.rows()
     }
 
     /// The product id of a row (empty for a row without one).
-    pub(super) fn id(&self, row: u32) -> &str {
+    pub(crate) fn id(&self, row: u32) -> &str {
         self.ids.get(row as usize)
     }
 
     /// The row of a product id.
-    pub(super) fn row(&self, id: &str) -> Option<u32> {
+    pub(crate) fn row(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         self.rows
             .find(hash, |&r| self.ids.get(r as usize) == id)
@@ -48,7 +48,7 @@ impl Ids {
     /// Puts a product id at a row that holds none (rows past the end are
     /// added, empty). An id is never empty (imports refuse one): an empty
     /// id marks a row without a product.
-    pub(super) fn put(&mut self, row: u32, id: &str) {
+    pub(crate) fn put(&mut self, row: u32, id: &str) {
         debug_assert!(!id.is_empty() && self.id(row).is_empty() && self.row(id).is_none());
         self.ids.set(row as usize, id);
         self.file(row);
@@ -63,7 +63,7 @@ impl Ids {
     }
 
     /// Takes a product id out; answers the row it had.
-    pub(super) fn remove(&mut self, id: &str) -> Option<u32> {
+    pub(crate) fn remove(&mut self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         let ids = &self.ids;
         let (row, _) = self
@@ -77,7 +77,7 @@ impl Ids {
 
     /// Moves every row's id to its new row: `order[new] = old`, and
     /// `new_of[old] = new`.
-    pub(super) fn permute(&mut self, order: &[u32], new_of: &[u32]) {
+    pub(crate) fn permute(&mut self, order: &[u32], new_of: &[u32]) {
         self.ids.permute(order);
         self.rows
             .iter_mut()
@@ -85,7 +85,7 @@ impl Ids {
     }
 
     /// Gives back spare capacity.
-    pub(super) fn shrink(&mut self) {
+    pub(crate) fn shrink(&mut self) {
         self.ids.shrink();
         let (ids, hasher) = (&self.ids, &self.hasher);
         self.rows
@@ -93,7 +93,7 @@ impl Ids {
     }
 
     /// Bytes held on the heap.
-    pub(super) fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.ids.heap_bytes() + crate::heap::table(self.rows.capacity(), std::mem::size_of::<u32>())
     }
 }

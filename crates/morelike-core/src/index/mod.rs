@@ -5,7 +5,7 @@
 mod batch;
 mod clusters;
 mod filter;
-mod ids;
+pub(crate) mod ids;
 mod kernel;
 mod memory;
 mod permute;
@@ -26,8 +26,8 @@ pub use rowset::RowSet;
 pub use topk::{Hit, TopK};
 
 use crate::hash::product_key;
-use crate::product::{normalized_name, Described};
-use crate::views::{Dictionary, Encoded, Encoder, Layout, ViewKind, MISSING};
+use crate::product::{name_key, Described};
+use crate::views::{Dictionary, Encoder, Layout, ViewKind, MISSING};
 use clusters::Clusters;
 use ids::Ids;
 
@@ -77,10 +77,12 @@ fn view_scales<P: Described>(
     let parts = crate::threads::ranges(len, threads);
     let maxima = crate::threads::on_threads(threads, parts.into_iter(), |part| {
         let mut max = vec![0.0f32; layout.views.len()];
+        let mut dense = vec![0.0f32; layout.dense_dim];
         for p in products.clone().skip(part.start).take(part.len()) {
-            let e = encoder.encode_dense(&p);
+            dense.fill(0.0);
+            encoder.encode_dense_into(&p, &mut dense);
             for (m, v) in max.iter_mut().zip(&layout.views) {
-                *m = e.dense[v.dense.clone()]
+                *m = dense[v.dense.clone()]
                     .iter()
                     .fold(*m, |m, x| m.max(x.abs()));
             }
@@ -333,26 +335,38 @@ impl Index {
         let mut products = products;
         let rest = products.clone();
         std::thread::scope(|scope| {
-            let (sender, blocks) = std::sync::mpsc::sync_channel::<Vec<Encoded>>(2);
+            // A block is a count of rows and their dense parts back to back.
+            let (sender, blocks) = std::sync::mpsc::sync_channel::<(usize, Vec<f32>)>(2);
+            let (spent, empties) = std::sync::mpsc::channel::<Vec<f32>>();
             scope.spawn(move || {
-                let mut rest = rest;
-                loop {
-                    let block: Vec<Encoded> = rest
-                        .by_ref()
-                        .take(BUILD_BLOCK)
-                        .map(|p| ahead.encode_dense(&p))
-                        .collect();
-                    if block.is_empty() || sender.send(block).is_err() {
+                let mut rest = rest.peekable();
+                while rest.peek().is_some() {
+                    let mut block = empties.try_recv().unwrap_or_default();
+                    block.clear();
+                    let mut n = 0;
+                    for p in rest.by_ref().take(BUILD_BLOCK) {
+                        let at = block.len();
+                        block.resize(at + dim, 0.0);
+                        ahead.encode_dense_into(&p, &mut block[at..]);
+                        n += 1;
+                    }
+                    if sender.send((n, block)).is_err() {
                         break;
                     }
                 }
             });
-            for block in blocks {
-                // The block first: a product is taken only with its rows.
-                for (mut e, product) in block.into_iter().zip(products.by_ref()) {
-                    e.codes = index.encoder.encode_codes(&product);
-                    index.put(&product, e);
+            let mut codes = Vec::new();
+            for (n, block) in blocks {
+                for i in 0..n {
+                    let Some(product) = products.next() else {
+                        break;
+                    };
+                    index.encoder.encode_codes_into(&product, &mut codes);
+                    index.put(&product, &block[i * dim..(i + 1) * dim], &codes);
                 }
+                // Handed back to be filled again (the encoding thread may
+                // have finished: then it is dropped here).
+                let _ = spent.send(block);
             }
         });
         index.kinds.sort(&index.keys);
@@ -524,10 +538,12 @@ impl Index {
     /// Adds or replaces a product; returns its row.
     pub fn upsert(&mut self, product: &impl Described) -> u32 {
         let encoded = self.encoder.encode(product);
-        self.put(product, encoded)
+        self.put(product, &encoded.dense, &encoded.codes)
     }
 
-    fn put(&mut self, product: &impl Described, e: Encoded) -> u32 {
+    /// Puts a product's encoded rows (its dense part and its codes) at its
+    /// row, a new one when its id has none.
+    fn put(&mut self, product: &impl Described, dense: &[f32], codes: &[u32]) -> u32 {
         let row = match self.ids.row(product.id()) {
             Some(row) => row,
             None => {
@@ -536,7 +552,7 @@ impl Index {
                     self.keys.push(0);
                     self.names.push(0);
                     self.prices.push(f32::NAN);
-                    self.codes.resize(self.codes.len() + e.codes.len(), MISSING);
+                    self.codes.resize(self.codes.len() + codes.len(), MISSING);
                     match &mut self.dense {
                         Dense::F32(d) => d.resize(d.len() + self.dim, 0.0),
                         Dense::I8 { data, .. } => data.resize(data.len() + self.dim, 0),
@@ -553,17 +569,17 @@ impl Index {
         let r = row as usize;
         let layout = self.encoder.layout();
         match &mut self.dense {
-            Dense::F32(d) => d[r * self.dim..(r + 1) * self.dim].copy_from_slice(&e.dense),
+            Dense::F32(d) => d[r * self.dim..(r + 1) * self.dim].copy_from_slice(dense),
             Dense::I8 { data, scales } => quantize(
                 layout,
                 scales,
-                &e.dense,
+                dense,
                 &mut data[r * self.dim..(r + 1) * self.dim],
             ),
         }
         if let Some(coarse) = &mut self.coarse {
             let out = &mut coarse.data[r * self.dim..(r + 1) * self.dim];
-            quantize(layout, &coarse.scales, &e.dense, out);
+            quantize(layout, &coarse.scales, dense, out);
         }
         self.max_norms.resize(layout.views.len(), 0.0);
         for (v, view) in layout.views.iter().enumerate() {
@@ -571,24 +587,21 @@ impl Index {
                 Dense::F32(d) => {
                     norm(&d[r * self.dim + view.dense.start..r * self.dim + view.dense.end])
                 }
-                Dense::I8 { data, .. } => norm(
-                    &data[r * self.dim + view.dense.start..r * self.dim + view.dense.end]
-                        .iter()
-                        .map(|&x| f32::from(x))
-                        .collect::<Vec<f32>>(),
-                ),
+                Dense::I8 { data, .. } => {
+                    norm_i8(&data[r * self.dim + view.dense.start..r * self.dim + view.dense.end])
+                }
             };
             self.max_norms[v] = self.max_norms[v].max(norm);
         }
-        let f = e.codes.len();
+        let f = codes.len();
         if self.live.contains(row) {
             self.count_values(r, false);
             self.kinds.take(row);
         }
-        self.codes[r * f..(r + 1) * f].copy_from_slice(&e.codes);
+        self.codes[r * f..(r + 1) * f].copy_from_slice(codes);
         self.count_values(r, true);
-        self.kinds.put(row, &e.codes, self.keys[r], &self.keys);
-        self.names[r] = product_key(&normalized_name(product.name()));
+        self.kinds.put(row, codes, self.keys[r], &self.keys);
+        self.names[r] = name_key(product.name());
         self.prices[r] = product.price().map_or(f32::NAN, |p| p as f32);
         if product.in_stock() {
             self.in_stock.insert(row);
@@ -1032,6 +1045,15 @@ impl Index {
 
 fn norm(v: &[f32]) -> f32 {
     v.iter().map(|x| x * x).sum::<f32>().sqrt()
+}
+
+/// [`norm`] of i8 values (the same sum, in the same order).
+fn norm_i8(v: &[i8]) -> f32 {
+    v.iter()
+        .map(|&x| f32::from(x))
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
 }
 
 #[cfg(test)]

@@ -251,16 +251,21 @@ impl Encoder {
     /// The categorical part of [`Encoder::encode`]: one code per field,
     /// values never seen before getting new codes.
     pub(crate) fn encode_codes(&mut self, product: &impl Described) -> Vec<u32> {
-        self.layout
-            .fields
-            .iter()
-            .zip(&mut self.dictionaries)
-            .map(|((field, _), dict)| {
+        let mut codes = Vec::with_capacity(self.layout.fields.len());
+        self.encode_codes_into(product, &mut codes);
+        codes
+    }
+
+    /// [`Encoder::encode_codes`] into `codes` (emptied first).
+    pub(crate) fn encode_codes_into(&mut self, product: &impl Described, codes: &mut Vec<u32>) {
+        codes.clear();
+        codes.extend(self.layout.fields.iter().zip(&mut self.dictionaries).map(
+            |((field, _), dict)| {
                 product
                     .attribute(field)
                     .map_or(MISSING, |value| dict.code_or_insert(value))
-            })
-            .collect()
+            },
+        ));
     }
 
     /// Encodes a product whose categorical values the dictionaries already
@@ -287,6 +292,16 @@ impl Encoder {
     /// The dense part of a product's encoding (its `codes` left empty).
     pub(crate) fn encode_dense(&self, product: &impl Described) -> Encoded {
         let mut dense = vec![0.0f32; self.layout.dense_dim];
+        self.encode_dense_into(product, &mut dense);
+        Encoded {
+            dense,
+            codes: Vec::new(),
+        }
+    }
+
+    /// [`Encoder::encode_dense`] into `dense`, which must be zeros of the
+    /// layout's dense length.
+    pub(crate) fn encode_dense_into(&self, product: &impl Described, dense: &mut [f32]) {
         for (view, encoder) in self.layout.views.iter().zip(&self.encoders) {
             let out = &mut dense[view.dense.clone()];
             match encoder {
@@ -302,10 +317,6 @@ impl Encoder {
                 }
                 ViewEncoder::Categorical => {}
             }
-        }
-        Encoded {
-            dense,
-            codes: Vec::new(),
         }
     }
 }

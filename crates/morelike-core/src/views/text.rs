@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::hash::{fnv1a, mix};
+use crate::hash::{fnv1a, fnv1a_byte, mix, FNV_START};
 use crate::product::Described;
 #[cfg(test)]
 use crate::product::Product;
@@ -23,8 +23,49 @@ pub(super) struct TextEncoder {
 
 /// Calls `emit(feature_hash, weight)` for each word and trigram of `text`.
 /// A trigram is hashed in place (the bytes of three characters of the
-/// word padded with a space at each end): no allocation per feature.
-fn features(text: &str, mut emit: impl FnMut(u64, f32)) {
+/// word padded with a space at each end): no allocation per feature, and
+/// none at all for ASCII text (most catalogs), whose words are lowercased
+/// byte by byte as they are hashed.
+fn features(text: &str, emit: impl FnMut(u64, f32)) {
+    if text.is_ascii() {
+        ascii_features(text.as_bytes(), emit);
+    } else {
+        unicode_features(text, emit);
+    }
+}
+
+/// [`features`] of ASCII text: the same hashes, in the same order, as
+/// [`unicode_features`] gives (for ASCII, `to_lowercase` is
+/// `to_ascii_lowercase` and `is_alphanumeric` is `is_ascii_alphanumeric`).
+fn ascii_features(text: &[u8], mut emit: impl FnMut(u64, f32)) {
+    for word in text
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let lower = |i: usize| word[i].to_ascii_lowercase();
+        emit(mix(fnv1a_with(word.len(), lower)), 1.0);
+        // The word padded with a space at each end, a byte a character.
+        if word.len() + 2 > 4 {
+            let padded = |i: usize| match i {
+                0 => b' ',
+                i if i == word.len() + 1 => b' ',
+                i => lower(i - 1),
+            };
+            for start in 0..word.len() {
+                let gram = fnv1a_with(3, |i| padded(start + i));
+                emit(mix(gram ^ TRIGRAMS), TRIGRAM_WEIGHT);
+            }
+        }
+    }
+}
+
+/// FNV-1a of `len` bytes given one at a time (the same as [`fnv1a`] of them).
+fn fnv1a_with(len: usize, byte: impl Fn(usize) -> u8) -> u64 {
+    (0..len).fold(FNV_START, |h, i| fnv1a_byte(h, byte(i)))
+}
+
+/// [`features`] of any text.
+fn unicode_features(text: &str, mut emit: impl FnMut(u64, f32)) {
     let lower = text.to_lowercase();
     let mut padded = String::new();
     let mut starts: Vec<usize> = Vec::new();
@@ -47,6 +88,12 @@ fn features(text: &str, mut emit: impl FnMut(u64, f32)) {
             }
         }
     }
+}
+
+thread_local! {
+    /// The features of the product being encoded, kept from one product to
+    /// the next (a build encodes millions).
+    static TERMS: std::cell::RefCell<Vec<(u64, f32)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Told into a trigram's hash, so a trigram never hashes like a word.
@@ -164,7 +211,17 @@ impl TextEncoder {
     }
 
     pub(super) fn encode(&self, product: &impl Described, name_field: &str, out: &mut [f32]) {
-        let mut tf: Vec<(u64, f32)> = Vec::with_capacity(64);
+        TERMS.with_borrow_mut(|tf| self.encode_with(tf, product, name_field, out));
+    }
+
+    fn encode_with(
+        &self,
+        tf: &mut Vec<(u64, f32)>,
+        product: &impl Described,
+        name_field: &str,
+        out: &mut [f32],
+    ) {
+        tf.clear();
         for field in &self.fields {
             if let Some(text) = product.text(field, name_field) {
                 features(text, |h, w| tf.push((h, w)));
@@ -239,6 +296,25 @@ mod tests {
             found,
             vec![word("née"), gram(" né"), gram("née"), gram("ée ")]
         );
+    }
+
+    #[test]
+    fn ascii_text_has_the_features_of_the_unicode_path() {
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "Men Blue  Denim-Jacket",
+            "U.S. Polo Assn. Men Checks Navy Blue Shirt 2011",
+            "  --x-- YY zzz 12345 ",
+            "MiXeD cAsE wOrDs",
+        ] {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            features(text, |h, w| fast.push((h, w)));
+            unicode_features(text, |h, w| slow.push((h, w)));
+            assert_eq!(fast, slow, "{text:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The importer against the real catalogs and every known defect.
 
-use morelike_core::import::Importer;
+use morelike_core::import::{Importer, Lookup};
 use morelike_core::{Format, Mapping};
 
 use crate::helpers::{fashion, import};
@@ -262,4 +262,86 @@ fn a_repeated_id_is_a_warning_and_the_later_row_wins() {
     assert_eq!(products.len(), 2);
     assert_eq!(report.warnings.len(), 1);
     assert!(report.warnings[0].reason.contains("line 2"));
+}
+
+/// Reads `input` twice, into new products and into products handed back
+/// after each row (what a streamed import does), and checks both give the
+/// same products and the same report.
+fn reused_rows_read_as_new_ones(
+    mapping: &Mapping,
+    lookups: &[Lookup],
+    format: Format,
+    input: &[u8],
+) {
+    let (fresh, report) = Importer::new(mapping, lookups)
+        .read_all(format, input)
+        .unwrap();
+    let mut reused = Vec::new();
+    let reused_report = Importer::new(mapping, lookups)
+        .read_reusing(format, input, |product| {
+            reused.push(product.clone());
+            Some(product)
+        })
+        .unwrap();
+    assert_eq!(reused_report, report);
+    assert_eq!(reused.len(), fresh.len());
+    for (reused, fresh) in reused.iter().zip(&fresh) {
+        assert_eq!(reused, fresh);
+    }
+}
+
+#[test]
+fn a_row_written_over_the_previous_rows_product_is_the_product_a_new_one_would_be() {
+    let mapping = Mapping::from_toml(
+        r#"
+        [fields]
+        id = "id"
+        name = "name"
+        price = "price"
+        image = "image"
+        image_template = "https://img.example/{id}.jpg"
+        in_stock = "stock"
+        text = ["name", "about"]
+        categorical = ["colour", "size"]
+        numeric = ["year", "weight"]
+        vectors = ["emb"]
+        [[derived]]
+        into = "kind"
+        from = "about"
+        take = "last_word"
+        "#,
+    )
+    .unwrap();
+    // Each row leaves out what the one before had (and the other way
+    // round), with bad rows, a repeated id and an empty name between them.
+    let csv = "id,name,price,image,stock,about,colour,size,year,weight,emb\n\
+               1,Blue  Shirt,10,https://x.example/1.jpg,yes,A long  shirt,Blue,M,2011,0.3,1 0\n\
+               2,Hat,,,no,,,,,,\n\
+               3,Shoe,ten,,yes,,Red,,,,\n\
+               4,,5,,yes,,Red,L,2012,,0 1\n\
+               5,Sock,1,javascript:x,yes,Warm sock,Red,,,,\n\
+               6,Scarf,2,,1,Soft   scarf,Green,S,,1.5,1 1\n\
+               1,Blue Shirt again,11,,no,Short,,XL,2013,,\n\
+               7,  Coat ,99,https://x.example/7.jpg,0,,Black,,2014,2,\"[0.5, 0.5]\"\n\
+               8,Née Ça,1,,yes,Été,Blanc,,,,\n";
+    reused_rows_read_as_new_ones(&mapping, &[], Format::Csv, csv.as_bytes());
+    let jsonl = r#"{"id": 1, "name": "Blue Shirt", "price": 10, "colour": "Blue", "year": 2011, "emb": [1, 0]}
+{"id": "2", "name": "Hat", "stock": false, "size": "M", "weight": 0.5}
+{"id": "3", "name": "Shoe", "price": "x"}
+{"id": "4", "name": "", "colour": "Red", "about": "a red thing"}
+{"id": "5", "name": "Belt", "colour": 7, "size": true}
+"#;
+    reused_rows_read_as_new_ones(&mapping, &[], Format::Jsonl, jsonl.as_bytes());
+}
+
+#[test]
+fn the_real_catalogs_read_the_same_into_reused_products() {
+    for (catalog, mapping_name) in [
+        ("fashion/styles.csv", "fashion.toml"),
+        ("instacart/products.csv", "instacart.toml"),
+    ] {
+        let (mapping, lookups) = crate::helpers::mapping(mapping_name);
+        let input = std::fs::read(crate::helpers::data(catalog)).unwrap();
+        reused_rows_read_as_new_ones(&mapping, &lookups, Format::Csv, &input);
+    }
 }

@@ -108,32 +108,47 @@ fn run(
     let mut builder = (index && import.was_empty())
         .then(|| CatalogBuilder::new(mapping.clone(), settings.precision));
     let (sender, batches) = mpsc::sync_channel::<Vec<Product>>(IN_FLIGHT);
+    // Batches the cards' thread is done with go back to the reader, whose
+    // next rows are written over their products: few allocations per row,
+    // and none freed on another thread than the one that made it.
+    let (give_back, spent) = mpsc::channel::<Vec<Product>>();
     let streaming = Instant::now();
     let (report, tally) = std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
+            let mut spares: Vec<Product> = Vec::new();
             let mut batch = Vec::with_capacity(BATCH);
             let report = Importer::new(mapping, lookups)
                 .with_limits(FieldLimits::default())
-                .read(format, input, |p| {
+                .read_reusing(format, input, |p| {
                     batch.push(p);
                     if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let next = match spent.try_recv() {
+                            Ok(mut back) => {
+                                spares.append(&mut back);
+                                back
+                            }
+                            Err(_) => Vec::with_capacity(BATCH),
+                        };
+                        let full = std::mem::replace(&mut batch, next);
                         // A closed channel: the writer failed and says why.
                         let _ = sender.send(full);
                     }
+                    spares.pop()
                 });
             if !batch.is_empty() {
                 let _ = sender.send(batch);
             }
             report
         });
-        // A third thread keeps the written batches as cards (and frees
-        // them), beside the storage writes.
+        // A third thread keeps the written batches as cards (and hands
+        // them back), beside the storage writes.
         let (to_cards, written) = mpsc::sync_channel::<Vec<Product>>(IN_FLIGHT);
         let cards = builder.as_mut().map(|builder| {
             scope.spawn(move || {
-                for batch in written {
-                    batch.into_iter().for_each(|p| builder.add(p));
+                for mut batch in written {
+                    batch.iter_mut().for_each(|p| builder.add_from(p));
+                    // The reader may be done: then the batch is freed here.
+                    let _ = give_back.send(batch);
                 }
                 builder.len()
             })
