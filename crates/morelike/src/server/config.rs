@@ -63,7 +63,9 @@ pub struct Config {
     /// The memory the stores' catalogs may take together, in bytes (what
     /// they hold on the heap, `Store::bytes`): past it the least recently
     /// used stores leave memory (they load again on their next call).
-    /// `None`: no budget, nothing is evicted.
+    /// By default half the memory the machine (or its container) gives
+    /// the process (`machine_memory.rs`); `None`: no budget, nothing is
+    /// evicted.
     pub memory_budget: Option<u64>,
     /// Every other limit.
     pub limits: Limits,
@@ -210,7 +212,7 @@ impl Default for Config {
             stores: None,
             compute_threads: 0,
             pool_pages_from: POOL_PAGES_FROM,
-            memory_budget: None,
+            memory_budget: super::machine_memory::default_budget(),
             limits: Limits::default(),
         }
     }
@@ -428,7 +430,8 @@ pub struct Layer {
     /// Memory the stores' catalogs may take together (`2GB`, `512MiB`), as
     /// they hold it on the heap (the process adds tens of MB): past it the
     /// least recently used stores leave memory and load again on their
-    /// next call; 0: no budget [default: none].
+    /// next call; 0: no budget [default: half the machine's memory, or its
+    /// container's limit].
     #[arg(long, env = "MORELIKE_MEMORY_BUDGET")]
     pub memory_budget: Option<ByteSize>,
     /// Limits (the `[limits]` table of the file).
@@ -573,6 +576,15 @@ mod tests {
         std::fs::write(&file, "memory_budget = 5000\n").unwrap();
         let config = Config::load(Some(&file), Layer::default()).unwrap();
         assert_eq!(config.memory_budget, Some(5000));
+        // 0 is the operator's "no budget"; unset is the machine's share.
+        std::fs::write(&file, "memory_budget = 0\n").unwrap();
+        let config = Config::load(Some(&file), Layer::default()).unwrap();
+        assert_eq!(config.memory_budget, None);
+        let config = Config::load(None, Layer::default()).unwrap();
+        assert_eq!(
+            config.memory_budget,
+            super::super::machine_memory::default_budget()
+        );
     }
 
     #[test]

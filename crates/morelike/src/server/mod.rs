@@ -13,6 +13,7 @@ pub mod give_back;
 pub mod http;
 pub mod limits;
 mod listener;
+pub mod machine_memory;
 pub mod openapi;
 pub mod protocol;
 pub mod session_writer;
@@ -224,6 +225,7 @@ impl Application {
         tracing::info!(
             stores = ?state.store_names(),
             ready_ms = started.elapsed().as_millis() as u64,
+            memory_budget = %state.config.memory_budget.map_or("none".into(), |b| format!("{:.1} GB", b as f64 / 1e9)),
             "loaded"
         );
         Ok(Application { listener, state })
