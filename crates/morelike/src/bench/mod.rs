@@ -66,7 +66,7 @@ pub enum BenchError {
         reason: String,
     },
     /// The server's rate limits refuse the load.
-    #[error("the server's rate limits refuse this load ({0}): start it with MORELIKE_MESSAGES_PER_SEC_PER_SOCKET=0 MORELIKE_REQUESTS_PER_SEC_PER_KEY=0 (or higher limits) to benchmark it")]
+    #[error("the server's rate limits refuse this load ({0}): start it with MORELIKE_MESSAGES_PER_SEC_PER_SOCKET=0 MORELIKE_REQUESTS_PER_SEC_PER_KEY=0 MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS=0 (or higher limits) to benchmark it")]
     RateLimited(String),
     /// The server answered with an error.
     #[error("the server refused {request}: {reply}")]

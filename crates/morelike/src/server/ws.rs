@@ -99,7 +99,11 @@ impl Connection {
         let page = match request {
             Request::Ping => return Ok(ReplyBody::Pong {}),
             Request::Start(req) => {
-                self.state.limits.rates.check_session_start(&store.name)?;
+                let address = self.rate.as_ref().and_then(SocketRate::address);
+                self.state
+                    .limits
+                    .rates
+                    .check_session_start(&store.name, address)?;
                 let page = sessions.start(&store, req).await?;
                 self.session = Some(page.session.clone());
                 page

@@ -275,6 +275,21 @@ pub async fn socket_at(addr: SocketAddr, store: &str) -> Socket {
     Socket { ws }
 }
 
+/// A WebSocket on a store of the server at `addr`, opened from the
+/// loopback address `from` (any of 127.0.0.0/8): another client address.
+#[allow(dead_code)]
+pub async fn socket_from(addr: SocketAddr, store: &str, from: std::net::IpAddr) -> Socket {
+    let tcp = tokio::net::TcpSocket::new_v4().expect("a socket");
+    tcp.bind(SocketAddr::new(from, 0))
+        .expect("bound to the address");
+    let stream = tcp.connect(addr).await.expect("connected");
+    let url = format!("ws://{addr}/v1/stores/{store}/ws");
+    let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("the socket opens");
+    Socket { ws }
+}
+
 /// An HTTP request to the server at `addr`; the status and the body as
 /// JSON (or as a JSON string when it is not JSON).
 pub async fn http_at(

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::with_limits;
+use crate::helpers::{socket_from, with_limits};
 
 #[tokio::test]
 async fn requests_past_the_rate_per_address_are_answered_429_with_retry_after() {
@@ -159,5 +159,100 @@ async fn a_request_head_over_the_limit_is_refused() {
         "{answer}"
     );
     assert_eq!(app.http("GET", "/healthz", None).await.0, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_use_up_the_rate_a_stores_shoppers_share() {
+    // The tester's attack: sockets from one address, each under its own
+    // message rate, together used up the publishable key's rate and locked
+    // every shopper of the store out. A socket's messages now count against
+    // its address too.
+    let (_dir, app) = with_limits(Limits {
+        requests_per_sec_per_address: 5,
+        messages_per_sec_per_socket: 100,
+        ..Limits::default()
+    })
+    .await;
+    let attacker: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let mut sockets = [
+        socket_from(app.addr, "demo", attacker).await,
+        socket_from(app.addr, "demo", attacker).await,
+    ];
+    let mut refused = Vec::new();
+    for i in 0..30 {
+        let reply = sockets[i % 2].send(json!({"type": "ping", "id": i})).await;
+        if reply["type"] == "error" {
+            refused.push(reply);
+        }
+    }
+    assert!(
+        refused.len() >= 10,
+        "30 pings at once from one address pass a rate of 5/s (bursts of 10): {refused:?}"
+    );
+    assert!(
+        refused.iter().all(|r| r["code"] == "rate_limited"),
+        "{refused:?}"
+    );
+    assert!(
+        refused[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("your address"),
+        "{}",
+        refused[0]
+    );
+    let mut shopper = socket_from(app.addr, "demo", "127.0.0.2".parse().unwrap()).await;
+    let page = shopper
+        .send(json!({"type": "start", "seed": "15970"}))
+        .await;
+    assert_eq!(page["type"], "page", "another address shops on: {page}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_started_from_one_address_are_limited_before_the_stores_cap() {
+    let (_dir, app) = with_limits(Limits {
+        session_starts_per_min_per_address: 2,
+        sessions_per_store: 3,
+        ..Limits::default()
+    })
+    .await;
+    let start = json!({"type": "start", "seed": "15970"});
+    let mut first = socket_from(app.addr, "demo", "127.0.0.1".parse().unwrap()).await;
+    for _ in 0..2 {
+        let page = first.send(start.clone()).await;
+        assert_eq!(page["type"], "page", "{page}");
+    }
+    let refused = first.send(start.clone()).await;
+    assert_eq!(refused["code"], "rate_limited", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("sessions started a minute from your address"),
+        "{refused}"
+    );
+    // The refused start did not count for the store: another address
+    // starts the store's third session, and only a fourth meets its cap.
+    let mut second = socket_from(app.addr, "demo", "127.0.0.2".parse().unwrap()).await;
+    let page = second.send(start.clone()).await;
+    assert_eq!(page["type"], "page", "{page}");
+    let mut third = socket_from(app.addr, "demo", "127.0.0.3".parse().unwrap()).await;
+    let full = third.send(start.clone()).await;
+    assert_eq!(full["code"], "too_many_sessions", "{full}");
+    // Over HTTP the same address limit holds.
+    let (status, err) = app
+        .http(
+            "POST",
+            "/v1/stores/demo/sessions",
+            Some(("application/json", json!({"seed": "15970"}).to_string())),
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{err}"
+    );
     app.stop().await;
 }

@@ -46,13 +46,16 @@ const SAFE: Duration = Duration::from_millis(1_000);
 #[tokio::test]
 async fn kill_9_mid_session_keeps_every_change_acknowledged_a_write_window_before() {
     let dir = demo_data_dir();
-    // Shoppers here vote as fast as the server answers: no message rate.
+    // Shoppers here vote as fast as the server answers: no message rate
+    // (per socket or per address).
     let server = Server::start(
         dir.path(),
         &[
             "--session-write-window-ms",
             "100",
             "--messages-per-sec-per-socket",
+            "0",
+            "--requests-per-sec-per-address",
             "0",
         ],
     );

@@ -34,6 +34,7 @@ fn racing(dir: &std::path::Path) -> Config {
             max_uploads: 200,
             max_uploads_per_store: 200,
             messages_per_sec_per_socket: 0,
+            requests_per_sec_per_address: 0,
             ..Limits::default()
         },
         ..config(dir)

@@ -44,6 +44,15 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The address this caller's rates are counted by: none with a secret
+    /// or admin key (a merchant's own server), else the client's.
+    pub fn limited_address(&self) -> Option<IpAddr> {
+        match self.role {
+            Role::Secret | Role::Admin => None,
+            Role::Publishable | Role::Anonymous => Some(self.address),
+        }
+    }
+
     /// Passes when the caller may make a call that needs `level`; the error
     /// says which key is needed.
     pub fn require(&self, level: Level) -> Result<(), ApiError> {

@@ -38,7 +38,10 @@ pub async fn start(
     caller.require(Level::Shopper)?;
     let started = Instant::now();
     let store = state.store(&store).await?;
-    state.limits.rates.check_session_start(&store.name)?;
+    state
+        .limits
+        .rates
+        .check_session_start(&store.name, caller.limited_address())?;
     let page = state.sessions.start(&store, req).await?;
     Ok(timed(started, page))
 }

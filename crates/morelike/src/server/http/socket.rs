@@ -105,6 +105,7 @@ pub async fn upgrade(
     let rate = SocketRate::new(
         state.limits.clone(),
         key,
+        caller.limited_address(),
         state.config.limits.messages_per_sec_per_socket,
     );
     let transport = state

@@ -92,6 +92,10 @@ limits! {
     /// Sessions a store may start per session TTL, which bounds the sessions
     /// it keeps [default: 1000000].
     sessions_per_store: u32 = 1_000_000, "MORELIKE_SESSIONS_PER_STORE";
+    /// Sessions one client address may start per minute without a secret
+    /// key (bursts of as many), so that no one address uses up
+    /// `sessions_per_store`; 0: no limit [default: 120].
+    session_starts_per_min_per_address: u32 = 120, "MORELIKE_SESSION_STARTS_PER_MIN_PER_ADDRESS";
     /// Votes one session may hold [default: 250].
     max_votes_per_session: usize = 250, "MORELIKE_MAX_VOTES_PER_SESSION";
     /// Pages one session may be served [default: 250].

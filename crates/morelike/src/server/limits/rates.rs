@@ -1,5 +1,8 @@
 //! Rate limits (GCRA, the `governor` crate): per client address, per store
-//! key, per WebSocket, and sessions started per store.
+//! key, per WebSocket, and sessions started per store and per address.
+//! A WebSocket's messages count against its address as HTTP requests do,
+//! so that one address cannot use up the limits a whole store shares (its
+//! publishable key's rate, its sessions).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -44,8 +47,9 @@ pub struct Rates {
     per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_key: Option<DefaultKeyedRateLimiter<String>>,
     sessions: Option<DefaultKeyedRateLimiter<String>>,
+    session_starts: Option<DefaultKeyedRateLimiter<IpAddr>>,
     socket: Option<Quota>,
-    limits: (u32, u32, u32),
+    limits: (u32, u32, u32, u32),
 }
 
 impl Rates {
@@ -63,11 +67,14 @@ impl Rates {
             per_key: per_second(limits.requests_per_sec_per_key)
                 .map(DefaultKeyedRateLimiter::dashmap),
             sessions,
+            session_starts: NonZeroU32::new(limits.session_starts_per_min_per_address)
+                .map(|n| DefaultKeyedRateLimiter::dashmap(Quota::per_minute(n))),
             socket: per_second(limits.messages_per_sec_per_socket),
             limits: (
                 limits.requests_per_sec_per_address,
                 limits.requests_per_sec_per_key,
                 limits.sessions_per_store,
+                limits.session_starts_per_min_per_address,
             ),
         }
     }
@@ -112,8 +119,25 @@ impl Rates {
         })
     }
 
-    /// One more session started in a store.
-    pub fn check_session_start(&self, store: &str) -> Result<(), ApiError> {
+    /// One more session started in a store, from `address` when the caller
+    /// is limited by its address (no secret key): the address's own limit
+    /// is checked first, so its refused starts do not count for the store.
+    pub fn check_session_start(
+        &self,
+        store: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
+        if let (Some(limiter), Some(ip)) = (&self.session_starts, address) {
+            limiter.check_key(&address_key(ip)).map_err(|e| {
+                limited(
+                    format!(
+                        "more than {} sessions started a minute from your address",
+                        self.limits.3
+                    ),
+                    e.wait_time_from(DefaultClock::default().now()),
+                )
+            })?;
+        }
         let Some(limiter) = &self.sessions else {
             return Ok(());
         };
@@ -141,28 +165,47 @@ impl Rates {
             l.retain_recent();
             l.shrink_to_fit();
         }
+        if let Some(l) = &self.session_starts {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
     }
 }
 
-/// The rate of one WebSocket: its own message limit, and its key's.
+/// The rate of one WebSocket: its own message limit, its address's (when
+/// it was opened without a secret key) and its key's.
 pub struct SocketRate {
     own: Option<DefaultDirectRateLimiter>,
     guards: Arc<Guards>,
     /// The key's id in the per-key limiter (`store/kind`), and its kind.
     key: Option<(String, &'static str)>,
+    /// The client's address, when the socket is limited by it.
+    address: Option<IpAddr>,
     per_sec: u32,
 }
 
 impl SocketRate {
     /// The limit for a socket opened with a key of `store` (`kind`:
-    /// "secret" or "publishable"), or without one.
-    pub fn new(guards: Arc<Guards>, key: Option<(String, &'static str)>, per_sec: u32) -> Self {
+    /// "secret" or "publishable"), or without one, from `address` when the
+    /// caller is limited by its address (no secret or admin key).
+    pub fn new(
+        guards: Arc<Guards>,
+        key: Option<(String, &'static str)>,
+        address: Option<IpAddr>,
+        per_sec: u32,
+    ) -> Self {
         SocketRate {
             own: guards.rates.socket.map(DefaultDirectRateLimiter::direct),
             guards,
             key: key.map(|(store, kind)| (format!("{store}/{kind}"), kind)),
+            address,
             per_sec,
         }
+    }
+
+    /// The address this socket is limited by, if any.
+    pub fn address(&self) -> Option<IpAddr> {
+        self.address
     }
 
     /// One more message on this socket.
@@ -177,6 +220,9 @@ impl SocketRate {
                     e.wait_time_from(DefaultClock::default().now()),
                 )
             })?;
+        }
+        if let Some(ip) = self.address {
+            self.guards.rates.check_address(ip)?;
         }
         if let Some((id, kind)) = &self.key {
             self.guards.rates.check_key_id(id, kind)?;
