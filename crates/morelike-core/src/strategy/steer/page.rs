@@ -288,6 +288,9 @@ fn seen_of_kind(cx: &Context<'_>, anchor: u32) -> usize {
         .count()
 }
 
+/// The page size whose nearest-product sample smaller pages share.
+const SAMPLED_AS_K: usize = 8;
+
 /// The page around `anchor`.
 pub fn build(
     steer: &Steer,
@@ -300,7 +303,8 @@ pub fn build(
     let shares = steer.shares(cx, evidence);
     let sames = steer.sames(cx);
     let seen_of_kind = seen_of_kind(cx, anchor);
-    let near_slots = steer.near_slots(evidence, seen_of_kind).min(cx.k);
+    let wanted_near = steer.near_slots(evidence, seen_of_kind);
+    let near_slots = wanted_near.min(cx.k);
     let jump_slots = steer.jump_slots(evidence, cx.k - near_slots);
     let varied: Vec<usize> = (0..shares.len()).filter(|&v| shares[v] > 0.0).collect();
     let kept: Vec<usize> = kept_views(steer, cx, anchor, evidence, gaps)
@@ -309,7 +313,10 @@ pub fn build(
         .collect();
     let plan = Plan {
         anchor,
-        near: (near_slots + cx.k) * steer.near_pool,
+        // A small page samples the anchor's kind as a page of eight does,
+        // so its few products are the best of that page's nearest, not of
+        // a smaller sample (a widget showing 1-3 products).
+        near: (wanted_near + cx.k.max(SAMPLED_AS_K)) * steer.near_pool,
         pool: steer.pool,
         varied: &varied,
         gaps,
