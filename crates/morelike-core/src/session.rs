@@ -113,13 +113,18 @@ impl Session {
     }
 
     /// Records votes for this round; returns the ids that are not in the
-    /// catalog (those votes are skipped).
+    /// catalog (those votes are skipped). A product voted on counts as
+    /// shown, even one no page of this session showed (a client may offer
+    /// products of its own): it is never recommended back.
     pub fn vote(&mut self, catalog: &Catalog, votes: &[(ProductId, Vote)]) -> Vec<ProductId> {
         let mut unknown = Vec::new();
         for (product, vote) in votes {
             if catalog.get(product).is_none() {
                 unknown.push(product.clone());
                 continue;
+            }
+            if !self.shown.iter().any(|id| id == product.as_str()) {
+                self.shown.extend(std::iter::once(product.as_str()));
             }
             self.votes
                 .retain(|v| !(v.product == *product && v.round == self.round));

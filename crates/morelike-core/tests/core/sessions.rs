@@ -293,3 +293,27 @@ fn a_session_remembers_its_last_page_as_served_even_a_short_one() {
     session.reset();
     assert!(session.last_page.is_empty());
 }
+
+#[test]
+fn a_product_voted_on_is_never_recommended_back_even_if_no_page_showed_it() {
+    // A tester's finding: upvoting 1163, which no page had shown, made
+    // the next page lead with 1163 itself.
+    let catalog = &fashion().catalog;
+    for strategy in ["steer", "rocchio", "best_score"] {
+        let strategy = strategy::by_name(strategy).unwrap();
+        let mut session = Session::start(catalog, "15970", 8, Filters::default()).unwrap();
+        let first = session.next_page(catalog, strategy.as_ref(), 1).unwrap();
+        assert!(first.items.iter().all(|(id, _)| id != "1163"));
+        session.vote(catalog, &[("1163".to_owned(), Vote::Up)]);
+        for round in 2..=4 {
+            let page = session.next_page(catalog, strategy.as_ref(), 1).unwrap();
+            assert!(
+                page.items.iter().all(|(id, _)| id != "1163"),
+                "{}: round {round} shows the product voted on: {:?}",
+                strategy.name(),
+                page.items
+            );
+        }
+        assert!(session.shown.iter().any(|id| id == "1163"));
+    }
+}

@@ -144,6 +144,17 @@ impl Limits {
                 session.round
             )));
         }
+        if votes > self.max_votes_per_session {
+            // One message bigger than a whole session: the message is
+            // wrong, not the session full.
+            return Err(ApiError::BadField {
+                field: "votes".into(),
+                reason: format!(
+                    "{votes} votes in one message; a session holds at most {} (max_votes_per_session): send fewer",
+                    self.max_votes_per_session
+                ),
+            });
+        }
         if session.votes.len() + votes > self.max_votes_per_session {
             return Err(ApiError::SessionFull(format!(
                 "this session holds {} votes and may hold at most {} (max_votes_per_session): reset it or start a new one",
