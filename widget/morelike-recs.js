@@ -12,7 +12,8 @@
 // store, product and filters in sessionStorage, so a reload resumes it; when
 // the socket drops, votes are disabled until it is back (reconnecting with
 // back-off). It emits DOM events for the merchant's own analytics:
-// morelike:vote, morelike:click, morelike:page, morelike:error.
+// morelike:vote, morelike:click, morelike:page, morelike:votes,
+// morelike:error.
 //
 // It never builds HTML from catalog data: names, ids and prices go in as text
 // and attributes, colours come from its own table (never from catalog text),
@@ -332,6 +333,14 @@ export class MorelikeRecs extends HTMLElement {
   /** The current session id (keep it to resume elsewhere). */
   get session() { return this._session; }
 
+  /**
+   * The session's votes, oldest first, as the server's answers left them
+   * (after resume, undo and Start over too): `[{product, vote, name, round}]`.
+   */
+  get votes() {
+    return this._votes.map((v) => ({ product: v.id, vote: v.vote, name: v.name || null, round: v.round }));
+  }
+
   /** Starts a new session from the `product` attribute (the stored one is forgotten). */
   restart() {
     this._forget();
@@ -559,6 +568,7 @@ export class MorelikeRecs extends HTMLElement {
       session: reply.session, round: reply.round, items: reply.items,
       took_us: reply.took_us, rtt_ms: rtt, resumed: !!reply.resumed, request: request.type,
     });
+    this._emitVotes();
     if (this._queued && this._pending.size === 0) {
       const queued = this._queued;
       this._queued = null;
@@ -571,7 +581,7 @@ export class MorelikeRecs extends HTMLElement {
     if (request.type === 'vote') {
       const { item, vote, round } = request.cast;
       this._votes = this._votes.filter((v) => !(v.id === item.id && v.round === round));
-      this._votes.push({ id: item.id, vote, round });
+      this._votes.push({ id: item.id, vote, round, name: item.name });
       this._liked = this._liked.filter((l) => l.id !== item.id);
       if (vote === 'up') {
         this._liked.push({ id: item.id, name: item.name, image: item.image || null, attributes: item.attributes || {} });
@@ -620,6 +630,7 @@ export class MorelikeRecs extends HTMLElement {
       this._confirm({}, request.product ? request : { type: 'reset' });
       this._remember();
       this._renderLiked();
+      this._emitVotes();
     }
     this._say(ERROR_TEXT[reply.code] || `Something went wrong (${reply.code}); try again.`);
     this._setBusy(false);
@@ -861,6 +872,7 @@ export class MorelikeRecs extends HTMLElement {
     this._round = 0;
     this._grid.replaceChildren();
     this._renderLiked();
+    this._emitVotes();
     const notice = this._notice;
     notice.className = 'notice empty';
     notice.setAttribute('role', 'status');
@@ -888,6 +900,11 @@ export class MorelikeRecs extends HTMLElement {
     this._status.textContent = message ? `${headline} (${code}: ${message})` : `${headline} (${code})`;
     this._setBusy(false);
     this._emit('morelike:error', { code, message });
+  }
+
+  /** Tells the page the session's votes (`morelike:votes`), after every answer that may change them. */
+  _emitVotes() {
+    this._emit('morelike:votes', { session: this._session, votes: this.votes });
   }
 
   _clearRefusal() {
