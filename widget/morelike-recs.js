@@ -19,7 +19,9 @@
 // and attributes, colours come from its own table (never from catalog text),
 // links only as http(s), and only http(s) image URLs are loaded. When the
 // server refuses the key, the page's origin or the store, the widget says so
-// and stops retrying.
+// and stops retrying; a mistake in its own attributes (filters, k, server)
+// is a configuration error, said once (data-state="error", console.error,
+// morelike:error with the server's message) and never retried until fixed.
 
 import { COLOUR_FIELDS, firstOf, kindOf, placeholderSvg } from './morelike-shapes.js';
 
@@ -207,8 +209,15 @@ const REFUSAL_TEXT = {
   unknown_store: 'Recommendations are not available: the store does not exist.',
   bad_filter: 'Recommendations are not available: the widget\'s filters do not fit this store.',
   bad_filters: 'Recommendations are not available: the widget\'s filters attribute is not valid.',
+  bad_field: 'Recommendations are not available: the widget is not set up correctly.',
+  bad_request: 'Recommendations are not available: the widget is not set up correctly.',
+  bad_server: 'Recommendations are not available: the widget\'s server attribute is not an http(s) address.',
   bad_href: 'The widget\'s href attribute does not make an http(s) link; products are shown without links.',
 };
+
+// Codes that say the merchant's attributes are wrong (filters, k, product,
+// server): a configuration error, shown once and not retried until they change.
+const CONFIG_ERRORS = new Set(['bad_filters', 'bad_filter', 'bad_field', 'bad_request', 'bad_server']);
 
 const ERROR_TEXT = {
   rate_limited: 'Too many requests just now; wait a moment and try again.',
@@ -387,7 +396,7 @@ export class MorelikeRecs extends HTMLElement {
     this._queued = null;
     this._empty = false;
     this._items = null;
-    if (this._refused && this._refused.code.startsWith('bad_filter')) this._clearRefusal();
+    if (this._refused && CONFIG_ERRORS.has(this._refused.code)) this._clearRefusal();
     this._hideNotice();
     delete this.dataset.state;
     const saved = this._recall();
@@ -400,8 +409,7 @@ export class MorelikeRecs extends HTMLElement {
     const parsed = parseFilters(this.getAttribute('filters'));
     this._filters = parsed.filters;
     if (parsed.error) {
-      console.error(`<morelike-recs>: ${parsed.error}`);
-      this._refuse({ code: 'bad_filters', message: parsed.error });
+      this._configError({ code: 'bad_filters', field: 'filters', message: parsed.error });
       return;
     }
     this._checkHref();
@@ -424,17 +432,30 @@ export class MorelikeRecs extends HTMLElement {
   }
 
   _start() {
-    const k = parseInt(this.getAttribute('k') || '8', 10);
-    const message = { type: 'start', seed: this.getAttribute('product'), k: Number.isFinite(k) ? k : 8 };
+    const text = (this.getAttribute('k') || '').trim();
+    if (text && !/^[0-9]+$/.test(text)) {
+      // The server says which numbers it takes; a word is never silently 8.
+      this._configError({ code: 'bad_field', field: 'k', message: `k="${text}" is not a whole number: write the products per page, like k="8"` });
+      return;
+    }
+    const message = { type: 'start', seed: this.getAttribute('product'), k: text ? Number(text) : 8 };
     if (this._filters) message.filters = this._filters;
     this._send(message);
   }
 
   // --- the socket -----------------------------------------------------------
 
+  /** The socket's address; throws when the `server` attribute is not an http(s) address. */
   _url() {
     const store = encodeURIComponent(this.getAttribute('store') || 'demo');
-    const base = new URL(this.getAttribute('server') || location.origin, location.href);
+    const server = this.getAttribute('server');
+    let base;
+    try { base = new URL(server || location.origin, location.href); } catch (_) { base = null; }
+    if (!base || (base.protocol !== 'http:' && base.protocol !== 'https:')) {
+      throw new Error(server
+        ? `server="${server}" is not an http(s) address: write where morelike runs, like server="https://recs.example.com"`
+        : `this page (${location.origin}) is not served over http(s): set server="https://…" to where morelike runs`);
+    }
     base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
     base.pathname = `${base.pathname.replace(/\/$/, '')}/v1/stores/${store}/ws`;
     const key = this.getAttribute('key');
@@ -466,7 +487,7 @@ export class MorelikeRecs extends HTMLElement {
     try {
       socket = new WebSocket(this._url());
     } catch (e) {
-      this._refuse({ code: 'bad_server', message: `The server address is not valid: ${e.message}` });
+      this._configError({ code: 'bad_server', field: 'server', message: e.message });
       return;
     }
     this._socket = socket;
@@ -605,6 +626,11 @@ export class MorelikeRecs extends HTMLElement {
   }
 
   _error(reply, request) {
+    if (request.type === 'start' && CONFIG_ERRORS.has(reply.code)) {
+      // The merchant's k, product or filters: the server's message says what to fix.
+      this._configError({ code: reply.code, field: reply.field, message: reply.message });
+      return;
+    }
     this._emit('morelike:error', { code: reply.code, message: reply.message });
     if (request.type === 'resume' && reply.code === 'unknown_session') {
       // The session expired or belongs elsewhere: start afresh.
@@ -618,11 +644,6 @@ export class MorelikeRecs extends HTMLElement {
     }
     if (request.type === 'start' && reply.code === 'unknown_product') {
       this._showEmpty();
-      return;
-    }
-    if (request.type === 'start' && reply.code === 'bad_filter') {
-      console.error(`<morelike-recs>: ${reply.message}`);
-      this._refuse({ code: 'bad_filter', message: reply.message });
       return;
     }
     if (request.type === 'undo' && reply.code === 'nothing_to_undo') {
@@ -838,7 +859,7 @@ export class MorelikeRecs extends HTMLElement {
     this._tools.more.disabled = !live || this._round === 0;
     for (const b of this._likedList.querySelectorAll('button.unlike')) b.disabled = !live;
     this._grid.setAttribute('aria-busy', String(busy));
-    if (this._refused) this.dataset.state = 'refused';
+    if (this._refused) this.dataset.state = CONFIG_ERRORS.has(this._refused.code) ? 'error' : 'refused';
     else if (this._empty) this.dataset.state = 'empty';
     else if (!this._online && !this._dormant && !this._closed && this._attempt > 0) this.dataset.state = 'reconnecting';
     else if (busy) this.dataset.state = 'busy';
@@ -892,14 +913,24 @@ export class MorelikeRecs extends HTMLElement {
     this._notice.replaceChildren();
   }
 
-  _refuse({ code, message }) {
-    this._refused = { code, message };
+  _refuse({ code, message, field }) {
+    this._refused = field ? { code, message, field } : { code, message };
     this._grid.replaceChildren();
     this._status.classList.add('refused');
     const headline = REFUSAL_TEXT[code] || 'Recommendations are not available.';
     this._status.textContent = message ? `${headline} (${code}: ${message})` : `${headline} (${code})`;
     this._setBusy(false);
-    this._emit('morelike:error', { code, message });
+    this._emit('morelike:error', { ...this._refused });
+  }
+
+  /**
+   * A mistake in the merchant's attributes: said once, with what to fix, in
+   * the status line, the console, `refusal` and `morelike:error`, and
+   * `data-state="error"`; nothing is retried until an attribute changes.
+   */
+  _configError({ code, message, field }) {
+    console.error(`<morelike-recs>: ${message}`);
+    this._refuse({ code, message, field });
   }
 
   /** Tells the page the session's votes (`morelike:votes`), after every answer that may change them. */

@@ -346,17 +346,79 @@ try {
     assert.ok(women.items.length > 0 && women.items.every((i) => i.attributes.gender === 'Women'),
       women.items.map((i) => i.attributes.gender).join(','));
     await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('filters', '{"in_stock": tru'));
-    await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'refused', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'error', null, { timeout: 5000 });
     assert.match(await status(page), /not valid JSON/);
     assert.ok(problems.some((p) => /filters attribute is not valid JSON/.test(p)), problems.join('\n'));
     assert.deepEqual(await cardIds(page), []);
     await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('filters', '{"attributes":{"fabric":["silk"]}}'));
     await page.waitForFunction(() => /bad_filter:.*fabric/.test(document.querySelector('morelike-recs').shadowRoot.querySelector('.status').textContent), null, { timeout: 10000 });
-    assert.equal(await state(page), 'refused');
+    assert.equal(await state(page), 'error');
     count = (await pages(page)).length;
     await page.evaluate(() => document.querySelector('morelike-recs').removeAttribute('filters'));
     await waitPages(page, count + 1);
-    assert.notEqual(await state(page), 'refused');
+    assert.equal(await state(page), 'ready');
+    await page.close();
+  });
+
+  await check('a k the server does not take is a configuration error with the server\'s reason, fixed by a good k', async () => {
+    const { page, problems } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    for (const k of ['1000', '0']) {
+      const before = (await page.evaluate(() => window.__errors)).length;
+      await page.evaluate((v) => document.querySelector('morelike-recs').setAttribute('k', v), k);
+      await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'error', null, { timeout: 10000 });
+      const text = await status(page);
+      assert.match(text, /not set up correctly/, text);
+      assert.match(text, new RegExp(`k = ${k} is out of range: ask for 1 to 100`), 'the server\'s own message');
+      assert.doesNotMatch(text, /Something went wrong|try again/);
+      const errors = (await page.evaluate(() => window.__errors)).slice(before);
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.equal(errors[0].code, 'bad_field');
+      assert.equal(errors[0].field, 'k');
+      assert.match(errors[0].message, /out of range/);
+      const refusal = await page.evaluate(() => document.querySelector('morelike-recs').refusal);
+      assert.deepEqual(refusal, errors[0]);
+      assert.ok(problems.some((p) => p.includes(`k = ${k} is out of range`)), `console.error says why: ${problems.join('\n')}`);
+      assert.deepEqual(await cardIds(page), []);
+      assert.equal(await toolDisabled(page, 'more'), true);
+    }
+    await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('k', 'eight'));
+    await page.waitForFunction(() => /k="eight" is not a whole number/.test(document.querySelector('morelike-recs').shadowRoot.querySelector('.status').textContent), null, { timeout: 5000 });
+    assert.equal(await state(page), 'error');
+    const count = (await pages(page)).length;
+    await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('k', '4'));
+    await waitPages(page, count + 1);
+    assert.equal(await state(page), 'ready');
+    assert.equal((await lastPage(page)).items.length, 4);
+    assert.doesNotMatch(await status(page), /not set up/);
+    await page.close();
+  });
+
+  await check('a server attribute that is not http(s) is a configuration error, said once, never a socket or a retry', async () => {
+    const { page, problems } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    for (const server of ['javascript:alert(1)', 'data:text/html,hi', 'ftp://127.0.0.1/']) {
+      const before = (await page.evaluate(() => window.__errors)).length;
+      await page.evaluate((v) => document.querySelector('morelike-recs').setAttribute('server', v), server);
+      await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'error', null, { timeout: 5000 });
+      await page.waitForTimeout(1500); // longer than the first reconnect waits
+      assert.equal(await state(page), 'error', 'not reconnecting');
+      assert.match(await status(page), /server attribute is not an http\(s\) address/);
+      const errors = (await page.evaluate(() => window.__errors)).slice(before);
+      assert.deepEqual(errors.map((e) => [e.code, e.field]), [['bad_server', 'server']], 'said once');
+      assert.ok(errors[0].message.includes(`server="${server}"`), errors[0].message);
+      assert.deepEqual(await cardIds(page), []);
+    }
+    assert.deepEqual(sockets, [], 'no socket was opened');
+    assert.equal(problems.filter((p) => /is not an http\(s\) address/.test(p)).length, 3, problems.join('\n'));
+    assert.ok(problems.every((p) => /is not an http\(s\) address/.test(p)), problems.join('\n'));
+    // Fixed: the widget connects again.
+    const count = (await pages(page)).length;
+    await page.evaluate((b) => document.querySelector('morelike-recs').setAttribute('server', b), base);
+    await waitPages(page, count + 1);
+    assert.equal(await state(page), 'ready');
     await page.close();
   });
 
