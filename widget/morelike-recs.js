@@ -8,7 +8,7 @@
 // similar to `product`, and on each card offers "More Like This" and
 // "Not My Style"; the next page comes from every vote so far. A toolbar
 // offers Undo, Start over and More; what the shopper liked stays in a
-// "You liked" strip, each with its own undo. The session id is kept per
+// "You liked" strip (newest first), each with its own undo. The session id is kept per
 // store, product and filters in sessionStorage, so a reload resumes it; when
 // the socket drops, votes are disabled until it is back (reconnecting with
 // back-off). It emits DOM events for the merchant's own analytics:
@@ -791,10 +791,12 @@ export class MorelikeRecs extends HTMLElement {
     picture.append(svg, label);
   }
 
+  /** The "You liked" strip, newest first (the newest stay in view on a narrow strip). */
   _renderLiked() {
     const list = this._likedList;
+    const newest = this._liked.length ? this._liked[this._liked.length - 1].id : null;
     list.replaceChildren();
-    for (const item of this._liked) {
+    for (const item of [...this._liked].reverse()) {
       const li = document.createElement('li');
       li.dataset.product = item.id;
       const thumb = document.createElement('span');
@@ -823,6 +825,9 @@ export class MorelikeRecs extends HTMLElement {
       list.append(li);
     }
     this._likedBox.hidden = this._liked.length === 0;
+    // A new like scrolls the strip back to its start, where it is.
+    if (newest !== this._likedNewest) list.scrollLeft = 0;
+    this._likedNewest = newest;
     this._setBusy(this._busy);
   }
 

@@ -150,7 +150,7 @@ try {
       assert.deepEqual(await likedIds(page), [a.id]);
       b = second.items[0];
       const third = await vote(page, b.id, 'up');
-      assert.deepEqual(await likedIds(page), [a.id, b.id]);
+      assert.deepEqual(await likedIds(page), [b.id, a.id], 'the newest like first');
       assert.deepEqual(await serverVotes(third.session, third.items[0].id), [`up:${a.id}`, `up:${b.id}`]);
       const undone = await tool(page, 'undo');
       assert.equal(undone.request, 'undo');
@@ -166,7 +166,7 @@ try {
       await vote(page, b.id, 'up');
       const c = (await lastPage(page)).items[0];
       await vote(page, c.id, 'down');
-      assert.deepEqual(await likedIds(page), [a.id, b.id]);
+      assert.deepEqual(await likedIds(page), [b.id, a.id]);
       const unliked = await act(page, page.locator(`morelike-recs .liked li[data-product="${a.id}"] button.unlike`));
       assert.deepEqual(await likedIds(page), [b.id]);
       assert.deepEqual(await serverVotes(unliked.session, unliked.items[0].id), [`up:${b.id}`, `down:${c.id}`],
@@ -422,6 +422,24 @@ try {
     await page.close();
   });
 
+  await check('at desktop width the liked strip shows the newest likes first, in view', async () => {
+    const { page } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    const liked = [];
+    for (let n = 0; n < 8; n += 1) {
+      const item = (await lastPage(page)).items[0];
+      liked.push(item.id);
+      await vote(page, item.id, 'up');
+    }
+    assert.deepEqual(await likedIds(page), [...liked].reverse());
+    const seen = await inShadow(page, `const u = root.querySelector(".liked ul"); const box = u.getBoundingClientRect();
+      return [u.scrollWidth > u.clientWidth, [...u.children].filter((li) => { const r = li.getBoundingClientRect(); return r.left >= box.left && r.right <= box.right; }).map((li) => li.dataset.product)]`);
+    assert.equal(seen[0], true, 'eight likes overflow the strip at 1280 px');
+    assert.ok(seen[1].length >= 2, `${seen[1].length} likes in view`);
+    assert.deepEqual(seen[1], liked.slice(-seen[1].length).reverse(), 'the ones in view are the newest');
+    await page.close();
+  });
+
   await check('product links follow the href template, URL-encoded, and never make a javascript: link', async () => {
     const { page } = await watched(context, `${base}/?product=${SEED}`);
     await waitPages(page, 1);
@@ -566,7 +584,7 @@ try {
     assert.ok(pictured, 'page two has a product with an image');
     await vote(page, pictured.id, 'up');
     const thumbs = await inShadow(page, 'return [...root.querySelectorAll(".liked li .thumb")].map((t) => t.firstElementChild.tagName.toLowerCase())');
-    assert.deepEqual(thumbs, ['svg', 'img']);
+    assert.deepEqual(thumbs, ['img', 'svg'], 'the newest like (with a picture) first');
     await page.screenshot({ path: join(SHOTS, 'widget-shop.png') });
     await page.waitForTimeout(300);
     assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no hostile script ran');
