@@ -8,17 +8,20 @@
 // similar to `product`, and on each card offers "More Like This" and
 // "Not My Style"; the next page comes from every vote so far. A toolbar
 // offers Undo, Start over and More; what the shopper liked stays in a
-// "You liked" strip, each with its own undo. The session id is kept per
+// "You liked" strip (newest first), each with its own undo. The session id is kept per
 // store, product and filters in sessionStorage, so a reload resumes it; when
 // the socket drops, votes are disabled until it is back (reconnecting with
 // back-off). It emits DOM events for the merchant's own analytics:
-// morelike:vote, morelike:click, morelike:page, morelike:error.
+// morelike:vote, morelike:click, morelike:page, morelike:votes,
+// morelike:error.
 //
 // It never builds HTML from catalog data: names, ids and prices go in as text
 // and attributes, colours come from its own table (never from catalog text),
 // links only as http(s), and only http(s) image URLs are loaded. When the
 // server refuses the key, the page's origin or the store, the widget says so
-// and stops retrying.
+// and stops retrying; a mistake in its own attributes (filters, k, server)
+// is a configuration error, said once (data-state="error", console.error,
+// morelike:error with the server's message) and never retried until fixed.
 
 import { COLOUR_FIELDS, firstOf, kindOf, placeholderSvg } from './morelike-shapes.js';
 
@@ -206,8 +209,15 @@ const REFUSAL_TEXT = {
   unknown_store: 'Recommendations are not available: the store does not exist.',
   bad_filter: 'Recommendations are not available: the widget\'s filters do not fit this store.',
   bad_filters: 'Recommendations are not available: the widget\'s filters attribute is not valid.',
+  bad_field: 'Recommendations are not available: the widget is not set up correctly.',
+  bad_request: 'Recommendations are not available: the widget is not set up correctly.',
+  bad_server: 'Recommendations are not available: the widget\'s server attribute is not an http(s) address.',
   bad_href: 'The widget\'s href attribute does not make an http(s) link; products are shown without links.',
 };
+
+// Codes that say the merchant's attributes are wrong (filters, k, product,
+// server): a configuration error, shown once and not retried until they change.
+const CONFIG_ERRORS = new Set(['bad_filters', 'bad_filter', 'bad_field', 'bad_request', 'bad_server']);
 
 const ERROR_TEXT = {
   rate_limited: 'Too many requests just now; wait a moment and try again.',
@@ -332,6 +342,14 @@ export class MorelikeRecs extends HTMLElement {
   /** The current session id (keep it to resume elsewhere). */
   get session() { return this._session; }
 
+  /**
+   * The session's votes, oldest first, as the server's answers left them
+   * (after resume, undo and Start over too): `[{product, vote, name, round}]`.
+   */
+  get votes() {
+    return this._votes.map((v) => ({ product: v.id, vote: v.vote, name: v.name || null, round: v.round }));
+  }
+
   /** Starts a new session from the `product` attribute (the stored one is forgotten). */
   restart() {
     this._forget();
@@ -378,7 +396,7 @@ export class MorelikeRecs extends HTMLElement {
     this._queued = null;
     this._empty = false;
     this._items = null;
-    if (this._refused && this._refused.code.startsWith('bad_filter')) this._clearRefusal();
+    if (this._refused && CONFIG_ERRORS.has(this._refused.code)) this._clearRefusal();
     this._hideNotice();
     delete this.dataset.state;
     const saved = this._recall();
@@ -391,8 +409,7 @@ export class MorelikeRecs extends HTMLElement {
     const parsed = parseFilters(this.getAttribute('filters'));
     this._filters = parsed.filters;
     if (parsed.error) {
-      console.error(`<morelike-recs>: ${parsed.error}`);
-      this._refuse({ code: 'bad_filters', message: parsed.error });
+      this._configError({ code: 'bad_filters', field: 'filters', message: parsed.error });
       return;
     }
     this._checkHref();
@@ -415,17 +432,30 @@ export class MorelikeRecs extends HTMLElement {
   }
 
   _start() {
-    const k = parseInt(this.getAttribute('k') || '8', 10);
-    const message = { type: 'start', seed: this.getAttribute('product'), k: Number.isFinite(k) ? k : 8 };
+    const text = (this.getAttribute('k') || '').trim();
+    if (text && !/^[0-9]+$/.test(text)) {
+      // The server says which numbers it takes; a word is never silently 8.
+      this._configError({ code: 'bad_field', field: 'k', message: `k="${text}" is not a whole number: write the products per page, like k="8"` });
+      return;
+    }
+    const message = { type: 'start', seed: this.getAttribute('product'), k: text ? Number(text) : 8 };
     if (this._filters) message.filters = this._filters;
     this._send(message);
   }
 
   // --- the socket -----------------------------------------------------------
 
+  /** The socket's address; throws when the `server` attribute is not an http(s) address. */
   _url() {
     const store = encodeURIComponent(this.getAttribute('store') || 'demo');
-    const base = new URL(this.getAttribute('server') || location.origin, location.href);
+    const server = this.getAttribute('server');
+    let base;
+    try { base = new URL(server || location.origin, location.href); } catch (_) { base = null; }
+    if (!base || (base.protocol !== 'http:' && base.protocol !== 'https:')) {
+      throw new Error(server
+        ? `server="${server}" is not an http(s) address: write where morelike runs, like server="https://recs.example.com"`
+        : `this page (${location.origin}) is not served over http(s): set server="https://…" to where morelike runs`);
+    }
     base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
     base.pathname = `${base.pathname.replace(/\/$/, '')}/v1/stores/${store}/ws`;
     const key = this.getAttribute('key');
@@ -457,7 +487,7 @@ export class MorelikeRecs extends HTMLElement {
     try {
       socket = new WebSocket(this._url());
     } catch (e) {
-      this._refuse({ code: 'bad_server', message: `The server address is not valid: ${e.message}` });
+      this._configError({ code: 'bad_server', field: 'server', message: e.message });
       return;
     }
     this._socket = socket;
@@ -559,6 +589,7 @@ export class MorelikeRecs extends HTMLElement {
       session: reply.session, round: reply.round, items: reply.items,
       took_us: reply.took_us, rtt_ms: rtt, resumed: !!reply.resumed, request: request.type,
     });
+    this._emitVotes();
     if (this._queued && this._pending.size === 0) {
       const queued = this._queued;
       this._queued = null;
@@ -571,7 +602,7 @@ export class MorelikeRecs extends HTMLElement {
     if (request.type === 'vote') {
       const { item, vote, round } = request.cast;
       this._votes = this._votes.filter((v) => !(v.id === item.id && v.round === round));
-      this._votes.push({ id: item.id, vote, round });
+      this._votes.push({ id: item.id, vote, round, name: item.name });
       this._liked = this._liked.filter((l) => l.id !== item.id);
       if (vote === 'up') {
         this._liked.push({ id: item.id, name: item.name, image: item.image || null, attributes: item.attributes || {} });
@@ -595,6 +626,11 @@ export class MorelikeRecs extends HTMLElement {
   }
 
   _error(reply, request) {
+    if (request.type === 'start' && CONFIG_ERRORS.has(reply.code)) {
+      // The merchant's k, product or filters: the server's message says what to fix.
+      this._configError({ code: reply.code, field: reply.field, message: reply.message });
+      return;
+    }
     this._emit('morelike:error', { code: reply.code, message: reply.message });
     if (request.type === 'resume' && reply.code === 'unknown_session') {
       // The session expired or belongs elsewhere: start afresh.
@@ -610,16 +646,12 @@ export class MorelikeRecs extends HTMLElement {
       this._showEmpty();
       return;
     }
-    if (request.type === 'start' && reply.code === 'bad_filter') {
-      console.error(`<morelike-recs>: ${reply.message}`);
-      this._refuse({ code: 'bad_filter', message: reply.message });
-      return;
-    }
     if (request.type === 'undo' && reply.code === 'nothing_to_undo') {
       // The session holds no such vote (undone in another tab): the widget agrees.
       this._confirm({}, request.product ? request : { type: 'reset' });
       this._remember();
       this._renderLiked();
+      this._emitVotes();
     }
     this._say(ERROR_TEXT[reply.code] || `Something went wrong (${reply.code}); try again.`);
     this._setBusy(false);
@@ -759,10 +791,12 @@ export class MorelikeRecs extends HTMLElement {
     picture.append(svg, label);
   }
 
+  /** The "You liked" strip, newest first (the newest stay in view on a narrow strip). */
   _renderLiked() {
     const list = this._likedList;
+    const newest = this._liked.length ? this._liked[this._liked.length - 1].id : null;
     list.replaceChildren();
-    for (const item of this._liked) {
+    for (const item of [...this._liked].reverse()) {
       const li = document.createElement('li');
       li.dataset.product = item.id;
       const thumb = document.createElement('span');
@@ -791,6 +825,9 @@ export class MorelikeRecs extends HTMLElement {
       list.append(li);
     }
     this._likedBox.hidden = this._liked.length === 0;
+    // A new like scrolls the strip back to its start, where it is.
+    if (newest !== this._likedNewest) list.scrollLeft = 0;
+    this._likedNewest = newest;
     this._setBusy(this._busy);
   }
 
@@ -827,7 +864,7 @@ export class MorelikeRecs extends HTMLElement {
     this._tools.more.disabled = !live || this._round === 0;
     for (const b of this._likedList.querySelectorAll('button.unlike')) b.disabled = !live;
     this._grid.setAttribute('aria-busy', String(busy));
-    if (this._refused) this.dataset.state = 'refused';
+    if (this._refused) this.dataset.state = CONFIG_ERRORS.has(this._refused.code) ? 'error' : 'refused';
     else if (this._empty) this.dataset.state = 'empty';
     else if (!this._online && !this._dormant && !this._closed && this._attempt > 0) this.dataset.state = 'reconnecting';
     else if (busy) this.dataset.state = 'busy';
@@ -861,6 +898,7 @@ export class MorelikeRecs extends HTMLElement {
     this._round = 0;
     this._grid.replaceChildren();
     this._renderLiked();
+    this._emitVotes();
     const notice = this._notice;
     notice.className = 'notice empty';
     notice.setAttribute('role', 'status');
@@ -880,14 +918,29 @@ export class MorelikeRecs extends HTMLElement {
     this._notice.replaceChildren();
   }
 
-  _refuse({ code, message }) {
-    this._refused = { code, message };
+  _refuse({ code, message, field }) {
+    this._refused = field ? { code, message, field } : { code, message };
     this._grid.replaceChildren();
     this._status.classList.add('refused');
     const headline = REFUSAL_TEXT[code] || 'Recommendations are not available.';
     this._status.textContent = message ? `${headline} (${code}: ${message})` : `${headline} (${code})`;
     this._setBusy(false);
-    this._emit('morelike:error', { code, message });
+    this._emit('morelike:error', { ...this._refused });
+  }
+
+  /**
+   * A mistake in the merchant's attributes: said once, with what to fix, in
+   * the status line, the console, `refusal` and `morelike:error`, and
+   * `data-state="error"`; nothing is retried until an attribute changes.
+   */
+  _configError({ code, message, field }) {
+    console.error(`<morelike-recs>: ${message}`);
+    this._refuse({ code, message, field });
+  }
+
+  /** Tells the page the session's votes (`morelike:votes`), after every answer that may change them. */
+  _emitVotes() {
+    this._emit('morelike:votes', { session: this._session, votes: this.votes });
   }
 
   _clearRefusal() {

@@ -216,6 +216,110 @@ try {
     assert.equal(fresh.round, 1, 'a new session starts at round 1');
   });
 
+  // The session's votes as the server holds them (explain lists the seed, then every vote).
+  const serverVotes = async (session, product) => {
+    const r = await fetch(`${base}/v1/stores/demo/sessions/${session}/explain/${encodeURIComponent(product)}`);
+    assert.equal(r.status, 200, await r.clone().text());
+    return (await r.json()).explanation.examples.filter((e) => e.vote != null).map((e) => `${e.vote}:${e.product}`);
+  };
+  const panelVotes = (p) => p.locator('#votes li:not(.empty)').evaluateAll((lis) => lis.map((li) => `${li.className}:${li.dataset.product}`));
+
+  await check('the side panel shows the session\'s votes as the server holds them, after a reload, Undo and Start over', async () => {
+    const tab = await context.newPage();
+    await tab.addInitScript(() => { window.__pages = []; addEventListener('morelike:page', (e) => window.__pages.push(e.detail)); });
+    await tab.goto(`${base}/?product=${seed}`);
+    await waitPages(tab, 1);
+    for (const [n, kind] of [[0, 'up'], [1, 'down'], [2, 'up'], [0, 'down'], [3, 'up']]) {
+      await vote(tab, (await lastPage(tab)).items[n].id, kind);
+    }
+    let current = await lastPage(tab);
+    const cast = await serverVotes(current.session, current.items[0].id);
+    assert.equal(cast.length, 5);
+    assert.deepEqual(await panelVotes(tab), cast);
+    await tab.reload();
+    await waitPages(tab, 1);
+    current = await lastPage(tab);
+    assert.equal(current.resumed, true);
+    assert.deepEqual(await panelVotes(tab), cast, 'a resumed session lists its votes');
+    assert.equal(await tab.locator('#votes .empty').count(), 0);
+    const names = await tab.locator('#votes li').allTextContents();
+    assert.ok(names.every((t) => /^(▲ More like|▼ Not): \S/.test(t) && !/product \d/.test(t)), names.join(' | '));
+    for (let n = 0; n < 3; n += 1) {
+      const count = (await pages(tab)).length;
+      await tab.locator('morelike-recs button[data-tool="undo"]').click();
+      await waitPages(tab, count + 1);
+      current = await lastPage(tab);
+      assert.equal(current.request, 'undo');
+      const held = await serverVotes(current.session, current.items[0].id);
+      assert.equal(held.length, 4 - n);
+      assert.deepEqual(await panelVotes(tab), held, `after undo ${n + 1}`);
+    }
+    const count = (await pages(tab)).length;
+    await tab.locator('morelike-recs button[data-tool="reset"]').click();
+    await waitPages(tab, count + 1);
+    current = await lastPage(tab);
+    assert.deepEqual(await serverVotes(current.session, current.items[0].id), []);
+    assert.deepEqual(await panelVotes(tab), []);
+    assert.equal(await tab.locator('#votes').textContent(), 'none yet');
+    await tab.close();
+  });
+
+  await check('the demo search shows listings alike in everything once, and tells namesakes apart', async () => {
+    const tab = await context.newPage();
+    await tab.addInitScript(() => { window.__pages = []; addEventListener('morelike:page', (e) => window.__pages.push(e.detail)); });
+    await tab.goto(`${base}/?product=${seed}`);
+    await waitPages(tab, 1);
+    for (const text of ['Q&Q Men Black Watch', 'navy shirt', 'watch']) {
+      await tab.fill('#q', text);
+      await tab.waitForFunction((t) => document.querySelector('#results button') && document.querySelector('#q').value === t, text, { timeout: 5000 });
+      await tab.waitForTimeout(400); // the debounce, then the answer
+      const rows = await tab.locator('#results button').allTextContents();
+      assert.ok(rows.length > 1, `${text}: ${rows.join(' | ')}`);
+      // Told apart by more than their ids.
+      const told = rows.map((r) => r.replace(/( · )?#\w+/, ''));
+      assert.equal(new Set(told).size, told.length, `${text}: rows look alike: ${rows.join(' | ')}`);
+      if (text === 'Q&Q Men Black Watch') {
+        // The catalog has 18 listings of that name alike in every attribute, and namesakes that differ.
+        assert.ok(rows.some((r) => /^Q&Q Men Black Watch .*\d+ identical listings$/.test(r)), rows.join(' | '));
+        assert.ok(rows.some((r) => /^Q&Q Men Black Watch .*Blue/.test(r)), rows.join(' | '));
+      }
+    }
+    await tab.fill('#q', 'Q&Q Men Black Watch');
+    await tab.waitForTimeout(600);
+    const picked = tab.locator('#results button', { hasText: 'identical listings' }).first();
+    const id = /#(\w+)/.exec(await picked.textContent())[1];
+    const count = (await pages(tab)).length;
+    await picked.click();
+    await waitPages(tab, count + 1);
+    assert.equal(new URL(tab.url()).searchParams.get('product'), id);
+    assert.equal(await tab.locator('#seed-name').textContent(), 'Q&Q Men Black Watch');
+    await tab.close();
+  });
+
+  await check('the demo page has an icon and loads without a failed request or a console error', async () => {
+    const tab = await context.newPage();
+    const problems = [];
+    tab.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    tab.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+    tab.on('requestfailed', (r) => problems.push(`failed ${r.url()}`));
+    await tab.addInitScript(() => { window.__pages = []; addEventListener('morelike:page', (e) => window.__pages.push(e.detail)); });
+    await tab.goto(`${base}/?product=${seed}`);
+    await waitPages(tab, 1);
+    const icon = await tab.evaluate(async () => {
+      const link = document.querySelector('link[rel="icon"]');
+      if (!link) return null;
+      const img = new Image();
+      img.src = link.href;
+      await img.decode();
+      return { scheme: new URL(link.href).protocol, width: img.naturalWidth };
+    });
+    assert.ok(icon, 'a <link rel="icon">');
+    assert.equal(icon.scheme, 'data:', 'inline: the browser asks the server for no /favicon.ico');
+    assert.ok(icon.width > 0, 'the icon is a picture');
+    assert.deepEqual(problems, []);
+    await tab.close();
+  });
+
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const small = await phone.newPage();
   await small.addInitScript(() => { window.__pages = []; addEventListener('morelike:page', (e) => window.__pages.push(e.detail)); });

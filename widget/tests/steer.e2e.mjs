@@ -150,7 +150,7 @@ try {
       assert.deepEqual(await likedIds(page), [a.id]);
       b = second.items[0];
       const third = await vote(page, b.id, 'up');
-      assert.deepEqual(await likedIds(page), [a.id, b.id]);
+      assert.deepEqual(await likedIds(page), [b.id, a.id], 'the newest like first');
       assert.deepEqual(await serverVotes(third.session, third.items[0].id), [`up:${a.id}`, `up:${b.id}`]);
       const undone = await tool(page, 'undo');
       assert.equal(undone.request, 'undo');
@@ -166,7 +166,7 @@ try {
       await vote(page, b.id, 'up');
       const c = (await lastPage(page)).items[0];
       await vote(page, c.id, 'down');
-      assert.deepEqual(await likedIds(page), [a.id, b.id]);
+      assert.deepEqual(await likedIds(page), [b.id, a.id]);
       const unliked = await act(page, page.locator(`morelike-recs .liked li[data-product="${a.id}"] button.unlike`));
       assert.deepEqual(await likedIds(page), [b.id]);
       assert.deepEqual(await serverVotes(unliked.session, unliked.items[0].id), [`up:${b.id}`, `down:${c.id}`],
@@ -346,17 +346,97 @@ try {
     assert.ok(women.items.length > 0 && women.items.every((i) => i.attributes.gender === 'Women'),
       women.items.map((i) => i.attributes.gender).join(','));
     await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('filters', '{"in_stock": tru'));
-    await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'refused', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'error', null, { timeout: 5000 });
     assert.match(await status(page), /not valid JSON/);
     assert.ok(problems.some((p) => /filters attribute is not valid JSON/.test(p)), problems.join('\n'));
     assert.deepEqual(await cardIds(page), []);
     await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('filters', '{"attributes":{"fabric":["silk"]}}'));
     await page.waitForFunction(() => /bad_filter:.*fabric/.test(document.querySelector('morelike-recs').shadowRoot.querySelector('.status').textContent), null, { timeout: 10000 });
-    assert.equal(await state(page), 'refused');
+    assert.equal(await state(page), 'error');
     count = (await pages(page)).length;
     await page.evaluate(() => document.querySelector('morelike-recs').removeAttribute('filters'));
     await waitPages(page, count + 1);
-    assert.notEqual(await state(page), 'refused');
+    assert.equal(await state(page), 'ready');
+    await page.close();
+  });
+
+  await check('a k the server does not take is a configuration error with the server\'s reason, fixed by a good k', async () => {
+    const { page, problems } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    for (const k of ['1000', '0']) {
+      const before = (await page.evaluate(() => window.__errors)).length;
+      await page.evaluate((v) => document.querySelector('morelike-recs').setAttribute('k', v), k);
+      await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'error', null, { timeout: 10000 });
+      const text = await status(page);
+      assert.match(text, /not set up correctly/, text);
+      assert.match(text, new RegExp(`k = ${k} is out of range: ask for 1 to 100`), 'the server\'s own message');
+      assert.doesNotMatch(text, /Something went wrong|try again/);
+      const errors = (await page.evaluate(() => window.__errors)).slice(before);
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.equal(errors[0].code, 'bad_field');
+      assert.equal(errors[0].field, 'k');
+      assert.match(errors[0].message, /out of range/);
+      const refusal = await page.evaluate(() => document.querySelector('morelike-recs').refusal);
+      assert.deepEqual(refusal, errors[0]);
+      assert.ok(problems.some((p) => p.includes(`k = ${k} is out of range`)), `console.error says why: ${problems.join('\n')}`);
+      assert.deepEqual(await cardIds(page), []);
+      assert.equal(await toolDisabled(page, 'more'), true);
+    }
+    await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('k', 'eight'));
+    await page.waitForFunction(() => /k="eight" is not a whole number/.test(document.querySelector('morelike-recs').shadowRoot.querySelector('.status').textContent), null, { timeout: 5000 });
+    assert.equal(await state(page), 'error');
+    const count = (await pages(page)).length;
+    await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('k', '4'));
+    await waitPages(page, count + 1);
+    assert.equal(await state(page), 'ready');
+    assert.equal((await lastPage(page)).items.length, 4);
+    assert.doesNotMatch(await status(page), /not set up/);
+    await page.close();
+  });
+
+  await check('a server attribute that is not http(s) is a configuration error, said once, never a socket or a retry', async () => {
+    const { page, problems } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    for (const server of ['javascript:alert(1)', 'data:text/html,hi', 'ftp://127.0.0.1/']) {
+      const before = (await page.evaluate(() => window.__errors)).length;
+      await page.evaluate((v) => document.querySelector('morelike-recs').setAttribute('server', v), server);
+      await page.waitForFunction(() => document.querySelector('morelike-recs').dataset.state === 'error', null, { timeout: 5000 });
+      await page.waitForTimeout(1500); // longer than the first reconnect waits
+      assert.equal(await state(page), 'error', 'not reconnecting');
+      assert.match(await status(page), /server attribute is not an http\(s\) address/);
+      const errors = (await page.evaluate(() => window.__errors)).slice(before);
+      assert.deepEqual(errors.map((e) => [e.code, e.field]), [['bad_server', 'server']], 'said once');
+      assert.ok(errors[0].message.includes(`server="${server}"`), errors[0].message);
+      assert.deepEqual(await cardIds(page), []);
+    }
+    assert.deepEqual(sockets, [], 'no socket was opened');
+    assert.equal(problems.filter((p) => /is not an http\(s\) address/.test(p)).length, 3, problems.join('\n'));
+    assert.ok(problems.every((p) => /is not an http\(s\) address/.test(p)), problems.join('\n'));
+    // Fixed: the widget connects again.
+    const count = (await pages(page)).length;
+    await page.evaluate((b) => document.querySelector('morelike-recs').setAttribute('server', b), base);
+    await waitPages(page, count + 1);
+    assert.equal(await state(page), 'ready');
+    await page.close();
+  });
+
+  await check('at desktop width the liked strip shows the newest likes first, in view', async () => {
+    const { page } = await watched(context, `${base}/?product=${SEED}`);
+    await waitPages(page, 1);
+    const liked = [];
+    for (let n = 0; n < 8; n += 1) {
+      const item = (await lastPage(page)).items[0];
+      liked.push(item.id);
+      await vote(page, item.id, 'up');
+    }
+    assert.deepEqual(await likedIds(page), [...liked].reverse());
+    const seen = await inShadow(page, `const u = root.querySelector(".liked ul"); const box = u.getBoundingClientRect();
+      return [u.scrollWidth > u.clientWidth, [...u.children].filter((li) => { const r = li.getBoundingClientRect(); return r.left >= box.left && r.right <= box.right; }).map((li) => li.dataset.product)]`);
+    assert.equal(seen[0], true, 'eight likes overflow the strip at 1280 px');
+    assert.ok(seen[1].length >= 2, `${seen[1].length} likes in view`);
+    assert.deepEqual(seen[1], liked.slice(-seen[1].length).reverse(), 'the ones in view are the newest');
     await page.close();
   });
 
@@ -504,7 +584,7 @@ try {
     assert.ok(pictured, 'page two has a product with an image');
     await vote(page, pictured.id, 'up');
     const thumbs = await inShadow(page, 'return [...root.querySelectorAll(".liked li .thumb")].map((t) => t.firstElementChild.tagName.toLowerCase())');
-    assert.deepEqual(thumbs, ['svg', 'img']);
+    assert.deepEqual(thumbs, ['img', 'svg'], 'the newest like (with a picture) first');
     await page.screenshot({ path: join(SHOTS, 'widget-shop.png') });
     await page.waitForTimeout(300);
     assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no hostile script ran');
