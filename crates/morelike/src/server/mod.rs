@@ -148,6 +148,10 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{store}/ws"), get(socket::upgrade))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn_with_state(state.clone(), limits::http::deadline))
+        .layer(from_fn_with_state(
+            state.clone(),
+            limits::http::announced_body,
+        ))
         .layer(from_fn(error::json_errors))
         .layer(access::cors::layer(state.clone()))
         .layer(from_fn_with_state(state.clone(), limits::http::host_guard))

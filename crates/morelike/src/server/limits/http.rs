@@ -1,5 +1,6 @@
 //! Limits applied to every HTTP request as middleware: the `Host` allow-list
-//! (against DNS rebinding) and the request deadline.
+//! (against DNS rebinding), a body announced over its limit, and the
+//! request deadline.
 
 use std::time::Duration;
 
@@ -46,4 +47,24 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
         ))
         .into_response(),
     }
+}
+
+/// Answers 413 at once when a request (other than a catalog upload, which
+/// has its own limit and layer) announces a body over `max_body_bytes`,
+/// instead of waiting for a body it will refuse.
+pub async fn announced_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let upload = req.method() == Method::POST && req.uri().path().ends_with("/products");
+    let limit = state.config.max_body_bytes;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(length) = announced.filter(|&n| !upload && n > limit as u64) {
+        return ApiError::BodyTooLarge(format!(
+            "the request announces a body of {length} bytes; this call takes at most {limit} bytes (max_body_bytes)"
+        ))
+        .into_response();
+    }
+    next.run(req).await
 }
