@@ -248,3 +248,43 @@ fn a_long_session_of_alternating_votes_keeps_every_page_full() {
         }
     }
 }
+
+#[test]
+fn a_colour_liked_then_downvoted_again_and_again_leaves_the_page() {
+    // A tester's walk: from a navy shirt, like two navy shirts, then Not My
+    // Style on four navy products (a shirt, an ethnic shirt, jeans, shorts),
+    // then More three times. Navy came back on 3, 7 and 8 of 8 products: a
+    // value once upvoted was never rejected, whatever came after.
+    let catalog = &fashion().catalog;
+    let steer = strategy::by_name(strategy::DEFAULT).unwrap();
+    let navy = |id: &str| class(catalog, id).2 == "Navy Blue";
+    let mut session = Session::start(catalog, "29797", 8, Filters::default()).unwrap();
+    let page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+    let liked: Vec<String> = page
+        .items
+        .iter()
+        .map(|(id, _)| id.clone())
+        .filter(|id| class(catalog, id) == class(catalog, "29797"))
+        .take(2)
+        .collect();
+    assert_eq!(liked.len(), 2, "page one has navy shirts: {:?}", page.items);
+    for id in liked {
+        session.vote(catalog, &[(id, Vote::Up)]);
+        session.next_page(catalog, steer.as_ref(), 1).unwrap();
+    }
+    for id in ["43030", "30800", "28825", "51381"] {
+        assert!(navy(id));
+        session.vote(catalog, &[(id.to_owned(), Vote::Down)]);
+        session.next_page(catalog, steer.as_ref(), 1).unwrap();
+    }
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let page = session.next_page(catalog, steer.as_ref(), 1).unwrap();
+        assert_eq!(page.items.len(), 8);
+        counts.push(page.items.iter().filter(|(id, _)| navy(id)).count());
+    }
+    assert!(
+        counts.iter().all(|&n| n <= 2),
+        "navy products on the three pages after four navy downvotes: {counts:?}"
+    );
+}

@@ -1,7 +1,8 @@
 //! What the shopper's downvotes bar from a page. A downvoted product bars
 //! the products that repeat the change it made from the anchor (or, when
-//! it changed nothing, its kind); values in two downvoted products and in
-//! no upvoted one bar the products mostly made of them. Both read only
+//! it changed nothing, its kind); values in two downvoted products since
+//! the last upvoted one that showed them bar the products mostly made of
+//! them. Both read only
 //! categorical values, which every product of a kind shares: a bar holds
 //! for a whole kind, so the gathering leaves barred kinds out and the page
 //! checks each kind once.
@@ -20,7 +21,7 @@ pub struct Bars {
     /// (field, code): a product with all of them repeats the change.
     rejections: Vec<Vec<(usize, u32)>>,
     /// (field, code) of the kind values in at least two downvoted products
-    /// and in no upvoted one, sorted.
+    /// since the last upvoted one that showed them, sorted.
     rejected_values: Vec<(usize, u32)>,
     /// The fields of the kind views.
     kind_fields: Vec<usize>,
@@ -105,25 +106,33 @@ impl Bars {
             .iter()
             .flat_map(|&v| layout.views[v].fields.clone())
             .collect();
+        // Per kind value, the downvoted products that showed it since the
+        // last upvoted one that did: the shopper's latest word on a value
+        // wins (a colour liked, then downvoted four times, is rejected).
         let mut down: std::collections::HashMap<(usize, u32), u32> =
             std::collections::HashMap::new();
-        for r in &evidence.rejections {
+        let votes = if evidence.rejections.is_empty() {
+            &[][..]
+        } else {
+            cx.votes
+        };
+        for v in votes {
             for &f in &kind_fields {
-                let code = index.code(r.row, f);
-                if code != MISSING {
-                    *down.entry((f, code)).or_default() += 1;
+                let code = index.code(v.row, f);
+                if code == MISSING {
+                    continue;
+                }
+                match v.vote {
+                    Vote::Down => *down.entry((f, code)).or_default() += 1,
+                    Vote::Up => {
+                        down.remove(&(f, code));
+                    }
                 }
             }
         }
-        let liked: Vec<u32> = cx
-            .votes
-            .iter()
-            .filter(|v| v.vote == Vote::Up)
-            .map(|v| v.row)
-            .collect();
         let mut rejected_values: Vec<(usize, u32)> = down
             .into_iter()
-            .filter(|&((f, code), n)| n >= 2 && !liked.iter().any(|&u| index.code(u, f) == code))
+            .filter(|&(_, n)| n >= 2)
             .map(|(value, _)| value)
             .collect();
         rejected_values.sort_unstable();

@@ -73,7 +73,7 @@ pub struct Steer {
     /// (0: none): the shopper has seen plenty of it and kept going.
     pub fatigue: usize,
     /// A product leaves the page when values the shopper downvoted twice
-    /// (and never upvoted) make up this share of its kind (rarer values
+    /// (since they last upvoted them) make up this share of its kind (rarer values
     /// weigh more; above 1: never).
     pub rejected_share: f32,
 }
