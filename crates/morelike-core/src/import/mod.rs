@@ -4,7 +4,9 @@
 
 mod csv;
 mod json;
+mod lines;
 mod lookup;
+mod quotes;
 mod record;
 mod report;
 
@@ -21,14 +23,17 @@ use record::RowBuilder;
 /// An import that cannot start at all (the rows are not the problem).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The mapping names a column the file does not have.
-    #[error("the mapping reads column '{column}', but the file's header has: {header}")]
-    MissingColumn {
-        /// The column.
-        column: String,
+    /// The mapping names columns the file does not have.
+    #[error("{}", missing_columns(columns, header))]
+    MissingColumns {
+        /// Every column missing, by name.
+        columns: Vec<String>,
         /// The header as found.
         header: String,
     },
+    /// The CSV file has no header row (it is empty, or blank lines only).
+    #[error("the file is empty: a CSV catalog starts with a header row naming its columns")]
+    Empty,
     /// The CSV header row cannot be read.
     #[error("cannot read the CSV header: {0}")]
     Header(String),
@@ -43,6 +48,22 @@ pub enum ImportError {
         /// What is wrong.
         reason: String,
     },
+}
+
+fn missing_columns(columns: &[String], header: &str) -> String {
+    let list = columns
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (n, them) = match columns.len() {
+        1 => ("column".to_owned(), "it"),
+        n => (format!("{n} columns"), "them"),
+    };
+    format!(
+        "the mapping reads {n} the file does not have: {list} (the file's header has: {header}); \
+         add {them} to the file, or take {them} out of the mapping"
+    )
 }
 
 /// The largest value each field may hold; a row over any of them is

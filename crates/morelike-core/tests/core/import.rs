@@ -345,3 +345,147 @@ fn the_real_catalogs_read_the_same_into_reused_products() {
         reused_rows_read_as_new_ones(&mapping, &lookups, Format::Csv, &input);
     }
 }
+
+fn name_last_mapping() -> Mapping {
+    Mapping::from_toml(
+        r#"
+        [fields]
+        id = "id"
+        name = "name"
+        categorical = ["colour"]
+        numeric = ["year"]
+        "#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_unclosed_quote_rejects_its_row_and_the_rows_it_swallowed_are_read_again() {
+    let mapping = name_last_mapping();
+    let lines = [
+        "id,colour,year,name",
+        "1,Blue,2011,Shirt",
+        "2,Red,2012,\"Chain 18 inch",
+        "3,Green,2013,Hat",
+        "4,Black,2014,Sock",
+    ];
+    for end in ["\n", "\r\n"] {
+        let csv = lines.join(end) + end;
+        let (products, report) = Importer::new(&mapping, &[])
+            .read_all(Format::Csv, csv.as_bytes())
+            .unwrap();
+        let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["1", "3", "4"], "{end:?}");
+        assert_eq!(products[1].name, "Hat");
+        assert_eq!((report.rows, report.imported, report.rejected), (4, 3, 1));
+        let error = &report.errors[0];
+        assert_eq!(error.line, Some(3), "{end:?}");
+        assert_eq!(error.field.as_deref(), Some("name"));
+        for part in [
+            "quote opened on line 3 is never closed",
+            "lines 4–5, which read as rows of their own",
+            "read again as rows",
+            "write a quote inside a field as \"\"",
+        ] {
+            assert!(error.reason.contains(part), "{part}: {}", error.reason);
+        }
+    }
+}
+
+#[test]
+fn an_unclosed_quote_on_the_last_row_but_one_no_longer_merges_the_last_row_into_it() {
+    // The tester's short case: the last row became part of the name before.
+    let mapping = name_last_mapping();
+    let csv = "id,colour,year,name\n\
+               99903,Blue,2011,\"unterminated quote name\n\
+               99904,Red,2012,ok name\n";
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, csv.as_bytes())
+        .unwrap();
+    assert_eq!(products.len(), 1);
+    assert_eq!(
+        (products[0].id.as_str(), products[0].name.as_str()),
+        ("99904", "ok name")
+    );
+    assert_eq!(report.rejected, 1);
+    assert!(
+        report.errors[0]
+            .reason
+            .contains("over line 3, which reads as a row of its own"),
+        "{}",
+        report.errors[0].reason
+    );
+}
+
+#[test]
+fn a_quote_closed_by_a_later_rows_quote_gives_back_every_row_in_between() {
+    let mapping = name_last_mapping();
+    let csv = "id,colour,year,name\n\
+               1,Blue,2011,Shirt\n\
+               2,Red,2012,\"Chain\n\
+               3,Green,2013,Hat\n\
+               4,Black,2014,\"Sock, wool\"\n\
+               5,White,2015,Belt\n";
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, csv.as_bytes())
+        .unwrap();
+    let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Shirt", "Hat", "Sock, wool", "Belt"]);
+    assert_eq!((report.rows, report.rejected), (5, 1));
+    assert_eq!(report.errors[0].line, Some(3));
+    let lines: Vec<Option<u64>> = report.warnings.iter().map(|w| w.line).collect();
+    assert!(!lines.contains(&Some(3)), "{:?}", report.warnings);
+}
+
+#[test]
+fn quoted_fields_over_several_lines_still_import() {
+    let mapping = Mapping::from_toml(
+        r#"
+        [fields]
+        id = "id"
+        name = "name"
+        text = ["description"]
+        categorical = ["colour"]
+        "#,
+    )
+    .unwrap();
+    let csv = "id,name,description,colour\n\
+               1,Shirt,\"Soft cotton.\n\
+               Machine wash, cold, gentle.\",Blue\n\
+               2,Hat,\"Wool.\n\nDry clean only.\",Red\n";
+    let (products, report) = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, csv.as_bytes())
+        .unwrap();
+    assert_eq!(report.rejected, 0, "{:?}", report.errors);
+    assert_eq!(products.len(), 2);
+    assert_eq!(products[1].id, "2");
+}
+
+#[test]
+fn every_missing_column_is_named_at_once() {
+    let mapping = small_mapping();
+    let err = Importer::new(&mapping, &[])
+        .read_all(Format::Csv, "id,name\n1,x\n".as_bytes())
+        .unwrap_err()
+        .to_string();
+    for part in [
+        "4 columns",
+        "'colour', 'emb', 'price', 'stock'",
+        "header has: id, name",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+}
+
+#[test]
+fn an_empty_file_is_said_to_be_empty() {
+    let mapping = small_mapping();
+    for empty in ["", "\n\n", "\r\n"] {
+        let err = Importer::new(&mapping, &[])
+            .read_all(Format::Csv, empty.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the file is empty"), "{empty:?}: {err}");
+        assert!(!err.contains("header has"), "{err}");
+    }
+}

@@ -31,6 +31,10 @@ pub struct Imported {
     /// The store's catalog as stored after the import (snapshotted), when
     /// asked for.
     pub catalog: Option<Catalog>,
+    /// Whether anything was stored: not when the file had rows and every
+    /// one was rejected (then the store is as it was: its mapping, products
+    /// and index).
+    pub stored: bool,
 }
 
 /// Imports a file into a store: an upsert that writes only what changed, in
@@ -38,7 +42,8 @@ pub struct Imported {
 /// failure or a crash before the commit leaves the store as it was). The
 /// mapping becomes the store's mapping. Fields are held to the default
 /// [`FieldLimits`]. Bad rows are rejected in the report; the good ones are
-/// imported. A later row with an id seen before replaces the earlier one.
+/// imported; when every row of the file is rejected, nothing is stored
+/// (an error). A later row with an id seen before replaces the earlier one.
 /// The store's catalog is not built (its first load builds it).
 pub fn import(
     storage: &dyn Storage,
@@ -52,7 +57,14 @@ pub fn import(
         store,
         precision: None,
     };
-    Ok(run(storage, to, mapping, lookups, format, input, false)?.outcome)
+    let imported = run(storage, to, mapping, lookups, format, input, false)?;
+    if !imported.stored {
+        anyhow::bail!(
+            "every one of the file's {} rows was rejected; nothing was stored",
+            imported.outcome.report.rows
+        );
+    }
+    Ok(imported.outcome)
 }
 
 /// The store an import goes into, and the precision its index is to be
@@ -69,7 +81,9 @@ pub struct Target<'a> {
 /// [`import`], then the store's catalog: built from the file as it is
 /// read when the store had no products (else from storage, after the
 /// commit), at the target's precision, and its index snapshot written
-/// beside the data (the CLI).
+/// beside the data (the CLI). When the file has rows and every one is
+/// rejected, nothing is stored (`stored` is false, no catalog): a mapping
+/// under which no row imports never replaces the store's.
 pub fn import_and_index(
     storage: &dyn Storage,
     to: Target<'_>,
@@ -185,6 +199,16 @@ fn run(
         unchanged: tally.unchanged,
         changed: Vec::new(),
     };
+    if outcome.report.rows > 0 && outcome.report.imported == 0 {
+        // Not committed: the store stays as it was, mapping included.
+        drop(import);
+        tracing::info!(store, "import: every row rejected, nothing stored");
+        return Ok(Imported {
+            outcome,
+            catalog: None,
+            stored: false,
+        });
+    }
     // The commit (a disk flush) runs while the index is built.
     let building = Instant::now();
     let (committed, built) = std::thread::scope(|scope| {
@@ -218,7 +242,11 @@ fn run(
         None if index => Some(load_with(storage, store, &settings)?),
         None => None,
     };
-    Ok(Imported { outcome, catalog })
+    Ok(Imported {
+        outcome,
+        catalog,
+        stored: true,
+    })
 }
 
 /// Writes the snapshot of a catalog built from what was just committed.

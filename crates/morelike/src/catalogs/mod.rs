@@ -1,7 +1,9 @@
 //! Loading a store's catalog from storage and importing files into it.
 
+mod fit;
 mod import;
 
+pub use fit::misfit;
 pub use import::{import, import_and_index, Imported, Target};
 
 use std::collections::HashMap;

@@ -103,6 +103,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     };
     let imported = catalogs::import_and_index(&storage, to, &mapping, &lookups, format, input)?;
     bar.finish_and_clear();
+    if !imported.stored {
+        return nothing_imported(&args, &imported.outcome);
+    }
     let outcome = imported.outcome;
     let products = imported.catalog.as_ref().map_or(0, |c| c.len());
     let precision = imported
@@ -133,6 +136,29 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
+    print_report(&args, &outcome);
+    println!(
+        "store '{}' holds {} products (index at {}); imported and indexed in {:.2} s",
+        args.store,
+        products,
+        serde_json::to_value(precision)?
+            .as_str()
+            .unwrap_or_default(),
+        ready.as_secs_f64()
+    );
+    if let Some(keys) = keys {
+        println!(
+            "new store '{}': secret key {} (for your servers only), publishable key {} (for the widget); shown once",
+            args.store,
+            keys.secret_key.unwrap_or_default(),
+            keys.publishable_key.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// The report as text: the counts, every warning and rejection listed.
+fn print_report(args: &ImportArgs, outcome: &catalogs::ImportOutcome) {
     let r = &outcome.report;
     println!(
         "{}: {} rows: {} imported ({} repaired), {} rejected; {} added, {} updated, {} unchanged",
@@ -157,24 +183,28 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             r.rejected - r.errors.len() as u64
         );
     }
-    println!(
-        "store '{}' holds {} products (index at {}); imported and indexed in {:.2} s",
-        args.store,
-        products,
-        serde_json::to_value(precision)?
-            .as_str()
-            .unwrap_or_default(),
-        ready.as_secs_f64()
-    );
-    if let Some(keys) = keys {
-        println!(
-            "new store '{}': secret key {} (for your servers only), publishable key {} (for the widget); shown once",
-            args.store,
-            keys.secret_key.unwrap_or_default(),
-            keys.publishable_key.unwrap_or_default()
-        );
+}
+
+/// Every row of the file was rejected, so nothing was stored: the report,
+/// then an error (exit code 1) saying the store is as it was.
+fn nothing_imported(args: &ImportArgs, outcome: &catalogs::ImportOutcome) -> anyhow::Result<()> {
+    if args.json {
+        let mut value = serde_json::to_value(outcome)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("stored".into(), false.into());
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_report(args, outcome);
     }
-    Ok(())
+    anyhow::bail!(
+        "nothing was imported: every one of the file's {} rows was rejected (the reasons are listed above). \
+         Store '{}' is unchanged: its mapping, products and index are as they were. \
+         Fix the rows or the mapping ({}) and import again",
+        outcome.report.rows,
+        args.store,
+        args.mapping.display()
+    )
 }
 
 /// Arguments of `morelike delete`.

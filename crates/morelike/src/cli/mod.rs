@@ -42,6 +42,11 @@ impl DataDir {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Import a catalog file (CSV, JSON Lines, JSON) into a store.
+    ///
+    /// Exit code 0: the import was stored (rows it rejected, if any, are
+    /// listed). 1: nothing was stored, because every row of the file was
+    /// rejected (the store keeps its mapping, products and index) or the
+    /// import could not run at all.
     Import(import::ImportArgs),
     /// Delete products from a store by id.
     Delete(import::DeleteArgs),

@@ -97,7 +97,11 @@ impl StoreWriter {
     }
 
     /// Creates the store, or gives it a new mapping: its catalog is rebuilt
-    /// off to the side from the stored products, then swapped in.
+    /// off to the side from the stored products, then swapped in. A mapping
+    /// with a view no stored product has a value for, though they hold
+    /// values of another kind in its columns (`catalogs::misfit`), is
+    /// refused and nothing changes. Views that keep their name keep their
+    /// weights; the others get the mapping's.
     pub fn put_mapping(&self, mapping: Mapping) -> Result<Arc<Store>, ApiError> {
         let storage = self.state.storage.as_ref();
         let mut settings = match self.state.held(&self.name) {
@@ -107,6 +111,12 @@ impl StoreWriter {
                 .unwrap_or_else(|| StoreSettings::new(mapping.clone())),
         };
         settings.mapping = mapping;
+        // A view that reads its columns as what no stored product holds
+        // there would be empty: refused before anything changes.
+        let misfit = catalogs::misfit(storage, &self.name, &settings.mapping);
+        if let Some(reason) = self.state.health.record(misfit)? {
+            return Err(ApiError::BadMapping(reason));
+        }
         self.state.follow_from_here(&self.name)?;
         let views = &settings.mapping.views;
         settings

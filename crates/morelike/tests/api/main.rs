@@ -10,6 +10,7 @@ mod helpers;
 mod http_api;
 mod limits;
 mod many_stores;
+mod mapping_changes;
 mod persistence;
 mod precision;
 mod promises;

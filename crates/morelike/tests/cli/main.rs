@@ -1,6 +1,8 @@
 //! The `morelike` binary's commands, run as a merchant would run them, on the
 //! real fashion catalog.
 
+mod import_mistakes;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -101,7 +101,8 @@ fn exists(state: &AppState, name: &str) -> Result<bool, ApiError> {
 }
 
 /// Creates a store (admin key; its keys are answered once), or changes its
-/// mapping (secret key; its catalog is rebuilt).
+/// mapping (secret key; its catalog is rebuilt; views that keep their name
+/// keep their weights).
 #[utoipa::path(put, path = "/v1/stores/{store}", tag = "stores",
     params(("store" = String, Path, description = "The store")),
     security(("bearer" = [])),
@@ -110,7 +111,7 @@ fn exists(state: &AppState, name: &str) -> Result<bool, ApiError> {
     responses(
         (status = 200, description = "The store as it now is; a new store's keys, once", body = StoreBody),
         (status = 409, description = "The node holds its most stores", body = ErrorBody),
-        (status = 422, description = "The mapping cannot be used, or is too large; the message says why", body = ErrorBody),
+        (status = 422, description = "The mapping cannot be used (a view that none of the stored products has a value of its kind for, though they hold other values in its columns, included), or is too large; the message says why; nothing changed", body = ErrorBody),
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
