@@ -39,8 +39,22 @@ pub(super) fn read(
         .enumerate()
         .map(|(i, h)| (h.as_str(), i))
         .collect();
+    // Lookups joined before the upload: their labels' columns must be
+    // there, their codes' columns may be left out.
+    let joined = rows.joined_in_file();
+    let unjoined: Vec<&str> = joined
+        .iter()
+        .map(|&(into, _)| into)
+        .filter(|into| !columns.contains_key(into))
+        .collect();
+    if !unjoined.is_empty() {
+        return Err(ImportError::NotJoined {
+            columns: unjoined.join("', '"),
+            header: header.join(", "),
+        });
+    }
     for field in rows.mapping().input_fields() {
-        if !columns.contains_key(field) {
+        if !columns.contains_key(field) && !joined.iter().any(|&(_, code)| code == field) {
             return Err(ImportError::MissingColumn {
                 column: field.to_owned(),
                 header: header.join(", "),
