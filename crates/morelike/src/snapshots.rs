@@ -2,12 +2,15 @@
 //! (`<data dir>/snapshots/<store in hex>.snapshot`, the format of
 //! `morelike_core::catalog::snapshot`), mapped and read at start instead of
 //! building the index again. A missing, stale, truncated or corrupt
-//! snapshot is logged and the catalog is built from the stored products
-//! (and snapshotted again); a snapshot is never trusted over storage.
+//! snapshot is logged (a missing or stale one, which ordinary changes
+//! leave, at info; an unreadable or corrupt one at warn) and the catalog is
+//! built from the stored products (and snapshotted again); a snapshot is
+//! never trusted over storage.
 
 use std::fs::File;
 use std::path::PathBuf;
 
+use morelike_core::catalog::SnapshotError;
 use morelike_core::{Catalog, Mapping};
 
 /// The snapshots of a data directory.
@@ -43,14 +46,24 @@ impl Snapshots {
                 return None;
             }
         };
-        let read = map(&file).and_then(|bytes| {
-            Catalog::from_snapshot(mapping.clone(), &bytes, stamp)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-        });
-        match read {
-            Ok(catalog) => Some(catalog),
+        let bytes = match map(&file) {
+            Ok(bytes) => bytes,
             Err(e) => {
-                tracing::warn!(store, path = %path.display(), error = %e, "index snapshot not used: building the index");
+                tracing::warn!(store, path = %path.display(), error = %e, "index snapshot unreadable: building the index");
+                return None;
+            }
+        };
+        match Catalog::from_snapshot(mapping.clone(), &bytes, stamp) {
+            Ok(catalog) => Some(catalog),
+            // A change made since (a CLI import or delete, a settings
+            // change while the server was down), or a new build: expected.
+            Err(e @ (SnapshotError::Stale { .. } | SnapshotError::Version { .. })) => {
+                tracing::info!(store, error = %e, "the index snapshot predates the last change: rebuilding");
+                None
+            }
+            // Damaged on disk: worth an operator's look.
+            Err(e) => {
+                tracing::warn!(store, path = %path.display(), error = %e, "index snapshot corrupt, not used: building the index");
                 None
             }
         }

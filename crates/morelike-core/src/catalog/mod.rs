@@ -467,6 +467,12 @@ impl Catalog {
         Ok(CompiledFilter::new(filters, &self.index)?)
     }
 
+    /// The filter values no product of this catalog has (for a hint: a
+    /// filter on them alone shows nothing).
+    pub fn unmatched_filter_values(&self, filters: &Filters) -> Vec<crate::index::UnmatchedValue> {
+        crate::index::unmatched_values(filters, &self.index)
+    }
+
     /// The `k` products most similar to one product.
     pub fn similar(&self, id: &str, k: usize, filters: &Filters) -> Result<Vec<Hit>, CatalogError> {
         let row = self

@@ -22,6 +22,14 @@ pub enum TruthError {
     /// Not three attributes.
     #[error("[eval] truth must name exactly three attributes, got {0}")]
     NotThree(usize),
+    /// No product has one of the attributes (a misspelling, most often).
+    #[error("no product has the truth attribute '{attribute}': name one the catalog has ({known}, or last_word:FIELD)")]
+    NoProductHas {
+        /// The attribute as given.
+        attribute: String,
+        /// The attributes the mapping reads.
+        known: String,
+    },
     /// No product has all three attributes.
     #[error("no product has all three truth attributes {0:?}")]
     NoCompleteProduct(Vec<String>),
@@ -105,6 +113,23 @@ impl Truth {
                     class[i] = code;
                 }
             }
+        }
+        // A name no product has is most likely misspelled: named alone.
+        if let Some(i) = codes.iter().position(HashMap::is_empty) {
+            let f = &catalog.mapping().fields;
+            let mut known: Vec<&str> = Vec::new();
+            for field in std::iter::once(&f.name)
+                .chain(&f.text)
+                .chain(&f.categorical)
+            {
+                if !known.contains(&field.as_str()) {
+                    known.push(field);
+                }
+            }
+            return Err(TruthError::NoProductHas {
+                attribute: spec[i].clone(),
+                known: known.join(", "),
+            });
         }
         let mut complete: Vec<u32> = classes
             .iter()

@@ -40,11 +40,27 @@ pub(super) fn read(
         .enumerate()
         .map(|(i, h)| (h.as_str(), i))
         .collect();
+    // Lookups joined before the upload: their labels' columns must be
+    // there, their codes' columns may be left out.
+    let joined = rows.joined_in_file();
+    let unjoined: Vec<&str> = joined
+        .iter()
+        .map(|&(into, _)| into)
+        .filter(|into| !columns.contains_key(into))
+        .collect();
+    if !unjoined.is_empty() {
+        return Err(ImportError::NotJoined {
+            columns: unjoined.join("', '"),
+            header: header.join(", "),
+        });
+    }
     let missing: Vec<String> = rows
         .mapping()
         .input_fields()
         .into_iter()
-        .filter(|field| !columns.contains_key(field))
+        .filter(|field| {
+            !columns.contains_key(field) && !joined.iter().any(|&(_, code)| code == *field)
+        })
         .map(str::to_owned)
         .collect();
     if !missing.is_empty() {

@@ -6,10 +6,13 @@ use std::io::Read;
 use super::ImportError;
 use crate::mapping::LookupSpec;
 
-/// A resolved side table: code → label.
+/// A resolved side table: code → label; or, for a file already joined
+/// (an HTTP upload, where the server has no side tables), the promise that
+/// each row carries the label in the lookup's `into` column itself.
 #[derive(Clone, Debug, Default)]
 pub struct Lookup {
     labels: HashMap<String, String>,
+    in_file: bool,
 }
 
 impl Lookup {
@@ -40,7 +43,26 @@ impl Lookup {
                 labels.insert(k.trim().to_owned(), v.trim().to_owned());
             }
         }
-        Ok(Lookup { labels })
+        Ok(Lookup {
+            labels,
+            in_file: false,
+        })
+    }
+
+    /// No table: the file carries the joined column (the lookup's `into`)
+    /// itself, which is read as it is; the code column is kept when the
+    /// file has it, and may be left out.
+    pub fn joined_in_file() -> Lookup {
+        Lookup {
+            labels: HashMap::new(),
+            in_file: true,
+        }
+    }
+
+    /// Whether the file carries the joined column itself
+    /// ([`Lookup::joined_in_file`]).
+    pub fn is_joined_in_file(&self) -> bool {
+        self.in_file
     }
 
     /// A table from pairs.
@@ -50,6 +72,7 @@ impl Lookup {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            in_file: false,
         }
     }
 

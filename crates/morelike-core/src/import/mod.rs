@@ -34,6 +34,15 @@ pub enum ImportError {
     /// The CSV file has no header row (it is empty, or blank lines only).
     #[error("the file is empty: a CSV catalog starts with a header row naming its columns")]
     Empty,
+    /// The mapping joins lookup tables the importer does not have (an
+    /// HTTP upload), and the file lacks the joined columns.
+    #[error("this store's mapping joins lookup tables, which the server does not have: the file must carry the joined column(s) '{columns}' itself (join them in first), or import it with `morelike import` and the mapping file; the file's header has: {header}")]
+    NotJoined {
+        /// The joined columns missing, quoted and comma-separated.
+        columns: String,
+        /// The header as found.
+        header: String,
+    },
     /// The CSV header row cannot be read.
     #[error("cannot read the CSV header: {0}")]
     Header(String),

@@ -87,6 +87,18 @@ impl<'a> RowBuilder<'a> {
         self.mapping
     }
 
+    /// The lookups the file carries joined ([`Lookup::joined_in_file`]):
+    /// each one's joined column (`into`) and code column (`field`).
+    pub(crate) fn joined_in_file(&self) -> Vec<(&'a str, &'a str)> {
+        self.mapping
+            .lookups
+            .iter()
+            .zip(self.lookups)
+            .filter(|(_, table)| table.is_joined_in_file())
+            .map(|(spec, _)| (spec.into.as_str(), spec.field.as_str()))
+            .collect()
+    }
+
     fn is_missing(&self, text: &str) -> bool {
         let t = text.trim();
         self.mapping.missing.iter().any(|m| m == t)
@@ -336,6 +348,17 @@ impl<'a> RowBuilder<'a> {
             }
         }
         for (spec, table) in m.lookups.iter().zip(self.lookups) {
+            if table.is_joined_in_file() {
+                // Joined before it was sent: the label as the row has it,
+                // and the code when the file kept that column too.
+                for field in [&spec.into, &spec.field] {
+                    if self.text_into(get(field), field, at, &mut value)? {
+                        self.check_size(&value, field, limits.text_bytes, "a text value", at)?;
+                        set.attribute(&mut product, field, &mut value);
+                    }
+                }
+                continue;
+            }
             let Some(code) = self.text(get(&spec.field), &spec.field, at)? else {
                 continue;
             };

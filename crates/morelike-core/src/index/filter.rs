@@ -47,6 +47,46 @@ pub enum FilterError {
     },
 }
 
+/// A filter value no product of the store has (a misspelling, most
+/// often): nothing passes for it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnmatchedValue {
+    /// The categorical field filtered on.
+    pub attribute: String,
+    /// The value asked for.
+    pub value: String,
+    /// A few of the field's values the store has, the most common first.
+    pub known: Vec<String>,
+}
+
+/// How many of a field's values an [`UnmatchedValue`] lists.
+const KNOWN_SHOWN: usize = 8;
+
+/// The filter values that no product of the index has (one lookup each;
+/// fields the store cannot filter on are [`CompiledFilter::new`]'s error).
+pub fn unmatched_values(filters: &Filters, index: &Index) -> Vec<UnmatchedValue> {
+    let mut unmatched = Vec::new();
+    for (name, values) in &filters.attributes {
+        let Some(field) = index.layout().fields.iter().position(|(f, _)| f == name) else {
+            continue;
+        };
+        let dict = index.dictionary(field);
+        for value in values.iter().filter(|v| dict.code(v).is_none()) {
+            let known = (0..dict.len() as u32)
+                .filter_map(|code| dict.label(code))
+                .take(KNOWN_SHOWN)
+                .map(str::to_owned)
+                .collect();
+            unmatched.push(UnmatchedValue {
+                attribute: name.clone(),
+                value: value.clone(),
+                known,
+            });
+        }
+    }
+    unmatched
+}
+
 /// Filters ready for the scan.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledFilter {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::QueryBatch;
 pub use clusters::{Reach, CLUSTER_FROM};
-pub use filter::{CompiledFilter, FilterError, Filters};
+pub use filter::{unmatched_values, CompiledFilter, FilterError, Filters, UnmatchedValue};
 pub use kernel::{available, kernels, portable, Kernels};
 pub use point::Point;
 pub use rowset::RowSet;

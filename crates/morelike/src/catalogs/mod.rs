@@ -31,8 +31,18 @@ pub fn read_mapping(path: &Path) -> anyhow::Result<(Mapping, Vec<Lookup>)> {
         .iter()
         .map(|spec| {
             let file = base.join(&spec.file);
-            let reader = File::open(&file)
-                .with_context(|| format!("cannot open the lookup table {}", file.display()))?;
+            let reader = File::open(&file).with_context(|| {
+                // Where it was looked for, whatever the current directory.
+                let resolved = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
+                format!(
+                    "cannot open the lookup table '{}' for '{}': looked for {} \
+                     (a lookup's `file` is read relative to the folder of the mapping file, {})",
+                    spec.file,
+                    spec.into,
+                    resolved.display(),
+                    path.display()
+                )
+            })?;
             Lookup::from_csv(spec, reader).with_context(|| format!("in {}", file.display()))
         })
         .collect::<anyhow::Result<_>>()?;

@@ -223,11 +223,28 @@ pub struct DeleteArgs {
 /// Runs `morelike delete`.
 pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
     let storage = args.data.open()?;
+    // Which ids the store lacks, asked before: the delete answers a count.
+    let mut missing = Vec::new();
+    for id in &args.ids {
+        if crate::store::Storage::product(&storage, &args.store, id)?.is_none()
+            && !missing.contains(id)
+        {
+            missing.push(id.clone());
+        }
+    }
     let deleted = crate::store::Storage::delete_products(&storage, &args.store, &args.ids)?;
     println!(
         "deleted {deleted} of {} products from '{}'",
         args.ids.len(),
         args.store
     );
+    if !missing.is_empty() {
+        let quoted: Vec<String> = missing.iter().map(|id| format!("'{id}'")).collect();
+        println!(
+            "not found in '{}' (nothing to delete): {}",
+            args.store,
+            quoted.join(", ")
+        );
+    }
     Ok(())
 }

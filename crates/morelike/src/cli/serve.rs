@@ -20,6 +20,7 @@ pub struct ServeArgs {
 
 /// Runs `morelike serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    warn_unknown_variables();
     let config = Config::load(args.config.as_deref(), args.settings)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,4 +36,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // client stalled) does not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     served
+}
+
+/// Warns about each `MORELIKE_*` variable that is none of `serve`'s
+/// settings (a misspelling would otherwise be ignored silently).
+fn warn_unknown_variables() {
+    let command = <ServeArgs as clap::Args>::augment_args(clap::Command::new("serve"));
+    let known: Vec<String> = command
+        .get_arguments()
+        .filter_map(|arg| arg.get_env())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect();
+    crate::server::unknown_env::warn(known.iter().map(String::as_str));
 }

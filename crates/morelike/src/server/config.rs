@@ -329,6 +329,9 @@ impl Config {
     /// Defaults, then the file (when given), then `flags` (which clap has
     /// already filled from `MORELIKE_*` where a flag was absent).
     pub fn load(file: Option<&Path>, flags: Layer) -> Result<Self, ConfigError> {
+        let env_key = std::env::var("MORELIKE_ADMIN_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty());
         let mut config = Config::default();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
@@ -339,12 +342,15 @@ impl Config {
                 path: path.to_owned(),
                 reason: e.to_string(),
             })?;
-            config.set_admin_key(layer.admin_key.as_deref())?;
+            // The admin key has no flag (a flag shows in `ps`): the file,
+            // or the environment, which wins; the file's is judged only
+            // when it is the one used.
+            if env_key.is_none() {
+                config.set_admin_key(layer.admin_key.as_deref())?;
+            }
             config.apply(layer);
         }
-        // The admin key has no flag (a flag shows in `ps`): the file, or the
-        // environment, which wins.
-        config.set_admin_key(std::env::var("MORELIKE_ADMIN_KEY").ok().as_deref())?;
+        config.set_admin_key(env_key.as_deref())?;
         config.apply(flags);
         Ok(config)
     }

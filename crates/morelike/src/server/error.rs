@@ -2,7 +2,7 @@
 //! has a stable `code` a client can branch on and a message that says exactly
 //! what to fix. Server faults (5xx) tell the client little and log the rest.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -55,8 +55,9 @@ pub enum ApiError {
         /// The limit.
         limit: usize,
     },
-    /// An HTTP body over its size limit.
-    #[error("the request body is too large: {0}")]
+    /// An HTTP body over its size limit (the message names the limit and
+    /// what to do: [`body_too_large`]).
+    #[error("{0}")]
     BodyTooLarge(String),
     /// A filter the store cannot apply.
     #[error("{0}")]
@@ -315,10 +316,52 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The body limits of the routes, for the message of a refusal.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    /// A product upload's (`max_upload_bytes`).
+    pub upload: usize,
+    /// Every other body's (`max_body_bytes`).
+    pub body: usize,
+}
+
+impl BodyLimits {
+    /// Whether this request is a product upload (`POST …/products`).
+    pub fn is_upload(method: &axum::http::Method, path: &str) -> bool {
+        method == axum::http::Method::POST
+            && path.starts_with("/v1/stores/")
+            && path.ends_with("/products")
+            && path.matches('/').count() == 4
+    }
+
+    /// What a body over its limit is told: the limit in bytes and the fix.
+    pub fn refusal(&self, upload: bool) -> String {
+        body_too_large(if upload { self.upload } else { self.body }, upload)
+    }
+}
+
+/// What a body over its limit is told: the limit in bytes, the setting,
+/// and what to do instead.
+pub fn body_too_large(limit: usize, upload: bool) -> String {
+    if upload {
+        format!(
+            "the upload is over this server's limit of {limit} bytes (max_upload_bytes): \
+             split the file into smaller uploads, raise `max_upload_bytes` \
+             (MORELIKE_MAX_UPLOAD_BYTES), or import it on the server's machine with `morelike import`"
+        )
+    } else {
+        format!(
+            "the request body is over this server's limit of {limit} bytes (max_body_bytes): \
+             send a smaller body, or raise `max_body_bytes` (MORELIKE_MAX_BODY_BYTES)"
+        )
+    }
+}
+
 /// Turns every error answer that is not already our JSON (a route that does
 /// not exist, a method a route lacks, a refused WebSocket upgrade, a bad path
 /// escape, the HTTP layer's own refusals) into the JSON error with a `code`.
-pub async fn json_errors(req: Request, next: Next) -> Response {
+pub async fn json_errors(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    let upload = BodyLimits::is_upload(req.method(), req.uri().path());
     let response = next.run(req).await;
     let status = response.status();
     let is_json = response
@@ -345,7 +388,7 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(format!(
             "{text}: this route does not take that method (see /v1/openapi.json)"
         )),
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(text),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(limits.refusal(upload)),
         StatusCode::REQUEST_TIMEOUT => ApiError::Timeout(text),
         StatusCode::UPGRADE_REQUIRED => ApiError::NotAWebSocket(text),
         s if s.is_server_error() => ApiError::Internal(text),

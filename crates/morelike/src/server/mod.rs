@@ -22,6 +22,7 @@ pub mod snapshot_writer;
 pub mod state;
 pub mod storage_health;
 pub mod store_writer;
+pub mod unknown_env;
 pub mod ws;
 
 use std::future::Future;
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Uri};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -152,7 +153,13 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             limits::http::announced_body,
         ))
-        .layer(from_fn(error::json_errors))
+        .layer(from_fn_with_state(
+            error::BodyLimits {
+                upload: upload_limit,
+                body: body_limit,
+            },
+            error::json_errors,
+        ))
         .layer(access::cors::layer(state.clone()))
         .layer(from_fn_with_state(state.clone(), limits::http::host_guard))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -14,7 +14,8 @@ use super::access::{IssuedKeys, Rotate};
 use super::error::ErrorBody;
 use super::http::{health, keys, products, sessions, settings, socket, stores};
 use super::protocol::{
-    ExplanationBody, PageBody, PageFilters, PageItem, StartRequest, VoteItem, VoteKind, VoteRequest,
+    ExplanationBody, PageBody, PageFilters, PageItem, StartRequest, VoteItem, VoteKind,
+    VoteRequest, Warning,
 };
 
 /// The API description.
@@ -30,7 +31,7 @@ use super::protocol::{
         socket::upgrade,
     ),
     components(schemas(
-        ErrorBody, PageBody, PageItem, PageFilters, StartRequest, VoteRequest, VoteItem, VoteKind,
+        ErrorBody, PageBody, PageItem, PageFilters, StartRequest, Warning, VoteRequest, VoteItem, VoteKind,
         ExplanationBody, products::UploadReport, products::SimilarBody, stores::StoreSummary,
         stores::StoreBody, settings::SettingsBody, settings::SettingsChange, settings::PrecisionName,
         IssuedKeys, Rotate, keys::RotateRequest,

@@ -368,11 +368,53 @@ pub struct PageBody {
     /// Products in the request that the store does not have (skipped).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// Hints about the request that did not stop it (a filter value no
+    /// product has); only on the page that answers it, absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     /// True when this is the last page shown, sent again by `resume`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub resumed: bool,
     /// Server time spent on the request, in microseconds.
     pub took_us: u64,
+}
+
+/// A hint about a request that was still answered (version 1, additive:
+/// clients that do not know it ignore it).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Warning {
+    /// What kind: `unmatched_filter` (a filter value no product has).
+    pub code: &'static str,
+    /// The request field it is about, as a path (`filters.attributes.gender`).
+    pub field: String,
+    /// The value at fault.
+    pub value: String,
+    /// A few values that would match, the most common first.
+    pub known: Vec<String>,
+    /// For people.
+    pub message: String,
+}
+
+impl Warning {
+    /// The warnings for the filter values no product of a catalog has.
+    pub fn unmatched_filters(catalog: &Catalog, filters: &Filters) -> Vec<Warning> {
+        catalog
+            .unmatched_filter_values(filters)
+            .into_iter()
+            .map(|u| Warning {
+                code: "unmatched_filter",
+                field: format!("filters.attributes.{}", u.attribute),
+                message: format!(
+                    "no product has {} '{}', so it matches nothing; values it has include: {}",
+                    u.attribute,
+                    u.value,
+                    u.known.join(", ")
+                ),
+                value: u.value,
+                known: u.known,
+            })
+            .collect()
+    }
 }
 
 /// Why a product scores as it does in a session.

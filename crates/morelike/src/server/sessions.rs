@@ -18,7 +18,7 @@ use morelike_core::{Catalog, Filters, Page, Session, Vote};
 use super::compute::Compute;
 use super::error::ApiError;
 use super::limits::Limits as Caps;
-use super::protocol::{ExplanationBody, PageBody, PageItems, StartRequest};
+use super::protocol::{ExplanationBody, PageBody, PageItems, StartRequest, Warning};
 use super::session_writer::{Limits, SessionWriter, Stale};
 use super::state::Store;
 use super::storage_health::StorageHealth;
@@ -56,6 +56,7 @@ fn body(id: &str, catalog: &Catalog, page: &Page) -> PageBody {
         round: page.round,
         items: PageItems::new(catalog, &page.items),
         skipped: Vec::new(),
+        warnings: Vec::new(),
         resumed: false,
         took_us: 0,
     }
@@ -159,9 +160,11 @@ impl Sessions {
             let id = new_session_id();
             let filters: Filters = req.filters.into();
             let catalog = store.read();
+            let warnings = Warning::unmatched_filters(&catalog, &filters);
             let mut session = Session::start(&catalog, &req.seed, req.k, filters)?;
             let page = session.next_page(&catalog, store.strategy.as_ref(), rng_seed(&id))?;
-            let page = body(&id, &catalog, &page);
+            let mut page = body(&id, &catalog, &page);
+            page.warnings = warnings;
             drop(catalog);
             sessions.writer.begin(&store.name, &id, session)?;
             Ok(page)
@@ -179,6 +182,7 @@ impl Sessions {
             round: session.round,
             items: PageItems::new(&store.read(), &session.last_page),
             skipped: Vec::new(),
+            warnings: Vec::new(),
             resumed: true,
             took_us: 0,
         })

@@ -139,7 +139,10 @@ fn open_database(dir: &Path, faults: Option<&DiskFaults>) -> Result<Database, St
     let db = Database::builder()
         .set_cache_size(CACHE_BYTES)
         .create_with_backend(disk)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => in_use(dir),
+            other => other.to_string(),
+        })?;
     let tx = db.begin_write().map_err(|e| e.to_string())?;
     {
         tx.open_table(SETTINGS).map_err(|e| e.to_string())?;
@@ -152,6 +155,17 @@ fn open_database(dir: &Path, faults: Option<&DiskFaults>) -> Result<Database, St
     tx.commit().map_err(|e| e.to_string())?;
     migrate_legacy_sessions(&db).map_err(|e| format!("moving sessions to the new format: {e}"))?;
     Ok(db)
+}
+
+/// Why a data directory another process holds cannot be opened, and what to do.
+fn in_use(dir: &Path) -> String {
+    format!(
+        "{} is in use: another morelike process (a running `morelike serve`?) holds its lock. \
+         Stop that process first, or send the change to the running server over HTTP \
+         (`POST /v1/stores/STORE/products` to add or update products, \
+         `DELETE /v1/stores/STORE/products/ID` to delete one)",
+        dir.display()
+    )
 }
 
 /// Moves sessions stored by earlier versions into the versioned table with

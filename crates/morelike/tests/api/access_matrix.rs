@@ -534,3 +534,50 @@ async fn every_websocket_message_answers_each_credential_as_expected() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_widget_with_a_wrong_key_is_told_what_its_embed_must_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(unthrottled(dir.path())).await;
+    setup(&app).await;
+    let query = "?key=pk_alpha_mistyped";
+    // A browser (the widget) is told in band; a socket without an Origin
+    // by the HTTP refusal: the same words, to the merchant who embeds it.
+    let Ok(mut ws) = app
+        .socket_with(ALPHA, query, &[("origin", ALPHA_ORIGIN)])
+        .await
+    else {
+        panic!("a browser with a wrong key is told in band");
+    };
+    let text = ws.next_frame().await.unwrap().into_text().unwrap();
+    let in_band: Value = serde_json::from_str(text.as_str()).unwrap();
+    let Err((status, plain)) = app.socket_with(ALPHA, query, &[]).await else {
+        panic!("a wrong key opened a socket");
+    };
+    assert_eq!(status, 401);
+    for error in [&in_band, &plain] {
+        assert_eq!(error["code"], "unauthorized", "{error}");
+        let says = error["message"].as_str().unwrap();
+        assert!(
+            says.contains("`key` attribute") && says.contains("<morelike-recs"),
+            "{says}"
+        );
+        assert!(!says.contains("Authorization: Bearer"), "{says}");
+    }
+    // A server-side client that sent the header is told about the header.
+    let Err((status, header)) = app
+        .socket_with(ALPHA, "", &[("authorization", "Bearer pk_alpha_mistyped")])
+        .await
+    else {
+        panic!("a wrong key opened a socket");
+    };
+    assert_eq!(status, 401);
+    assert!(
+        header["message"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Bearer"),
+        "{header}"
+    );
+    app.stop().await;
+}

@@ -9,6 +9,7 @@ mod eval_matches_server;
 mod helpers;
 mod http_api;
 mod limits;
+mod lookup_stores;
 mod many_stores;
 mod mapping_changes;
 mod persistence;

@@ -172,7 +172,8 @@ async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_li
     assert!(csv.len() > 20_000);
 
     // With a Content-Length: refused at once (by the transport's limit),
-    // as the JSON error with its code like every other refusal.
+    // as the JSON error with its code like every other refusal, naming the
+    // limit and the ways around it.
     let (status, body) = app
         .http_as(
             &secret,
@@ -186,6 +187,15 @@ async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_li
         (413, Some("body_too_large")),
         "{body}"
     );
+    let says = body["message"].as_str().unwrap();
+    for part in [
+        "20000 bytes",
+        "split",
+        "max_upload_bytes",
+        "morelike import",
+    ] {
+        assert!(says.contains(part), "{part}: {says}");
+    }
 
     // Chunked: breaks off at the limit, and nothing is imported.
     let mut request = format!("POST /v1/stores/demo/products HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {secret}\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n").into_bytes();
@@ -201,13 +211,10 @@ async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_li
         (413, Some("body_too_large")),
         "{body}"
     );
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("nothing was imported"),
-        "{body}"
-    );
+    let says = body["message"].as_str().unwrap();
+    for part in ["nothing was imported", "20000 bytes", "max_upload_bytes"] {
+        assert!(says.contains(part), "{part}: {says}");
+    }
     let (status, _) = app
         .http("GET", "/v1/stores/demo/products/big-0", None)
         .await;
@@ -252,6 +259,31 @@ async fn bodies_over_their_limits_are_refused_with_413_and_an_upload_over_its_li
         (status, body["code"].as_str()),
         (413, Some("body_too_large")),
         "{body}"
+    );
+    let says = body["message"].as_str().unwrap();
+    for part in ["65536 bytes", "max_body_bytes"] {
+        assert!(says.contains(part), "{part}: {says}");
+    }
+    assert!(!says.contains("max_upload_bytes"), "{says}");
+
+    // A mapping (TOML, read by the transport) over the same limit.
+    let (status, body) = app
+        .http_as(
+            &secret,
+            "PUT",
+            "/v1/stores/demo",
+            Some(("application/toml", format!("# {padding}\n"))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("body_too_large")),
+        "{body}"
+    );
+    let says = body["message"].as_str().unwrap();
+    assert!(
+        says.contains("65536 bytes") && says.contains("max_body_bytes"),
+        "{says}"
     );
     app.stop().await;
 }

@@ -264,3 +264,67 @@ async fn explain_gives_the_score_the_page_gave_by_the_strategy_that_served_it() 
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_filter_value_no_product_has_is_named_in_a_warning_with_values_that_exist() {
+    let dir = demo_data_dir();
+    let app = TestApp::with_demo(&dir).await;
+    let mut ws = app.socket("demo").await;
+    let typo = json!({"type": "start", "seed": BLACK_TSHIRT,
+        "filters": {"attributes": {"gender": ["Wmn"]}}});
+    let page = ws.page(typo).await;
+    assert!(ids(&page).is_empty(), "{page}");
+    let warnings = page["warnings"].as_array().expect("a warning");
+    assert_eq!(warnings.len(), 1, "{page}");
+    let warning = &warnings[0];
+    assert_eq!(warning["code"], "unmatched_filter");
+    assert_eq!(warning["field"], "filters.attributes.gender");
+    assert_eq!(warning["value"], "Wmn");
+    let known: Vec<&str> = warning["known"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        known.contains(&"Men") && known.contains(&"Women"),
+        "{known:?}"
+    );
+    assert!(
+        warning["message"].as_str().unwrap().contains("'Wmn'"),
+        "{warning}"
+    );
+
+    // Beside a value that matches, the page has products and the warning
+    // names only the one that matches nothing; a good filter has none.
+    let page = ws
+        .page(json!({"type": "start", "seed": BLACK_TSHIRT,
+            "filters": {"attributes": {"gender": ["Men", "Wmn"]}}}))
+        .await;
+    assert!(!ids(&page).is_empty(), "{page}");
+    assert_eq!(page["warnings"].as_array().unwrap().len(), 1, "{page}");
+    let page = ws
+        .page(json!({"type": "start", "seed": BLACK_TSHIRT,
+            "filters": {"attributes": {"gender": ["Men"]}}}))
+        .await;
+    assert!(page.get("warnings").is_none(), "{page}");
+    // Only the page that answers the filter carries it.
+    let more = ws.page(json!({"type": "more"})).await;
+    assert!(more.get("warnings").is_none(), "{more}");
+
+    // Over HTTP, the same.
+    let (status, body) = app
+        .http(
+            "POST",
+            "/v1/stores/demo/sessions",
+            Some((
+                "application/json",
+                json!({"seed": BLACK_TSHIRT, "filters": {"attributes": {"gender": ["Wmn"]}}})
+                    .to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["warnings"][0]["value"], "Wmn", "{body}");
+    app.stop().await;
+}

@@ -231,8 +231,8 @@ fn eval_refuses_a_bad_truth_scenario_or_weight_with_what_to_fix() {
     let cases: [(&[&str], &str); 4] = [
         (&["--truth", "gender,articleType"], "exactly three"),
         (
-            &["--truth", "gender,articleType,nope"],
-            "no product has all three",
+            &["--truth", "gender,articleType,colour"],
+            "no product has the truth attribute 'colour'",
         ),
         (&["--scenarios", "shop"], "no scenario 'shop'"),
         (&["--weights", "colour=lots"], "NAME=NUMBER or 'uniform'"),
@@ -392,4 +392,169 @@ fn a_streamed_import_counts_each_id_once_by_its_last_row_and_keeps_the_last_row(
     assert_eq!(name("s0").as_deref(), Some("Men Blue Shirt s0"));
     assert_eq!(name("n1").as_deref(), Some("Men Grey Shirt n1"));
     assert_eq!(name("s3").as_deref(), Some("Men Blue Shirt s3"));
+}
+
+#[test]
+fn a_data_directory_another_process_holds_says_who_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    import_rows(
+        dir.path(),
+        &["1,Men,Apparel,Topwear,Shirts,Navy Blue,Fall,2011,Casual,Navy Shirt"],
+    );
+    // This test's process holds the data directory, as a running server does.
+    let held = morelike::store::Embedded::open(dir.path()).unwrap();
+    let file = repo().join("examples/fashion.toml");
+    let catalog = fashion();
+    let commands: [&[&str]; 3] = [
+        &[
+            "import",
+            catalog.to_str().unwrap(),
+            "--store",
+            "small",
+            "--mapping",
+            file.to_str().unwrap(),
+        ],
+        &["similar", "1", "--store", "small"],
+        &["delete", "--store", "small", "1"],
+    ];
+    for args in commands {
+        let out = morelike(dir.path(), args);
+        assert!(!out.status.success(), "{args:?} opened a held directory");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("another morelike process") && err.contains("POST /v1/stores/"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("Cannot acquire lock"), "{args:?}: {err}");
+    }
+    drop(held);
+}
+
+/// Starts `morelike serve` with a config file and environment, reads its
+/// log until it serves (or exits), stops it; its log.
+fn serve_log(data: &Path, config: &str, env: &[(&str, &str)]) -> String {
+    use std::io::{BufRead, BufReader};
+    let file = data.join("morelike.toml");
+    std::fs::write(&file, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_morelike"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-demo", "--config"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(data.join("data"))
+        .env("MORELIKE_LOG", "warn")
+        .env_remove("MORELIKE_ADMIN_KEY")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("serving on http://") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    log
+}
+
+#[test]
+fn the_environments_admin_key_wins_before_the_files_is_judged_and_unknown_variables_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = serve_log(
+        dir.path(),
+        "admin_key = \"short\"\n",
+        &[
+            (
+                "MORELIKE_ADMIN_KEY",
+                "an-admin-key-that-is-long-enough-0123",
+            ),
+            ("MORELIKE_MEMORY_BUDJET", "1MB"),
+        ],
+    );
+    assert!(log.contains("serving on http://"), "{log}");
+    assert!(!log.contains("the admin key is 5 characters"), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("MORELIKE_MEMORY_BUDJET"))
+        .unwrap_or_else(|| panic!("the misspelling is not named: {log}"));
+    assert!(
+        line.contains("WARN") && line.contains("did you mean MORELIKE_MEMORY_BUDGET"),
+        "{line}"
+    );
+
+    // Without the environment's key, the file's is the one judged.
+    let log = serve_log(dir.path(), "admin_key = \"short\"\n", &[]);
+    assert!(log.contains("the admin key is 5 characters"), "{log}");
+}
+
+#[test]
+fn a_missing_lookup_table_is_named_where_it_was_looked_for_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mappings = dir.path().join("mappings");
+    std::fs::create_dir(&mappings).unwrap();
+    let mapping = mappings.join("groceries.toml");
+    std::fs::write(
+        &mapping,
+        "[fields]\nid = \"product_id\"\nname = \"product_name\"\ncategorical = [\"department\"]\n\
+         [[lookups]]\nfield = \"department_id\"\nfile = \"../tables/departments.csv\"\n\
+         key = \"department_id\"\nvalue = \"department\"\ninto = \"department\"\n",
+    )
+    .unwrap();
+    let products = dir.path().join("products.csv");
+    std::fs::write(
+        &products,
+        "product_id,product_name,department_id\n1,Milk,16\n",
+    )
+    .unwrap();
+    let out = morelike(
+        &dir.path().join("data"),
+        &[
+            "import",
+            products.to_str().unwrap(),
+            "--store",
+            "groceries",
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let resolved = std::path::absolute(mappings.join("../tables/departments.csv")).unwrap();
+    assert!(err.contains(&resolved.display().to_string()), "{err}");
+    assert!(
+        err.contains("relative to the folder of the mapping file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_delete_names_the_ids_the_store_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    import_rows(
+        dir.path(),
+        &["1,Men,Apparel,Topwear,Shirts,Navy Blue,Fall,2011,Casual,Navy Shirt"],
+    );
+    let out = morelike(
+        dir.path(),
+        &["delete", "--store", "small", "1", "nope-2", "nope-3"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("deleted 1 of 3 products"), "{said}");
+    assert!(
+        said.contains("not found") && said.contains("'nope-2', 'nope-3'"),
+        "{said}"
+    );
+    assert!(!said.contains("'1'"), "{said}");
 }

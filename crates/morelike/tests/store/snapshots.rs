@@ -105,6 +105,11 @@ fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
     (out, text)
 }
 
+/// The line of a log that says `what`.
+fn line_of<'l>(log: &'l str, what: &str) -> &'l str {
+    log.lines().find(|l| l.contains(what)).unwrap_or("")
+}
+
 fn pages(catalog: &Catalog) -> Vec<Vec<(String, f32)>> {
     ["p0", "p1", "p777", "p31337", &format!("p{}", PRODUCTS - 1)]
         .iter()
@@ -158,6 +163,10 @@ fn a_corrupt_truncated_or_stale_snapshot_is_logged_and_rebuilt() {
     std::fs::write(&path, &corrupt).unwrap();
     let (catalog, log) = logged(|| catalogs::load(&storage, "big").unwrap());
     assert!(log.contains("snapshot corrupt: checksum"), "{log}");
+    assert!(
+        line_of(&log, "snapshot corrupt: checksum").contains("WARN"),
+        "damage is worth an operator's look: {log}"
+    );
     assert!(log.contains("index snapshot written"), "{log}");
     assert_eq!(pages(&catalog), expected);
     let (_, log) = logged(|| catalogs::load(&storage, "big").unwrap());
@@ -176,6 +185,13 @@ fn a_corrupt_truncated_or_stale_snapshot_is_logged_and_rebuilt() {
     storage.put_products("big", &[changed.clone()]).unwrap();
     let (catalog, log) = logged(|| catalogs::load(&storage, "big").unwrap());
     assert!(log.contains("snapshot is stale"), "{log}");
+    // A newer change is what ordinary operations leave: said at info.
+    let stale = line_of(&log, "snapshot is stale");
+    assert!(
+        stale.contains("INFO") && stale.contains("predates the last change: rebuilding"),
+        "{log}"
+    );
+    assert!(!log.contains("WARN"), "{log}");
     assert_eq!(catalog.get("p31337").unwrap().to_product(), changed);
     let (again, log) = logged(|| catalogs::load(&storage, "big").unwrap());
     assert!(!log.contains("building the index"), "{log}");

@@ -18,19 +18,20 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{body_too_large, ApiError};
 use super::protocol::fields;
+use super::state::AppState;
 
 /// A JSON body, read with the protocol's error codes (`bad_json`, `bad_field`).
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::BodyTooLarge(e.body_text())
+                ApiError::BodyTooLarge(body_too_large(state.config.max_body_bytes, false))
             } else {
                 ApiError::BadJson(e.body_text())
             }

@@ -123,7 +123,7 @@ where
         (status = 200, description = "Imported; bad rows (a field over its size limit, a number that does not fit) are listed and skipped", body = UploadReport),
         (status = 404, description = "No such store: create it with PUT /v1/stores/{store}", body = ErrorBody),
         (status = 413, description = "The body is over the upload limit", body = ErrorBody),
-        (status = 422, description = "The file cannot be imported at all (a missing column)", body = ErrorBody),
+        (status = 422, description = "The file cannot be imported at all (a missing column; for a store whose mapping joins lookup tables, a missing joined column)", body = ErrorBody),
         (status = 409, description = "The store's mapping changed while the upload was read; nothing was imported: send it again", body = ErrorBody),
         (status = 503, description = "Storage cannot save changes right now (`storage_unavailable`); nothing changed", body = ErrorBody)))]
 pub async fn upload(
@@ -141,11 +141,9 @@ pub async fn upload(
     // uploads in progress, per store and on the node.
     let permit = state.limits.start_upload(&store)?;
     let fields = state.config.limits.fields();
-    if !mapping.lookups.is_empty() {
-        return Err(ApiError::BadImport(
-            "this store's mapping joins lookup tables, which the HTTP upload cannot read: join them into the file first, or use `morelike import`".into(),
-        ));
-    }
+    // The server has no lookup tables (they sit beside the merchant's
+    // mapping file): a store that joins them takes files already joined.
+    let joined = vec![morelike_core::import::Lookup::joined_in_file(); mapping.lookups.len()];
     let stream = within(
         body.into_data_stream().map_err(std::io::Error::other),
         Duration::from_secs(state.config.limits.upload_timeout_secs),
@@ -159,7 +157,7 @@ pub async fn upload(
     // holds up nobody.
     let read_with = mapping.clone();
     let (parsed, permit) = tokio::task::spawn_blocking(move || {
-        let parsed = catalogs::parse(&read_with, &[], format, input, fields)
+        let parsed = catalogs::parse(&read_with, &joined, format, input, fields)
             .map_err(|e| ApiError::BadImport(format!("{e:#}")));
         (parsed, permit)
     })
@@ -168,7 +166,11 @@ pub async fn upload(
     if let Some(reason) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
         let message = format!("the upload broke off ({reason}); nothing was imported");
         return Err(if reason.contains("length limit") {
-            ApiError::BodyTooLarge(message)
+            let limit = state.config.max_upload_bytes;
+            ApiError::BodyTooLarge(format!(
+                "{}; nothing was imported",
+                crate::server::error::body_too_large(limit, true)
+            ))
         } else if reason.contains(TOO_SLOW) {
             ApiError::Timeout(message)
         } else {

@@ -45,6 +45,27 @@ fn told_in_band(error: &ApiError) -> bool {
     )
 }
 
+/// A key refusal on a socket opened without an `Authorization` header (the
+/// widget's), told as what the page embedding the widget must change.
+fn to_the_embedder(error: ApiError, store: &str) -> ApiError {
+    let ApiError::Unauthorized(said) = &error else {
+        return error;
+    };
+    let attribute = format!(
+        "the page embedding the widget must give a current publishable key of store '{store}' in its \
+         `key` attribute (`<morelike-recs store=\"{store}\" key=\"pk_…\">`, sent as the WebSocket's \
+         `key` query parameter)"
+    );
+    ApiError::Unauthorized(if said.starts_with("unknown key") {
+        format!(
+            "unknown key for store '{store}' (mistyped, or rotated out): {attribute}; \
+             the store's merchant has its keys (POST /v1/stores/{store}/keys/rotate issues new ones)"
+        )
+    } else {
+        format!("store '{store}' needs its publishable key: {attribute}")
+    })
+}
+
 fn refuse_in_band(upgrade: WebSocketUpgrade, error: ApiError) -> Response {
     let reply = Reply::new(None, ReplyBody::Error(error.body())).to_json();
     let code = error.code();
@@ -87,6 +108,11 @@ pub async fn upgrade(
     })?;
     let checked = match caller.and_then(|caller| caller.require(Level::Shopper).map(|()| caller)) {
         Ok(caller) => state.store(&store).await.map(|_| caller),
+        // A browser's socket carries its key from the embed's `key`
+        // attribute: the refusal speaks to the merchant who wrote it.
+        Err(error) if !headers.contains_key(header::AUTHORIZATION) => {
+            Err(to_the_embedder(error, &store))
+        }
         Err(error) => Err(error),
     };
     let caller = match checked {
