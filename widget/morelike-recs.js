@@ -540,6 +540,16 @@ export class MorelikeRecs extends HTMLElement {
     return id;
   }
 
+  /**
+   * Tells the server the shopper opened a shown product (the store's
+   * `clicks`), before the link is followed: the frame is handed to the
+   * socket at once, and its answer is not waited for.
+   */
+  _sendClick(product) {
+    if (!this._socket || this._socket.readyState !== WebSocket.OPEN) return;
+    this._socket.send(JSON.stringify({ v: 1, type: 'click', product }));
+  }
+
   // --- answers --------------------------------------------------------------
 
   _receive(text) {
@@ -743,7 +753,11 @@ export class MorelikeRecs extends HTMLElement {
     } else {
       this._paint(picture, attributes);
     }
-    picture.addEventListener('click', () => this._emit('morelike:click', { product: item.id, name: item.name, session: this._session, href: link }));
+    const opened = () => {
+      this._sendClick(item.id);
+      this._emit('morelike:click', { product: item.id, name: item.name, session: this._session, href: link });
+    };
+    picture.addEventListener('click', opened);
     const body = document.createElement('div');
     body.className = 'body';
     const name = document.createElement('p');
@@ -753,6 +767,7 @@ export class MorelikeRecs extends HTMLElement {
       a.href = link;
       a.textContent = item.name;
       a.tabIndex = -1; // the picture is the link for keyboards; one stop per card
+      a.addEventListener('click', () => this._sendClick(item.id));
       name.append(a);
     } else {
       name.textContent = item.name;

@@ -85,7 +85,16 @@ const menShirt = (i) => i.attributes.gender === 'Men' && i.attributes.articleTyp
 const dataDir = mkdtempSync(join(tmpdir(), 'morelike-steer-e2e-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-let server = serve(port, dataDir);
+// The admin key reads the demo store's stats (the clicks the widget sends).
+const ADMIN = 'steer-e2e-admin-key-0123456789abcdef';
+let server = serve(port, dataDir, { MORELIKE_ADMIN_KEY: ADMIN });
+
+/** The demo store's event totals (GET /v1/stores/demo/stats). */
+async function demoTotals() {
+  const answer = await fetch(`${base}/v1/stores/demo/stats?minutes=1`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.equal(answer.status, 200);
+  return (await answer.json()).totals;
+}
 
 /** The session's votes as the server holds them (from explain: the seed, then every vote). */
 async function serverVotes(session, product) {
@@ -277,7 +286,7 @@ try {
     await page.waitForTimeout(300);
     assert.equal((await votesSent(page)).length, sentBefore, 'no vote reported as sent');
     await page.screenshot({ path: join(SHOTS, 'widget-reconnecting.png') });
-    server = serve(port, dataDir);
+    server = serve(port, dataDir, { MORELIKE_ADMIN_KEY: ADMIN });
     await waitReady(base, server);
     // A restarted node is ready at once and loads the store on its first
     // call: the reconnect (back-off up to 5 s) waits for that load, which on
@@ -474,9 +483,12 @@ try {
     // Following a link opens that product's page, which starts from it.
     await page.evaluate(() => document.querySelector('morelike-recs').setAttribute('href', '/?product={id}'));
     const target = current.items[3].id;
+    const clicksBefore = (await demoTotals()).clicks;
     await page.locator(`morelike-recs li.card[data-product="${target}"] a.picture`).click();
     await page.waitForURL((u) => u.searchParams.get('product') === target);
     await waitPages(page, 1);
+    // The widget told the server before the link was followed: one click counted.
+    assert.equal((await demoTotals()).clicks, clicksBefore + 1);
     assert.equal((await lastPage(page)).round, 1);
     await page.close();
   });

@@ -21,7 +21,7 @@ pub enum ApiError {
     BadJson(String),
     /// A message `type` the server does not know.
     #[error(
-        "unknown message type '{0}': use start, vote, more, undo, reset, resume, explain or ping"
+        "unknown message type '{0}': use start, vote, more, undo, reset, resume, explain, click or ping"
     )]
     UnknownType(String),
     /// A field is missing, of the wrong type, or out of range.
@@ -41,6 +41,9 @@ pub enum ApiError {
     /// A session id that is unknown or expired.
     #[error("no session '{0}' in this store (unknown, or expired): start a new one")]
     UnknownSession(String),
+    /// A click on a product the session never showed.
+    #[error("product '{0}' was not shown in this session: a click counts only for a product its pages showed")]
+    NotShown(String),
     /// A session message before `start` or `resume`.
     #[error("this connection has no session yet: send start or resume first")]
     NoSession,
@@ -184,6 +187,7 @@ impl ApiError {
             ApiError::UnknownProduct(_) => "unknown_product",
             ApiError::UnknownSession(_) => "unknown_session",
             ApiError::NoSession => "no_session",
+            ApiError::NotShown(_) => "not_shown",
             ApiError::UnknownStore(_) => "unknown_store",
             ApiError::FrameTooLarge { .. } => "frame_too_large",
             ApiError::BodyTooLarge(_) => "body_too_large",
@@ -232,6 +236,7 @@ impl ApiError {
             | ApiError::UnknownStore(_)
             | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoSession
+            | ApiError::NotShown(_)
             | ApiError::NothingToUndo
             | ApiError::NoVoteOn(_)
             | ApiError::Conflict(_)

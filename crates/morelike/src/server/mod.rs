@@ -20,6 +20,7 @@ pub mod session_writer;
 pub mod sessions;
 pub mod snapshot_writer;
 pub mod state;
+pub mod stats;
 pub mod storage_health;
 pub mod store_writer;
 pub mod unknown_env;
@@ -42,7 +43,10 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 
-use http::{health, keys, page, products, sessions as session_api, settings, socket, stores};
+use http::{
+    health, keys, page, products, sessions as session_api, settings, socket, stats as stats_api,
+    stores,
+};
 use state::AppState;
 
 use crate::store::{Embedded, Redis, RedisConfig, Storage};
@@ -117,6 +121,7 @@ pub fn app(state: AppState) -> Router {
         .route("/widget/morelike-shapes.js", get(page::shapes))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(stats_api::metrics))
         .route("/v1/openapi.json", get(openapi::serve))
         .route("/v1/stores", get(stores::list))
         .route(store, put(stores::put).delete(stores::delete))
@@ -142,6 +147,8 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{session}/more"), post(session_api::more))
         .route(&format!("{session}/undo"), post(session_api::undo))
         .route(&format!("{session}/reset"), post(session_api::reset))
+        .route(&format!("{session}/clicks"), post(session_api::click))
+        .route(&format!("{store}/stats"), get(stats_api::get))
         .route(
             &format!("{session}/explain/{{product}}"),
             get(session_api::explain),
@@ -282,6 +289,7 @@ impl Application {
         let warming = tokio::spawn(warm_up(state.clone()));
         let follower = tokio::spawn(follower::follow(state.clone()));
         let snapshot_writer = tokio::spawn(snapshot_writer::keep(state.clone()));
+        let events = tokio::spawn(stats::keep(state.clone()));
         let serving = listener::serve(
             self.listener,
             app(state.clone()),
@@ -319,6 +327,9 @@ impl Application {
                 "sockets still open at the deadline are dropped"
             );
         }
+        // The pages the sockets served to the end are folded in.
+        let _ = events.await;
+        stats::fold_now(&state);
         // Snapshots due are written within what is left of the deadline
         // (one cut short leaves the old file: the next start rebuilds).
         let until = tokio::time::Instant::from_std(connections_by);

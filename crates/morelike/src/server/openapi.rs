@@ -12,11 +12,12 @@ use utoipa::{Modify, OpenApi};
 
 use super::access::{IssuedKeys, Rotate};
 use super::error::ErrorBody;
-use super::http::{health, keys, products, sessions, settings, socket, stores};
+use super::http::{health, keys, products, sessions, settings, socket, stats, stores};
 use super::protocol::{
-    ExplanationBody, PageBody, PageFilters, PageItem, StartRequest, VoteItem, VoteKind,
-    VoteRequest, Warning,
+    ClickBody, ClickRequest, ExplanationBody, PageBody, PageFilters, PageItem, StartRequest,
+    VoteItem, VoteKind, VoteRequest, Warning,
 };
+use super::stats::report::{EventCounts, LatencyBar, LatencySummary, MinuteStats, StatsBody};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -27,7 +28,8 @@ use super::protocol::{
         stores::list, stores::put, stores::delete, keys::rotate, settings::get, settings::patch,
         products::upload, products::get, products::delete, products::search, products::similar,
         sessions::start, sessions::resume, sessions::vote, sessions::more, sessions::undo,
-        sessions::reset, sessions::explain,
+        sessions::reset, sessions::explain, sessions::click,
+        stats::get, stats::metrics,
         socket::upgrade,
     ),
     components(schemas(
@@ -35,13 +37,15 @@ use super::protocol::{
         ExplanationBody, products::UploadReport, products::SimilarBody, stores::StoreSummary,
         stores::StoreBody, settings::SettingsBody, settings::SettingsChange, settings::PrecisionName,
         IssuedKeys, Rotate, keys::RotateRequest,
+        ClickRequest, ClickBody, StatsBody, EventCounts, LatencySummary, LatencyBar, MinuteStats,
     )),
     modifiers(&SharedErrors),
     tags(
-        (name = "sessions", description = "A shopper's session: start, vote, more, undo, reset, resume, explain"),
+        (name = "sessions", description = "A shopper's session: start, vote, more, undo, reset, resume, explain, click"),
+        (name = "stats", description = "What shoppers did in a store: sessions, pages, products shown, votes, clicks, page times"),
         (name = "products", description = "The catalog: upload, get, delete, search, similar"),
         (name = "stores", description = "Stores, their mappings, keys and settings (weights, strategy, allowed origins)"),
-        (name = "operations", description = "Health and readiness"),
+        (name = "operations", description = "Health, readiness and Prometheus metrics"),
     )
 )]
 pub struct ApiDoc;

@@ -156,6 +156,22 @@ struct ExplainRequest {
     product: String,
 }
 
+/// `click`: the shopper opened a product the session showed.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct ClickRequest {
+    /// The product opened (one this session showed).
+    pub product: String,
+}
+
+/// The answer to a click: counted.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ClickBody {
+    /// The session id.
+    pub session: String,
+    /// The product opened.
+    pub product: String,
+}
+
 /// A client request, parsed.
 #[derive(Clone, Debug)]
 pub enum Request {
@@ -173,6 +189,8 @@ pub enum Request {
     Resume(String),
     /// Why a product scores as it does.
     Explain(String),
+    /// The shopper opened a shown product.
+    Click(String),
     /// Are you there?
     Ping,
 }
@@ -248,6 +266,7 @@ pub fn parse(text: &str) -> Result<(Option<Value>, Request), Rejected> {
         "reset" => Ok(Request::Reset),
         "resume" => fields::<ResumeRequest>(body).map(|r| Request::Resume(r.session)),
         "explain" => fields::<ExplainRequest>(body).map(|r| Request::Explain(r.product)),
+        "click" => fields::<ClickRequest>(body).map(|r| Request::Click(r.product)),
         "ping" => Ok(Request::Ping),
         _ => Err(ApiError::UnknownType(kind.clone())),
     };
@@ -293,7 +312,7 @@ impl PageItem {
 /// catalog's read lock, so no later upsert shows): no name, image or
 /// attribute is copied per item, and the reply takes the text as it is.
 #[derive(Clone, Debug)]
-pub struct PageItems(Box<RawValue>);
+pub struct PageItems(Box<RawValue>, usize);
 
 impl PageItems {
     /// The cards of the scored products the catalog has (others are left
@@ -303,7 +322,21 @@ impl PageItems {
             .iter()
             .filter_map(|(id, score)| Some(CardItem::new(catalog.get(id)?, *score)))
             .collect();
-        PageItems(serde_json::value::to_raw_value(&cards).expect("cards always serialize"))
+        let shown = cards.len();
+        PageItems(
+            serde_json::value::to_raw_value(&cards).expect("cards always serialize"),
+            shown,
+        )
+    }
+
+    /// How many products they are.
+    pub fn len(&self) -> usize {
+        self.1
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.1 == 0
     }
 
     /// The length of their JSON text, in bytes.
@@ -435,6 +468,8 @@ pub enum ReplyBody {
     Page(PageBody),
     /// An explanation.
     Explanation(ExplanationBody),
+    /// A click, counted.
+    Clicked(ClickBody),
     /// The answer to `ping`.
     Pong {},
     /// A request that failed; the connection and the session go on.
@@ -510,6 +545,10 @@ mod tests {
     #[test]
     fn an_unknown_type_and_a_wrong_version_have_their_own_codes() {
         assert_eq!(code(r#"{"v":1,"type":"dance"}"#).0, "unknown_type");
+        assert_eq!(
+            code(r#"{"v":1,"type":"click"}"#),
+            ("bad_field", Some("product".into()))
+        );
         assert_eq!(code(r#"{"v":2,"type":"ping"}"#).0, "unsupported_version");
         assert_eq!(code("not json").0, "bad_json");
     }

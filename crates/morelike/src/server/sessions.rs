@@ -9,6 +9,9 @@
 //! several nodes share storage. A session may hold at
 //! most `max_votes_per_session` votes and be served `max_pages_per_session`
 //! pages (`session_full`), checked against the version the change applies to.
+//! It also counts what shoppers do (`stats`): sessions started and votes
+//! here, pages, products shown and page times when a transport hands a page
+//! over ([`Sessions::served`]), and clicks on shown products.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,9 +21,10 @@ use morelike_core::{Catalog, Filters, Page, Session, Vote};
 use super::compute::Compute;
 use super::error::ApiError;
 use super::limits::Limits as Caps;
-use super::protocol::{ExplanationBody, PageBody, PageItems, StartRequest, Warning};
+use super::protocol::{ClickBody, ExplanationBody, PageBody, PageItems, StartRequest, Warning};
 use super::session_writer::{Limits, SessionWriter, Stale};
 use super::state::Store;
+use super::stats::{Event, Stats, StoreStats};
 use super::storage_health::StorageHealth;
 use crate::store::Storage;
 
@@ -36,6 +40,7 @@ pub struct Sessions {
     writer: SessionWriter,
     caps: Caps,
     compute: Arc<Compute>,
+    stats: Arc<Stats>,
 }
 
 /// A new random session id: 128 bits in hex.
@@ -71,11 +76,26 @@ impl Sessions {
         limits: Limits,
         caps: Caps,
         compute: Arc<Compute>,
+        stats: Arc<Stats>,
     ) -> Self {
         Sessions {
             writer: SessionWriter::start(storage, health, limits),
             caps,
             compute,
+            stats,
+        }
+    }
+
+    /// A store's event counters (looked up once per store snapshot).
+    fn stats<'s>(&self, store: &'s Store) -> &'s StoreStats {
+        store.stats.get_or_init(|| self.stats.of(&store.name))
+    }
+
+    /// Counts a page a transport is about to send, with its `took_us`
+    /// (a resumed page was counted when it was first served).
+    pub fn served(&self, store: &Store, page: &PageBody) {
+        if !page.resumed {
+            self.stats(store).page(page.took_us, page.items.len());
         }
     }
 
@@ -167,6 +187,7 @@ impl Sessions {
             page.warnings = warnings;
             drop(catalog);
             sessions.writer.begin(&store.name, &id, session)?;
+            sessions.stats(store).add(Event::Session, 1);
             Ok(page)
         })
         .await
@@ -199,7 +220,7 @@ impl Sessions {
         self.admit().await?;
         let id = id.to_owned();
         self.compute(store, move |sessions, store| {
-            sessions.next(store, &id, |session, catalog| {
+            let page = sessions.next(store, &id, |session, catalog| {
                 sessions.caps.session_room(session, votes.len())?;
                 let unknown: Vec<&str> = votes
                     .iter()
@@ -210,9 +231,31 @@ impl Sessions {
                     return Err(ApiError::UnknownProduct(unknown.join("', '")));
                 }
                 Ok(session.vote(catalog, &votes))
-            })
+            })?;
+            let counted = votes.iter().filter(|(id, _)| !page.skipped.contains(id));
+            let up = counted.clone().filter(|(_, v)| *v == Vote::Up).count();
+            let down = counted.filter(|(_, v)| *v == Vote::Down).count();
+            let stats = sessions.stats(store);
+            stats.add(Event::Upvote, up as u64);
+            stats.add(Event::Downvote, down as u64);
+            Ok(page)
         })
         .await
+    }
+
+    /// Counts a click: the shopper opened `product`, which must be one the
+    /// session showed (else `not_shown`, and nothing is counted). The
+    /// session itself does not change.
+    pub fn click(&self, store: &Store, id: &str, product: &str) -> Result<ClickBody, ApiError> {
+        let (session, _) = self.latest(store, id)?;
+        if !session.shown.contains(product) {
+            return Err(ApiError::NotShown(product.to_owned()));
+        }
+        self.stats(store).add(Event::Click, 1);
+        Ok(ClickBody {
+            session: id.to_owned(),
+            product: product.to_owned(),
+        })
     }
 
     /// The next page without votes.
@@ -294,6 +337,7 @@ impl Sessions {
     /// Drops a store's sessions before the store is deleted (blocking; see
     /// `SessionWriter::shut_out`); answers how many unwritten changes went.
     pub fn store_deleted(&self, store: &str) -> usize {
+        self.stats.forget(store);
         self.writer.shut_out(store)
     }
 

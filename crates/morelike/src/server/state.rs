@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
 use morelike_core::{strategy, Catalog, Strategy};
@@ -28,6 +28,7 @@ use super::limits::Guards;
 use super::session_writer::Limits as WriteLimits;
 use super::sessions::Sessions;
 use super::snapshot_writer::SnapshotsDue;
+use super::stats::{Stats, StoreStats};
 use super::storage_health::StorageHealth;
 use super::store_writer::StoreWriters;
 use crate::catalogs;
@@ -51,6 +52,8 @@ pub struct Store {
     bytes: AtomicU64,
     /// Whether its catalog changed since.
     changed: AtomicBool,
+    /// Its event counters, found in the node's [`Stats`] on first use.
+    pub stats: OnceLock<Arc<StoreStats>>,
 }
 
 /// What a store holds beside its catalog (its name, settings, strategy),
@@ -87,6 +90,7 @@ impl Store {
             last_used: AtomicU64::new(USE_CLOCK.fetch_add(1, Ordering::Relaxed)),
             bytes: AtomicU64::new(0),
             changed: AtomicBool::new(true),
+            stats: OnceLock::new(),
         };
         Ok(store)
     }
@@ -177,6 +181,8 @@ pub struct AppState {
     pub snapshots_due: Arc<SnapshotsDue>,
     /// The CPU pool for long pages and catalog-wide jobs.
     pub compute: Arc<Compute>,
+    /// Every store's events on this node (shared with the session service).
+    pub stats: Arc<Stats>,
 }
 
 impl AppState {
@@ -195,6 +201,7 @@ impl AppState {
             config.limits.max_queued_jobs,
             config.pool_pages_from,
         ));
+        let stats = Arc::new(Stats::default());
         AppState {
             stores: Arc::default(),
             sessions: Arc::new(Sessions::new(
@@ -203,7 +210,9 @@ impl AppState {
                 writes,
                 config.limits.clone(),
                 compute.clone(),
+                stats.clone(),
             )),
+            stats,
             writers: Arc::default(),
             health,
             access: Arc::new(Access::new(

@@ -78,9 +78,8 @@ impl Connection {
         if let Some(Err(error)) = self.rate.as_ref().map(SocketRate::check) {
             return Reply::new(id, ReplyBody::Error(error.body()));
         }
-        let body = match self.run(request).await {
-            Ok(ReplyBody::Page(mut page)) => {
-                page.took_us = started.elapsed().as_micros() as u64;
+        let body = match self.run(request, started).await {
+            Ok(ReplyBody::Page(page)) => {
                 tracing::debug!(session = %page.session, round = page.round, took_us = page.took_us, "page");
                 ReplyBody::Page(page)
             }
@@ -93,7 +92,7 @@ impl Connection {
         Reply::new(id, body)
     }
 
-    async fn run(&mut self, request: Request) -> Result<ReplyBody, ApiError> {
+    async fn run(&mut self, request: Request, started: Instant) -> Result<ReplyBody, ApiError> {
         let store = self.state.store(&self.store).await?;
         let sessions = &self.state.sessions;
         let page = match request {
@@ -125,12 +124,18 @@ impl Connection {
                             sessions.explain(&store, id, &product).await?,
                         ))
                     }
+                    Request::Click(product) => {
+                        return Ok(ReplyBody::Clicked(sessions.click(&store, id, &product)?))
+                    }
                     Request::Start(_) | Request::Resume(_) | Request::Ping => {
                         unreachable!("handled above")
                     }
                 }
             }
         };
+        let mut page = page;
+        page.took_us = started.elapsed().as_micros() as u64;
+        sessions.served(&store, &page);
         Ok(ReplyBody::Page(page))
     }
 }

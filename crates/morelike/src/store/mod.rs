@@ -7,6 +7,7 @@
 mod changes;
 mod disk;
 mod embedded;
+mod events;
 pub mod redis;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use changes::{ChangeId, ChangeLog, LoggedChange, Notice, Since, StoreChange};
 pub use disk::DiskFaults;
 pub use embedded::Embedded;
+pub use events::{Counts, EventBucket};
 pub use redis::{Redis, RedisConfig};
 
 /// What went wrong underneath; the message names the operation.

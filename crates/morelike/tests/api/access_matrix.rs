@@ -78,6 +78,8 @@ struct Keys {
 struct Sessions {
     main: String,
     for_undo: String,
+    /// A product the main session showed (for a click).
+    shown: String,
 }
 
 fn rows(method: &str, template: &str, sessions: &Sessions) -> Option<Row> {
@@ -162,6 +164,14 @@ fn rows(method: &str, template: &str, sessions: &Sessions) -> Option<Row> {
             json_body(json!({"product": "a-2", "vote": "up"})),
             200,
         ),
+        ("post", "/v1/stores/{store}/sessions/{session}/clicks") => row(
+            Need::Shopper,
+            path,
+            json_body(json!({ "product": sessions.shown })),
+            200,
+        ),
+        ("get", "/v1/stores/{store}/stats") => row(Need::Merchant, path, None, 200),
+        ("get", "/metrics") => row(Need::Operator, path, None, 200),
         ("get", "/v1/stores/{store}/ws") => row(Need::Shopper, path, None, 101),
         _ => None,
     }
@@ -290,6 +300,7 @@ async fn setup(app: &TestApp) -> (Keys, Sessions) {
     assert_eq!(status, 200);
     let base = format!("/v1/stores/{ALPHA}/sessions");
     let mut ids = Vec::new();
+    let mut shown = Vec::new();
     for votes in [1, 3] {
         let start = json!({"seed": "a-1", "k": 1}).to_string();
         let (status, page) = app
@@ -302,6 +313,7 @@ async fn setup(app: &TestApp) -> (Keys, Sessions) {
             .await;
         assert_eq!(status, 200, "{page}");
         let session = page["session"].as_str().unwrap().to_owned();
+        shown.push(page["items"][0]["id"].as_str().unwrap().to_owned());
         for _ in 0..votes {
             let vote = json!({"product": "a-3", "vote": "down"}).to_string();
             let (status, page) = app
@@ -319,6 +331,7 @@ async fn setup(app: &TestApp) -> (Keys, Sessions) {
     let sessions = Sessions {
         for_undo: ids.pop().unwrap(),
         main: ids.pop().unwrap(),
+        shown: shown.swap_remove(0),
     };
     (keys, sessions)
 }
@@ -435,6 +448,11 @@ fn messages() -> Vec<(&'static str, Value, &'static str)> {
             json!({"type": "vote", "product": "a-2", "vote": "up"}),
             "page",
         ),
+        (
+            "click",
+            json!({"type": "click", "product": "SHOWN"}),
+            "clicked",
+        ),
         ("more", json!({"type": "more"}), "page"),
         ("undo", json!({"type": "undo"}), "page"),
         (
@@ -498,15 +516,22 @@ async fn every_websocket_message_answers_each_credential_as_expected() {
             }
             (Ok(mut ws), None) => {
                 let mut session = String::new();
+                let mut shown = String::new();
                 for (name, mut message, reply_type) in messages() {
                     if name == "resume" {
                         message["session"] = json!(session);
+                    }
+                    if name == "click" {
+                        message["product"] = json!(shown);
                     }
                     let reply = ws.send(message).await;
                     assert_eq!(reply["type"], reply_type, "{cred:?} {name}: {reply}");
                     assert_no_other_store(&reply.to_string(), name);
                     if name == "start" {
                         session = reply["session"].as_str().unwrap().to_owned();
+                    }
+                    if reply["type"] == "page" {
+                        shown = reply["items"][0]["id"].as_str().unwrap_or("").to_owned();
                     }
                 }
                 ws.close().await;

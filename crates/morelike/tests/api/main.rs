@@ -17,4 +17,5 @@ mod precision;
 mod promises;
 mod security_regressions;
 mod snapshot_rewrite;
+mod stats;
 mod websocket;

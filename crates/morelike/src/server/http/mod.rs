@@ -11,6 +11,7 @@ pub mod products;
 pub mod sessions;
 pub mod settings;
 pub mod socket;
+pub mod stats;
 pub mod stores;
 
 use axum::body::Bytes;

@@ -11,11 +11,15 @@ use utoipa::IntoParams;
 use super::{ApiJson, ApiQuery};
 use crate::server::access::{Caller, Level};
 use crate::server::error::{ApiError, ErrorBody};
-use crate::server::protocol::{ExplanationBody, PageBody, StartRequest, VoteRequest};
-use crate::server::state::AppState;
+use crate::server::protocol::{
+    ClickBody, ClickRequest, ExplanationBody, PageBody, StartRequest, VoteRequest,
+};
+use crate::server::state::{AppState, Store};
 
-fn timed(started: Instant, mut page: PageBody) -> Json<PageBody> {
+/// The page with its server time, counted in the store's events.
+fn timed(state: &AppState, store: &Store, started: Instant, mut page: PageBody) -> Json<PageBody> {
     page.took_us = started.elapsed().as_micros() as u64;
+    state.sessions.served(store, &page);
     Json(page)
 }
 
@@ -43,7 +47,7 @@ pub async fn start(
         .rates
         .check_session_start(&store.name, caller.limited_address())?;
     let page = state.sessions.start(&store, req).await?;
-    Ok(timed(started, page))
+    Ok(timed(&state, &store, started, page))
 }
 
 /// The last page a session showed (to resume it), scored as the session stands.
@@ -62,7 +66,7 @@ pub async fn resume(
     let started = Instant::now();
     let store = state.store(&store).await?;
     let page = state.sessions.resume(&store, &session)?;
-    Ok(timed(started, page))
+    Ok(timed(&state, &store, started, page))
 }
 
 /// Records one or several votes and serves the next page.
@@ -86,7 +90,7 @@ pub async fn vote(
     let started = Instant::now();
     let store = state.store(&store).await?;
     let page = state.sessions.vote(&store, &session, votes).await?;
-    Ok(timed(started, page))
+    Ok(timed(&state, &store, started, page))
 }
 
 /// Serves the next page without votes.
@@ -106,7 +110,7 @@ pub async fn more(
     let started = Instant::now();
     let store = state.store(&store).await?;
     let page = state.sessions.more(&store, &session).await?;
-    Ok(timed(started, page))
+    Ok(timed(&state, &store, started, page))
 }
 
 /// Which votes an undo takes back.
@@ -141,7 +145,7 @@ pub async fn undo(
         .sessions
         .undo(&store, &session, params.product.as_deref())
         .await?;
-    Ok(timed(started, page))
+    Ok(timed(&state, &store, started, page))
 }
 
 /// Forgets every vote and everything shown; serves the first page again.
@@ -161,7 +165,7 @@ pub async fn reset(
     let started = Instant::now();
     let store = state.store(&store).await?;
     let page = state.sessions.reset(&store, &session).await?;
-    Ok(timed(started, page))
+    Ok(timed(&state, &store, started, page))
 }
 
 /// Why a product scores as it does in this session: per view and per vote.
@@ -182,4 +186,30 @@ pub async fn explain(
     Ok(Json(
         state.sessions.explain(&store, &session, &product).await?,
     ))
+}
+
+/// Counts a click: the shopper opened a product this session showed (the
+/// widget sends it when a card's link is followed). The session does not change.
+#[utoipa::path(post, path = "/v1/stores/{store}/sessions/{session}/clicks", tag = "sessions",
+    params(("store" = String, Path, description = "The store"), ("session" = String, Path, description = "The session id")),
+    security(("bearer" = [])),
+    request_body = ClickRequest,
+    responses(
+        (status = 200, description = "Counted", body = ClickBody),
+        (status = 400, description = "A field is missing or wrong", body = ErrorBody),
+        (status = 404, description = "No such store or session", body = ErrorBody),
+        (status = 409, description = "The session never showed this product (`not_shown`); nothing was counted", body = ErrorBody)))]
+pub async fn click(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((store, session)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ClickRequest>,
+) -> Result<Json<ClickBody>, ApiError> {
+    caller.require(Level::Shopper)?;
+    let store = state.store(&store).await?;
+    Ok(Json(state.sessions.click(
+        &store,
+        &session,
+        &req.product,
+    )?))
 }
