@@ -27,7 +27,7 @@ pub struct Unknown {
 }
 
 /// The `MORELIKE_*` names among `set` that are neither in `known` nor
-/// [`ALSO_KNOWN`], each with its nearest known name (at most a quarter of
+/// `ALSO_KNOWN`, each with its nearest known name (at most a quarter of
 /// its letters away).
 pub fn unknown<'k>(
     known: impl IntoIterator<Item = &'k str>,
