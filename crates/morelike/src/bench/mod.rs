@@ -66,7 +66,7 @@ pub enum BenchError {
         reason: String,
     },
     /// The server's rate limits refuse the load.
-    #[error("the server's rate limits refuse this load ({0}): start it with MORELIKE_MESSAGES_PER_SEC_PER_SOCKET=0 MORELIKE_REQUESTS_PER_SEC_PER_KEY=0 MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS=0 (or higher limits) to benchmark it")]
+    #[error("the server's rate limits refuse this load ({0}): start it with MORELIKE_MESSAGES_PER_SEC_PER_SOCKET=0 MORELIKE_REQUESTS_PER_SEC_PER_KEY=0 MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS=0 MORELIKE_SESSION_STARTS_PER_MIN_PER_ADDRESS=0 (or higher limits) to benchmark it")]
     RateLimited(String),
     /// The server answered with an error.
     #[error("the server refused {request}: {reply}")]
@@ -197,7 +197,7 @@ fn socket_error(url: &str) -> impl Fn(tokio_tungstenite::tungstenite::Error) -> 
         match e {
         tokio_tungstenite::tungstenite::Error::Http(response) if response.status() == 429 => {
             BenchError::RateLimited(format!(
-                "{}; also lift MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS and MORELIKE_MAX_SOCKETS_PER_ADDRESS for many clients from one address",
+                "{}; also lift MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS, MORELIKE_SESSION_STARTS_PER_MIN_PER_ADDRESS and MORELIKE_MAX_SOCKETS_PER_ADDRESS for many clients from one address",
                 String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
             ))
         }

@@ -342,6 +342,7 @@ fn unthrottled(dir: &std::path::Path) -> Config {
     Config {
         limits: Limits {
             requests_per_sec_per_address: 0,
+            session_starts_per_min_per_address: 0,
             messages_per_sec_per_socket: 0,
             ..Limits::default()
         },

@@ -15,6 +15,7 @@ async fn unlimited() -> (tempfile::TempDir, TestApp) {
     let app = TestApp::start(Config {
         limits: Limits {
             requests_per_sec_per_address: 0,
+            session_starts_per_min_per_address: 0,
             requests_per_sec_per_key: 0,
             messages_per_sec_per_socket: 0,
             ..Limits::default()

@@ -57,6 +57,8 @@ async fn kill_9_mid_session_keeps_every_change_acknowledged_a_write_window_befor
             "0",
             "--requests-per-sec-per-address",
             "0",
+            "--session-starts-per-min-per-address",
+            "0",
         ],
     );
     let addr = server.addr;

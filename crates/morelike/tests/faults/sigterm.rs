@@ -23,6 +23,8 @@ async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadl
             "5",
             "--requests-per-sec-per-address",
             "0",
+            "--session-starts-per-min-per-address",
+            "0",
         ],
     );
     let mut acknowledged: Vec<(String, Value)> = Vec::new();
@@ -87,7 +89,15 @@ async fn sigterm_with_100_open_sockets_10_never_reading_exits_0_within_the_deadl
         }
     }
 
-    let server = Server::start(dir.path(), &["--requests-per-sec-per-address", "0"]);
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--requests-per-sec-per-address",
+            "0",
+            "--session-starts-per-min-per-address",
+            "0",
+        ],
+    );
     for (session, page) in &acknowledged {
         let mut ws = socket_at(server.addr, "demo").await;
         let resumed = ws.page(json!({"type": "resume", "session": session})).await;

@@ -65,6 +65,8 @@ pub fn node(url: &str, flags: &[&str]) -> (tempfile::TempDir, Server) {
         "0",
         "--requests-per-sec-per-address",
         "0",
+        "--session-starts-per-min-per-address",
+        "0",
     ];
     all.extend_from_slice(flags);
     let server = Server::start(dir.path(), &all);

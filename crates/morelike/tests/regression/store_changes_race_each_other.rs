@@ -35,6 +35,7 @@ fn racing(dir: &std::path::Path) -> Config {
             max_uploads_per_store: 200,
             messages_per_sec_per_socket: 0,
             requests_per_sec_per_address: 0,
+            session_starts_per_min_per_address: 0,
             ..Limits::default()
         },
         ..config(dir)

@@ -93,6 +93,7 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             // per-address rate would answer most with 429 (documented, but
             // it would test little else).
             .env("MORELIKE_REQUESTS_PER_SEC_PER_ADDRESS", "0")
+            .env("MORELIKE_SESSION_STARTS_PER_MIN_PER_ADDRESS", "0")
             // Debug logs, to check no key is ever written to them.
             .env("MORELIKE_LOG", "debug")
             .stdout(Stdio::null())
