@@ -87,7 +87,8 @@ impl Modify for SharedErrors {
             ),
         );
         for (path, item) in doc.paths.paths.iter_mut() {
-            let api = path.starts_with("/v1/");
+            // The API, and the one operations call that needs a key.
+            let api = path.starts_with("/v1/") || path == "/metrics";
             let sessions = path.contains("/sessions");
             for (method, operation) in [
                 ("get", item.get.as_mut()),
