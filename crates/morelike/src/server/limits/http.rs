@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, Method};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::server::error::ApiError;
+use crate::server::error::{ApiError, BodyLimits};
 use crate::server::state::AppState;
 
 /// Answers only requests whose `Host` is one of the server's names.
@@ -32,7 +32,7 @@ pub async fn host_guard(State(state): State<AppState>, req: Request, next: Next)
 /// uploads, `request_timeout_secs` for the rest; past it the answer is 408.
 pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.config.limits;
-    let upload = req.method() == Method::POST && req.uri().path().ends_with("/products");
+    let upload = BodyLimits::is_upload(req.method(), req.uri().path());
     // An upload's own body deadline answers first (with how far it got);
     // this one is the backstop.
     let secs = if upload {
@@ -53,7 +53,7 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
 /// has its own limit and layer) announces a body over `max_body_bytes`,
 /// instead of waiting for a body it will refuse.
 pub async fn announced_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let upload = req.method() == Method::POST && req.uri().path().ends_with("/products");
+    let upload = BodyLimits::is_upload(req.method(), req.uri().path());
     let limit = state.config.max_body_bytes;
     let announced = req
         .headers()
